@@ -1,0 +1,30 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace slimlab::cli {
+
+/// The command line, split into the command, its positional arguments and its options.
+struct CliArgs {
+  std::string command;
+  std::vector<std::string> positional;
+  std::string db;                  ///< --db FILE; "" = the default store.
+  std::vector<std::string> sets;   ///< --set path=value, in order.
+  std::string csv;                 ///< --csv FILE (export).
+  bool json = false;               ///< --json: machine-readable output.
+  bool quiet = false;              ///< --quiet: no progress bar.
+};
+
+/// Parses argv; throws UsageError with a one-line message for unknown or incomplete options.
+CliArgs parse_args(int argc, char** argv);
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The --help text.
+const char* usage_text();
+
+}  // namespace slimlab::cli

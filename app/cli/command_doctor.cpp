@@ -1,0 +1,100 @@
+// `slimlab-cli doctor`: what this machine gives SlimLab, and what to install when it is not enough.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "commands.h"
+#include "data/dataset.h"
+#include "measure/system_info.h"
+#include "store/run_store.h"
+
+namespace slimlab::cli {
+namespace {
+
+// Below this an MLP trains an order of magnitude slower than it should (REFERENCES.md: OpenBLAS
+// reaches ~116 GFLOP/s on one core of the reference machine, netlib BLAS a few).
+constexpr double kSlowGflops = 20.0;
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : fallback;
+}
+
+}  // namespace
+
+int command_doctor(const CliArgs& args) {
+  std::vector<std::string> problems;
+  nlohmann::json report;
+
+  auto blas = active_blas();
+  double gflops = measure_sgemm_gflops();
+  report["torch"] = torch_version();
+  report["threads"] = torch_threads();
+  report["interop_threads"] = torch_interop_threads();
+  report["omp_num_threads"] = env_or("OMP_NUM_THREADS", "");
+  report["blas"] = blas.name;
+  report["blas_path"] = blas.path;
+  report["sgemm_gflops"] = gflops;
+  if (!blas.fast || gflops < kSlowGflops) {
+    problems.push_back(
+        "matrix multiply is slow (" + blas.name + ", " + std::to_string(int(gflops)) +
+        " GFLOP/s): install OpenBLAS with `sudo apt-get install libopenblas0-pthread`; if it is "
+        "installed, select it with `sudo update-alternatives --config "
+        "libblas.so.3-x86_64-linux-gnu`. Training is about 15x slower without it.");
+  }
+  if (!env_or("OMP_NUM_THREADS", "").empty()) {
+    problems.push_back("OMP_NUM_THREADS is set to " + env_or("OMP_NUM_THREADS", "") +
+                       "; unset it unless you measured that it helps (it can oversubscribe "
+                       "OpenBLAS's own threads).");
+  }
+
+  bool fashion = std::filesystem::exists(std::string(kFashionMnistDir) +
+                                         "/train-images-idx3-ubyte.gz");
+  report["fashion_mnist"] = fashion ? kFashionMnistDir : "";
+  if (!fashion) {
+    problems.push_back("Fashion-MNIST is not installed: sudo apt-get install dataset-fashion-mnist");
+  }
+
+  auto path = store_path(args);
+  report["store"] = path;
+  std::string store_line;
+  try {
+    if (!std::filesystem::exists(path)) {
+      store_line = path + " (not created yet; the first run creates it)";
+      report["store_schema"] = nullptr;
+    } else {
+      RunStore store(path, RunStore::Access::ReadOnly);
+      int version = store.schema_version();
+      report["store_schema"] = version;
+      report["store_runs"] = store.list_runs().size();
+      store_line = path + " (schema " + std::to_string(version) + ", " +
+                   std::to_string(store.list_runs().size()) + " runs)";
+    }
+  } catch (const std::exception& e) {
+    store_line = std::string("unusable: ") + e.what();
+    problems.push_back(store_line);
+  }
+  report["problems"] = problems;
+
+  std::printf("SlimLab %s doctor\n", slimlab_version());
+  std::printf("  LibTorch        %s\n", torch_version().c_str());
+  std::printf("  Threads         %d intra-op, %d inter-op (OMP_NUM_THREADS %s)\n", torch_threads(),
+              torch_interop_threads(), env_or("OMP_NUM_THREADS", "unset").c_str());
+  std::printf("  BLAS            %s%s%s\n", blas.name.c_str(), blas.path.empty() ? "" : " at ",
+              blas.path.c_str());
+  std::printf("  sgemm 1024^3    %.1f GFLOP/s (median of 5)\n", gflops);
+  std::printf("  Fashion-MNIST   %s\n", fashion ? kFashionMnistDir : "missing");
+  std::printf("  Run store       %s\n", store_line.c_str());
+  if (problems.empty()) {
+    std::printf("Everything SlimLab needs is here.\n");
+  } else {
+    std::printf("To fix:\n");
+    for (const auto& p : problems) std::printf("  - %s\n", p.c_str());
+  }
+  if (args.json) std::printf("%s\n", report.dump().c_str());
+  return problems.empty() ? kExitOk : kExitRunFailed;
+}
+
+}  // namespace slimlab::cli

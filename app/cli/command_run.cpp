@@ -1,0 +1,122 @@
+// `slimlab-cli run` and `resume`: the headless front end of core's run session.
+#include <csignal>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "progress_bar.h"
+#include "spec/experiment_spec.h"
+#include "spec/spec_error.h"
+#include "train/run_session.h"
+#include "util/paths.h"
+
+namespace slimlab::cli {
+namespace {
+
+RunControl* g_control = nullptr;
+
+extern "C" void on_interrupt(int signal_number) {
+  // First Ctrl-C: stop between batches and keep the run. Second: the default (terminate).
+  if (g_control != nullptr) g_control->stop.store(true);
+  std::signal(signal_number, SIG_DFL);
+}
+
+/// Installs the Ctrl-C / SIGTERM handler for the lifetime of a run.
+class InterruptGuard {
+ public:
+  explicit InterruptGuard(RunControl& control) {
+    g_control = &control;
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
+  ~InterruptGuard() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    g_control = nullptr;
+  }
+};
+
+int report(const RunOutcome& outcome, const std::string& store, bool json) {
+  const std::string& name = outcome.name;
+  const auto& r = outcome.result;
+  if (r.status == RunStatus::Finished) {
+    std::printf("Run %lld (%s) finished: test accuracy %.2f%%, test loss %.4f\n",
+                (long long)outcome.run_id, name.c_str(), 100 * r.test_accuracy, r.test_loss);
+  } else {
+    std::printf("Run %lld (%s) %s at step %lld%s%s\n", (long long)outcome.run_id, name.c_str(),
+                status_name(r.status), (long long)r.steps, outcome.error.empty() ? "" : ": ",
+                outcome.error.c_str());
+    if (r.status == RunStatus::Cancelled) {
+      std::printf("  continue it with: slimlab-cli resume %lld\n", (long long)outcome.run_id);
+    }
+  }
+  std::printf("  %lld parameters, %lld steps, %.1f s training at %.0f steps/s\n",
+              (long long)r.params, (long long)r.steps, r.train_seconds, r.steps_per_second);
+  std::printf("  stored in %s\n", store.c_str());
+  if (json) {
+    nlohmann::json j = {{"run_id", outcome.run_id},
+                        {"run_uuid", outcome.run_uuid},
+                        {"name", name},
+                        {"status", status_name(r.status)},
+                        {"params", r.params},
+                        {"steps", r.steps},
+                        {"train_seconds", r.train_seconds},
+                        {"steps_per_second", r.steps_per_second},
+                        {"validation_accuracy", r.validation_accuracy},
+                        {"validation_loss", r.validation_loss},
+                        {"store", store}};
+    if (r.status == RunStatus::Finished) {
+      j["test_accuracy"] = r.test_accuracy;
+      j["test_loss"] = r.test_loss;
+    } else {
+      j["test_accuracy"] = nullptr;
+      j["test_loss"] = nullptr;
+      j["error"] = outcome.error;
+    }
+    std::printf("%s\n", j.dump().c_str());
+  }
+  switch (r.status) {
+    case RunStatus::Finished:
+      return kExitOk;
+    case RunStatus::Cancelled:
+      return kExitCancelled;
+    default:
+      return kExitRunFailed;
+  }
+}
+
+}  // namespace
+
+int command_run(const CliArgs& args) {
+  if (args.positional.size() != 1) {
+    throw UsageError("run needs one spec file, e.g. slimlab-cli run experiments/mlp-fashion.json");
+  }
+  auto json = load_json_file(args.positional[0]);
+  for (const auto& assignment : args.sets) apply_override(json, assignment);
+  ExperimentSpec spec;
+  try {
+    spec = spec_from_json(json);
+  } catch (const InputError& e) {
+    throw InputError(args.positional[0] + ": " + e.what());
+  }
+  auto store = store_path(args);
+  RunControl control;
+  InterruptGuard guard(control);
+  ProgressBar progress(!args.quiet);
+  auto outcome = run_experiment(spec, store, progress, control);
+  progress.finish();
+  return report(outcome, store, args.json);
+}
+
+int command_resume(const CliArgs& args) {
+  if (args.positional.size() != 1) throw UsageError("resume needs a run id (see slimlab-cli list)");
+  auto store = store_path(args);
+  RunControl control;
+  InterruptGuard guard(control);
+  ProgressBar progress(!args.quiet);
+  auto outcome = resume_experiment(store, args.positional[0], progress, control);
+  progress.finish();
+  return report(outcome, store, args.json);
+}
+
+}  // namespace slimlab::cli

@@ -1,0 +1,171 @@
+// `slimlab-cli list`, `show` and `export`: read-only views of the run store.
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "progress_bar.h"
+#include "spec/spec_error.h"
+#include "store/run_store.h"
+#include "util/paths.h"
+
+namespace slimlab::cli {
+namespace {
+
+std::string local_time(int64_t ms) {
+  if (ms <= 0) return "-";
+  std::time_t t = std::time_t(ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+std::string percent(std::optional<double> v) {
+  if (!v) return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * *v);
+  return buf;
+}
+
+/// Opens the store read-only, noting runs whose process has died first (needs a write).
+std::unique_ptr<RunStore> open_for_reading(const std::string& path) {
+  {
+    try {
+      RunStore writer(path, RunStore::Access::ReadWrite);
+      writer.mark_interrupted_runs();
+    } catch (const StoreError&) {
+      // Read-only or missing: the read-only open below gives the message.
+    }
+  }
+  return std::make_unique<RunStore>(path, RunStore::Access::ReadOnly);
+}
+
+nlohmann::json run_json(RunStore& store, const RunRow& run) {
+  nlohmann::json j = {{"id", run.id},         {"uuid", run.uuid},
+                      {"name", run.name},     {"kind", run.kind},
+                      {"status", run.status}, {"created_ms", run.created_ms},
+                      {"seed", run.seed},     {"error", run.error}};
+  j["finished_ms"] = run.finished_ms > 0 ? nlohmann::json(run.finished_ms) : nullptr;
+  for (const char* key : {"test/accuracy", "test/loss", "validation/accuracy"}) {
+    auto v = store.last_value(run.id, key);
+    j[key] = v ? nlohmann::json(*v) : nullptr;
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string store_path(const CliArgs& args) {
+  return args.db.empty() ? default_store_path() : args.db;
+}
+
+int command_list(const CliArgs& args) {
+  auto store = open_for_reading(store_path(args));
+  auto runs = store->list_runs();
+  if (args.json) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& run : runs) all.push_back(run_json(*store, run));
+    std::printf("%s\n", all.dump().c_str());
+    return kExitOk;
+  }
+  if (runs.empty()) {
+    std::printf("No runs yet in %s; start one with: slimlab-cli run experiments/mlp-fashion.json\n",
+                store->path().c_str());
+    return kExitOk;
+  }
+  std::printf("%5s  %-24s %-11s %9s %9s  %-16s  %s\n", "ID", "NAME", "STATUS", "TEST ACC",
+              "STEPS", "CREATED", "UUID");
+  for (const auto& run : runs) {
+    auto steps = store->last_value(run.id, "train/loss");
+    auto series = store->series(run.id, "train/loss");
+    std::printf("%5lld  %-24.24s %-11s %9s %9lld  %-16s  %.8s\n", (long long)run.id,
+                run.name.c_str(), run.status.c_str(),
+                percent(store->last_value(run.id, "test/accuracy")).c_str(),
+                series.empty() ? 0LL : (long long)series.back().step,
+                local_time(run.created_ms).c_str(), run.uuid.c_str());
+    (void)steps;
+  }
+  return kExitOk;
+}
+
+int command_show(const CliArgs& args) {
+  if (args.positional.size() != 1) throw UsageError("show needs a run id (see slimlab-cli list)");
+  auto store = open_for_reading(store_path(args));
+  auto run = store->find_run(args.positional[0]);
+  auto events = store->events(run.id);
+  nlohmann::json summary;
+  for (const auto& e : events) {
+    if (e.kind == "summary") summary = nlohmann::json::parse(e.payload_json, nullptr, false);
+  }
+  if (args.json) {
+    auto j = run_json(*store, run);
+    j["spec"] = nlohmann::json::parse(run.spec_json, nullptr, false);
+    j["env"] = nlohmann::json::parse(run.env_json, nullptr, false);
+    j["summary"] = summary;
+    std::printf("%s\n", j.dump().c_str());
+    return kExitOk;
+  }
+  std::printf("Run %lld: %s\n", (long long)run.id, run.name.c_str());
+  std::printf("  uuid      %s\n", run.uuid.c_str());
+  std::printf("  status    %s%s%s\n", run.status.c_str(), run.error.empty() ? "" : " - ",
+              run.error.c_str());
+  std::printf("  created   %s   finished %s\n", local_time(run.created_ms).c_str(),
+              local_time(run.finished_ms).c_str());
+  std::printf("  seed      %lld\n", (long long)run.seed);
+  if (summary.is_object()) {
+    std::printf("  params    %lld\n", summary.value("params", 0LL));
+    std::printf("  training  %lld steps, %.1f s, %.0f steps/s\n", summary.value("steps", 0LL),
+                summary.value("train_seconds", 0.0), summary.value("steps_per_second", 0.0));
+  }
+  std::printf("  final metrics\n");
+  std::string last_key;
+  auto rows = store->metrics(run.id);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    bool last_of_key = i + 1 == rows.size() || rows[i + 1].key != rows[i].key;
+    if (last_of_key) {
+      std::printf("    %-26s %12.6g  (step %lld)\n", rows[i].key.c_str(), rows[i].value,
+                  (long long)rows[i].step);
+    }
+  }
+  int checkpoints = 0;
+  for (const auto& e : events) checkpoints += e.kind == "checkpoint";
+  std::printf("  events    %zu (%d checkpoints)\n", events.size(), checkpoints);
+  auto env = nlohmann::json::parse(run.env_json, nullptr, false);
+  if (env.is_object()) {
+    std::printf("  machine   LibTorch %s, %s, %d threads, host %s\n",
+                env.value("torch", "?").c_str(), env.value("blas", "?").c_str(),
+                env.value("threads", 0), env.value("host", "?").c_str());
+  }
+  std::printf("  spec      %s\n", run.spec_json.c_str());
+  return kExitOk;
+}
+
+int command_export(const CliArgs& args) {
+  if (args.positional.size() != 1 || args.csv.empty()) {
+    throw UsageError("export needs a run and a file: slimlab-cli export RUN --csv FILE");
+  }
+  auto store = open_for_reading(store_path(args));
+  auto run = store->find_run(args.positional[0]);
+  auto rows = store->metrics(run.id);
+  std::string tmp = args.csv + ".part";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw InputError(args.csv + ": cannot write the CSV file here");
+    out << "run,key,step,value\n";
+    out.precision(9);
+    for (const auto& r : rows) out << run.id << ',' << r.key << ',' << r.step << ',' << r.value << '\n';
+    if (!out.flush()) throw InputError(args.csv + ": write failed (disk full?)");
+  }
+  // Written beside and renamed, so a failed export never leaves half a file.
+  if (std::rename(tmp.c_str(), args.csv.c_str()) != 0) {
+    throw InputError(args.csv + ": cannot replace the file");
+  }
+  std::printf("Wrote %zu rows of run %lld to %s\n", rows.size(), (long long)run.id,
+              args.csv.c_str());
+  return kExitOk;
+}
+
+}  // namespace slimlab::cli

@@ -1,0 +1,56 @@
+// slimlab-cli: SlimLab's headless front end, for scripts, sweeps and clusters.
+#include <cstdio>
+
+#include "commands.h"
+#include "measure/system_info.h"
+#include "spec/spec_error.h"
+#include "spec/spec_reader.h"
+#include "store/sqlite.h"
+
+using namespace slimlab;
+using namespace slimlab::cli;
+
+namespace {
+
+int dispatch(const CliArgs& args) {
+  const auto& c = args.command;
+  if (c == "run") return command_run(args);
+  if (c == "resume") return command_resume(args);
+  if (c == "list") return command_list(args);
+  if (c == "show") return command_show(args);
+  if (c == "export") return command_export(args);
+  if (c == "doctor") return command_doctor(args);
+  if (c == "version") {
+    std::printf("slimlab-cli %s (LibTorch %s)\n", slimlab_version(), torch_version().c_str());
+    return kExitOk;
+  }
+  if (c == "help" || c.empty()) {
+    std::fputs(usage_text(), c.empty() ? stderr : stdout);
+    return c.empty() ? kExitBadInput : kExitOk;
+  }
+  auto near = nearest_word(c, {"run", "resume", "list", "show", "export", "doctor"});
+  throw UsageError("unknown command \"" + c + "\"" +
+                   (near.empty() ? "" : "; did you mean " + near + "?") +
+                   " (see slimlab-cli --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Every error ends here as one line on stderr and an exit code; nothing is half-written.
+  try {
+    return dispatch(parse_args(argc, argv));
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "slimlab-cli: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "slimlab-cli: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const StoreError& e) {
+    std::fprintf(stderr, "slimlab-cli: %s\n", e.what());
+    return kExitStore;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "slimlab-cli: %s\n", e.what());
+    return kExitRunFailed;
+  }
+}

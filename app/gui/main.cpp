@@ -1,0 +1,41 @@
+// slimlab: the workbench window.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSettings>
+#include <QTimer>
+
+#include "main_window.h"
+#include "util/paths.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("SlimLab");
+  QApplication::setApplicationName("SlimLab");
+  QApplication::setApplicationVersion("0.1.0");
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("SlimLab: a workbench for model-compression experiments");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  QCommandLineOption db("db", "The run store to open.", "FILE");
+  QCommandLineOption screenshot("screenshot", "Save the window as PNG to FILE and quit.", "FILE");
+  parser.addOption(db);
+  parser.addOption(screenshot);
+  parser.process(app);
+
+  QString store = parser.value(db);
+  if (store.isEmpty()) {
+    store = QSettings().value("store/last", QString::fromStdString(slimlab::default_store_path()))
+                .toString();
+  }
+  slimlab::MainWindow window(store);
+  window.show();
+  if (parser.isSet(screenshot)) {
+    // Grab once the event loop has laid the window out and the queued replots have run.
+    QTimer::singleShot(500, &window, [&window, path = parser.value(screenshot)] {
+      window.grab().save(path);
+      QApplication::quit();
+    });
+  }
+  return app.exec();
+}

@@ -1,0 +1,146 @@
+#include "data/dataset.h"
+
+#include <filesystem>
+#include <random>
+
+#include "data/idx_reader.h"
+#include "data/toy2d.h"
+#include "spec/spec_error.h"
+
+namespace slimlab {
+namespace {
+
+const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                                  "Coat",        "Sandal",  "Shirt",    "Sneaker",
+                                                  "Bag",         "Ankle boot"};
+
+// Finds `stem` or `stem.gz` in `dir`.
+std::string find_idx(const std::string& dir, const std::string& stem,
+                     const std::string& package_hint) {
+  for (const auto& name : {stem + ".gz", stem}) {
+    auto path = dir + "/" + name;
+    if (std::filesystem::exists(path)) return path;
+  }
+  throw InputError(dir + "/" + stem + "[.gz]: not found" +
+                   (package_hint.empty() ? std::string("")
+                                         : "; install it with: sudo apt-get install " +
+                                               package_hint));
+}
+
+torch::Tensor images_tensor(const IdxArray& a, const std::string& path) {
+  if (a.dims.size() != 3) {
+    throw InputError(path + ": expected 3 dimensions (count, rows, columns), got " +
+                     std::to_string(a.dims.size()));
+  }
+  auto bytes = torch::from_blob(const_cast<uint8_t*>(a.values.data()),
+                                {a.dims[0], 1, a.dims[1], a.dims[2]}, torch::kUInt8);
+  return bytes.to(torch::kFloat32).div_(255.0f);
+}
+
+torch::Tensor labels_tensor(const IdxArray& a, const std::string& path, int64_t expected) {
+  if (a.dims.size() != 1 || a.dims[0] != expected) {
+    throw InputError(path + ": expected " + std::to_string(expected) +
+                     " labels to match the images, got shape with " +
+                     std::to_string(a.dims.empty() ? 0 : a.dims[0]) + " entries");
+  }
+  auto bytes = torch::from_blob(const_cast<uint8_t*>(a.values.data()), {a.dims[0]},
+                                torch::kUInt8);
+  return bytes.to(torch::kInt64);
+}
+
+TensorDataset take(const TensorDataset& d, const torch::Tensor& index) {
+  return {d.x.index_select(0, index), d.y.index_select(0, index)};
+}
+
+}  // namespace
+
+void read_idx_directory(const std::string& dir, TensorDataset& train, TensorDataset& test,
+                        const std::string& package_hint) {
+  if (!std::filesystem::is_directory(dir)) {
+    throw InputError(dir + ": dataset directory not found" +
+                     (package_hint.empty() ? std::string("")
+                                           : "; install it with: sudo apt-get install " +
+                                                 package_hint));
+  }
+  struct Pair {
+    TensorDataset* out;
+    const char* images;
+    const char* labels;
+  };
+  for (const Pair& p : {Pair{&train, "train-images-idx3-ubyte", "train-labels-idx1-ubyte"},
+                        Pair{&test, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}}) {
+    auto image_path = find_idx(dir, p.images, package_hint);
+    auto label_path = find_idx(dir, p.labels, package_hint);
+    p.out->x = images_tensor(read_idx_file(image_path), image_path);
+    p.out->y = labels_tensor(read_idx_file(label_path), label_path, p.out->x.size(0));
+  }
+}
+
+std::vector<int64_t> epoch_permutation(int64_t n, int64_t seed, int64_t epoch) {
+  // Own Fisher-Yates over mt19937_64: std::shuffle's algorithm differs between libraries.
+  std::mt19937_64 rng(uint64_t(seed) * 0x9E3779B97F4A7C15ull + uint64_t(epoch) + 1);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[size_t(i)] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    auto j = int64_t(rng() % uint64_t(i + 1));
+    std::swap(order[size_t(i)], order[size_t(j)]);
+  }
+  return order;
+}
+
+DataSplits load_data(const DataSpec& spec, int64_t seed) {
+  DataSplits out;
+  TensorDataset train, test;
+  if (is_image_dataset(spec.dataset)) {
+    std::string dir = spec.path;
+    std::string package;
+    if (dir.empty() && spec.dataset == DatasetKind::FashionMnist) {
+      dir = kFashionMnistDir;
+      package = "dataset-fashion-mnist";
+    }
+    if (dir.empty()) {
+      throw InputError(std::string("data.path: dataset \"") + dataset_name(spec.dataset) +
+                       "\" needs a directory of IDX files (train-images-idx3-ubyte.gz, ...)");
+    }
+    read_idx_directory(dir, train, test, package);
+    out.source = dir;
+    out.classes = train.y.max().item<int64_t>() + 1;
+    if (spec.dataset == DatasetKind::FashionMnist && out.classes == 10) {
+      out.class_names = kFashionClasses;
+    }
+    // Normalise with the training pixels' statistics (Fashion-MNIST: mean 0.286, std 0.353).
+    auto mean = train.x.mean();
+    auto std = train.x.std();
+    train.x.sub_(mean).div_(std);
+    test.x.sub_(mean).div_(std);
+  } else {
+    out.classes = toy2d_classes(spec.dataset, spec.classes);
+    train = make_toy2d(spec.dataset, spec.points, out.classes, spec.noise, uint64_t(seed));
+    // The test set comes from its own stream so it never shares points with training.
+    test = make_toy2d(spec.dataset, spec.test_points, out.classes, spec.noise,
+                      uint64_t(seed) ^ 0x5DEECE66Dull);
+    out.source = "generated";
+  }
+  if (out.class_names.empty()) {
+    for (int64_t c = 0; c < out.classes; ++c) out.class_names.push_back(std::to_string(c));
+  }
+
+  // Seeded shuffle, then the optional subset, then the validation hold-out.
+  auto order = epoch_permutation(train.size(), seed, /*epoch=*/-1);
+  int64_t n = spec.train_subset > 0 ? std::min(spec.train_subset, train.size()) : train.size();
+  int64_t n_validation = int64_t(double(n) * spec.validation_share);
+  if (n - n_validation < 1) {
+    throw InputError("data.validation_share: leaves no training examples out of " +
+                     std::to_string(n));
+  }
+  auto index = torch::tensor(order, torch::dtype(torch::kInt64)).slice(0, 0, n);
+  out.train = take(train, index.slice(0, 0, n - n_validation));
+  if (n_validation > 0) out.validation = take(train, index.slice(0, n - n_validation, n));
+  int64_t n_test = spec.test_subset > 0 ? std::min(spec.test_subset, test.size()) : test.size();
+  out.test = {test.x.slice(0, 0, n_test), test.y.slice(0, 0, n_test)};
+  auto sizes = out.train.x.sizes();
+  out.sample_shape.assign(sizes.begin() + 1, sizes.end());
+  return out;
+}
+
+}  // namespace slimlab

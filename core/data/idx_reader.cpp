@@ -1,0 +1,90 @@
+#include "data/idx_reader.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+
+#include "spec/spec_error.h"
+
+namespace slimlab {
+namespace {
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// Reads exactly `size` bytes or reports how many the file had.
+void read_exact(gzFile file, void* out, uint64_t size, uint64_t& offset, const std::string& path,
+                const char* what) {
+  auto* bytes = static_cast<unsigned char*>(out);
+  uint64_t done = 0;
+  while (done < size) {
+    unsigned chunk = unsigned(std::min<uint64_t>(size - done, 1u << 30));
+    int got = gzread(file, bytes + done, chunk);
+    if (got < 0) {
+      int code = 0;
+      const char* message = gzerror(file, &code);
+      throw InputError(path + ": corrupt at byte " + std::to_string(offset + done) + " (" +
+                       message + ")");
+    }
+    if (got == 0) {
+      throw InputError(path + ": truncated at byte " + std::to_string(offset + done) + " while " +
+                       "reading " + what + " (expected " + std::to_string(size) + " bytes from " +
+                       "byte " + std::to_string(offset) + ")");
+    }
+    done += uint64_t(got);
+  }
+  offset += size;
+}
+
+}  // namespace
+
+IdxArray read_idx_file(const std::string& path, uint64_t max_bytes) {
+  GzFile file(gzopen(path.c_str(), "rb"));
+  if (!file) throw InputError(path + ": cannot open (missing or unreadable)");
+  gzbuffer(file.get(), 1 << 20);
+
+  uint64_t offset = 0;
+  unsigned char magic[4];
+  read_exact(file.get(), magic, 4, offset, path, "the magic number");
+  uint32_t magic_value = uint32_t(magic[0]) << 24 | uint32_t(magic[1]) << 16 |
+                         uint32_t(magic[2]) << 8 | magic[3];
+  if (magic[0] != 0 || magic[1] != 0 || magic[3] < 1 || magic[3] > 4) {
+    throw InputError(path + ": wrong magic at byte 0: expected 0x0000080N (IDX, unsigned bytes, " +
+                     "N = 1..4 dimensions), got " + hex32(magic_value) + "; not an IDX file");
+  }
+  if (magic[2] != 0x08) {
+    throw InputError(path + ": element type " + hex32(magic[2]) + " at byte 2 is not " +
+                     "supported; SlimLab reads unsigned-byte (0x08) IDX files");
+  }
+  IdxArray array;
+  uint64_t count = 1;
+  for (int d = 0; d < magic[3]; ++d) {
+    unsigned char b[4];
+    uint64_t at = offset;
+    read_exact(file.get(), b, 4, offset, path, "the dimensions");
+    uint64_t dim = uint64_t(b[0]) << 24 | uint64_t(b[1]) << 16 | uint64_t(b[2]) << 8 | b[3];
+    if (dim == 0) throw InputError(path + ": dimension " + std::to_string(d) + " at byte " +
+                                   std::to_string(at) + " is 0");
+    count *= dim;
+    if (count > max_bytes) {
+      throw InputError(path + ": dimensions at byte " + std::to_string(at) + " describe more than " +
+                       std::to_string(max_bytes) + " values; the header is corrupt");
+    }
+    array.dims.push_back(int64_t(dim));
+  }
+  array.values.resize(count);
+  read_exact(file.get(), array.values.data(), count, offset, path, "the values");
+  return array;
+}
+
+}  // namespace slimlab

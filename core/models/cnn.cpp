@@ -1,0 +1,44 @@
+#include "models/cnn.h"
+
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
+
+#include "models/mlp.h"
+
+namespace slimlab {
+
+CnnImpl::CnnImpl(CnnOptions options_) : options(std::move(options_)) { reset(); }
+
+void CnnImpl::reset() {
+  TORCH_CHECK(options.in_channels() > 0 && options.image_size() > 0 && options.classes() > 0,
+              "CnnOptions: in_channels, image_size and classes must be set from the data");
+  features = torch::nn::Sequential();
+  int64_t channels = options.in_channels();
+  int64_t size = options.image_size();
+  for (int64_t out : options.channels()) {
+    TORCH_CHECK(size >= 2, "CnnOptions: ", options.channels().size(),
+                " pooling blocks shrink a ", options.image_size(), "-pixel image below 1 pixel");
+    features->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, out,
+                                                                   options.kernel_size())
+                                              .padding(options.kernel_size() / 2)));
+    append_activation(features, options.activation());
+    features->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
+    channels = out;
+    size /= 2;
+  }
+  classifier = torch::nn::Sequential();
+  classifier->push_back(torch::nn::Linear(channels * size * size, options.fc_hidden()));
+  append_activation(classifier, options.activation());
+  if (options.dropout() > 0) classifier->push_back(torch::nn::Dropout(options.dropout()));
+  classifier->push_back(torch::nn::Linear(options.fc_hidden(), options.classes()));
+  register_module("features", features);
+  register_module("classifier", classifier);
+}
+
+torch::Tensor CnnImpl::forward(torch::Tensor x) {
+  return classifier->forward(features->forward(x).flatten(1));
+}
+
+}  // namespace slimlab

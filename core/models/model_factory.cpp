@@ -1,0 +1,40 @@
+#include "models/model_factory.h"
+
+#include <cmath>
+
+#include "models/cnn.h"
+#include "models/mlp.h"
+#include "spec/spec_error.h"
+
+namespace slimlab {
+
+torch::nn::AnyModule make_model(const ModelSpec& spec, const std::vector<int64_t>& sample_shape,
+                                int64_t classes) {
+  if (spec.kind == ModelKind::Mlp) {
+    int64_t in_features = 1;
+    for (auto d : sample_shape) in_features *= d;
+    auto options = spec.mlp;
+    options.in_features(in_features).classes(classes);
+    return torch::nn::AnyModule(Mlp(options));
+  }
+  if (sample_shape.size() != 3 || sample_shape[1] != sample_shape[2]) {
+    throw InputError("model.kind: cnn needs square images [channels, size, size]");
+  }
+  auto options = spec.cnn;
+  options.in_channels(sample_shape[0]).image_size(sample_shape[1]).classes(classes);
+  if (options.image_size() >> options.channels().size() < 1) {
+    throw InputError("model.channels: " + std::to_string(options.channels().size()) +
+                     " pooling blocks shrink a " + std::to_string(options.image_size()) +
+                     "-pixel image below 1 pixel; use at most " +
+                     std::to_string(int(std::log2(double(options.image_size())))) + " blocks");
+  }
+  return torch::nn::AnyModule(Cnn(options));
+}
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace slimlab

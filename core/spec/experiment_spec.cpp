@@ -1,0 +1,261 @@
+#include "spec/experiment_spec.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "spec/spec_reader.h"
+
+namespace slimlab {
+namespace {
+
+const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist", "idx",   "spirals",
+                                                "moons",         "circles", "blobs", "xor"};
+const std::vector<std::string> kModelNames = {"mlp", "cnn"};
+const std::vector<std::string> kActivationNames = {"relu", "gelu", "tanh"};
+const std::vector<std::string> kOptimizerNames = {"adam", "sgd"};
+
+constexpr int64_t kMaxWidth = 65536;
+constexpr int64_t kMaxLayers = 16;
+constexpr int64_t kMaxCount = 100'000'000;
+constexpr int kMaxJsonDepth = 64;
+
+template <typename Enum>
+Enum read_enum(SpecReader& r, const char* key, Enum current,
+               const std::vector<std::string>& names) {
+  int index = int(current);
+  r.choice(key, index, names);
+  return Enum(index);
+}
+
+DataSpec read_data(SpecReader r) {
+  DataSpec d;
+  d.dataset = read_enum(r, "dataset", d.dataset, kDatasetNames);
+  r.text("path", d.path);
+  r.number("validation_share", d.validation_share, 0.0, 0.9);
+  r.integer("batch_size", d.batch_size, 1, kMaxWidth);
+  r.integer("train_subset", d.train_subset, 0, kMaxCount);
+  r.integer("test_subset", d.test_subset, 0, kMaxCount);
+  r.integer("points", d.points, 10, 10'000'000);
+  r.integer("test_points", d.test_points, 10, 10'000'000);
+  r.number("noise", d.noise, 0.0, 10.0);
+  r.integer("classes", d.classes, 2, 100);
+  r.finish();
+  if (d.dataset == DatasetKind::Idx && d.path.empty()) {
+    throw InputError(r.path() + ".path: dataset \"idx\" needs a directory of IDX files");
+  }
+  return d;
+}
+
+ModelSpec read_model(SpecReader r) {
+  ModelSpec m;
+  m.kind = read_enum(r, "kind", m.kind, kModelNames);
+  if (m.kind == ModelKind::Mlp) {
+    auto& o = m.mlp;
+    r.integer_list("hidden", o.hidden(), 1, kMaxWidth, 0, kMaxLayers);
+    o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
+    r.number("dropout", o.dropout(), 0.0, 0.95);
+  } else {
+    auto& o = m.cnn;
+    r.integer_list("channels", o.channels(), 1, 1024, 1, 4);
+    r.integer("kernel_size", o.kernel_size(), 1, 11);
+    if (o.kernel_size() % 2 == 0) {
+      throw InputError(r.path() + ".kernel_size: must be odd (same padding), got " +
+                       std::to_string(o.kernel_size()));
+    }
+    r.integer("fc_hidden", o.fc_hidden(), 1, kMaxWidth);
+    o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
+    r.number("dropout", o.dropout(), 0.0, 0.95);
+  }
+  r.finish();
+  return m;
+}
+
+OptimizerSpec read_optimizer(SpecReader r) {
+  OptimizerSpec o;
+  o.kind = read_enum(r, "kind", o.kind, kOptimizerNames);
+  r.number("lr", o.lr, 1e-12, 1e6);
+  r.number("weight_decay", o.weight_decay, 0.0, 1.0);
+  r.number("momentum", o.momentum, 0.0, 0.999);
+  r.boolean("nesterov", o.nesterov);
+  r.finish();
+  return o;
+}
+
+ScheduleSpec read_schedule(SpecReader r) {
+  ScheduleSpec s;
+  r.integer("epochs", s.epochs, 0, 100'000);
+  r.integer("steps", s.steps, 0, 1'000'000'000);
+  r.integer("eval_interval_steps", s.eval_interval_steps, 0, 1'000'000'000);
+  r.integer("checkpoint_interval_steps", s.checkpoint_interval_steps, 0, 1'000'000'000);
+  r.integer("log_interval_steps", s.log_interval_steps, 1, 1'000'000);
+  r.finish();
+  if (s.epochs == 0 && s.steps == 0) {
+    throw InputError(r.path() + ".epochs: set epochs or steps above 0");
+  }
+  return s;
+}
+
+}  // namespace
+
+const char* dataset_name(DatasetKind kind) { return kDatasetNames[size_t(kind)].c_str(); }
+const char* model_name(ModelKind kind) { return kModelNames[size_t(kind)].c_str(); }
+
+bool is_image_dataset(DatasetKind kind) {
+  return kind == DatasetKind::FashionMnist || kind == DatasetKind::Mnist ||
+         kind == DatasetKind::Idx;
+}
+
+ExperimentSpec spec_from_json(const nlohmann::json& json) {
+  SpecReader r(json, "");
+  ExperimentSpec spec;
+  r.integer("schema", spec.schema, 1, INT64_MAX);
+  if (spec.schema > kSpecSchema) {
+    throw InputError("schema: this SlimLab reads spec schema " + std::to_string(kSpecSchema) +
+                     ", the file has schema " + std::to_string(spec.schema) +
+                     "; update SlimLab to run it");
+  }
+  r.text("name", spec.name);
+  if (spec.name.empty() || spec.name.size() > 200) {
+    throw InputError("name: must be 1 to 200 characters, got " + std::to_string(spec.name.size()));
+  }
+  r.integer("seed", spec.seed, 0, INT64_MAX);
+  spec.data = read_data(r.object("data"));
+  spec.model = read_model(r.object("model"));
+  spec.optimizer = read_optimizer(r.object("optimizer"));
+  spec.schedule = read_schedule(r.object("schedule"));
+  r.finish();
+  if (spec.model.kind == ModelKind::Cnn && !is_image_dataset(spec.data.dataset)) {
+    throw InputError(std::string("model.kind: cnn needs image data, but data.dataset is ") +
+                     dataset_name(spec.data.dataset) + "; use mlp for 2-D sets");
+  }
+  return spec;
+}
+
+nlohmann::json spec_to_json(const ExperimentSpec& spec) {
+  nlohmann::json j;
+  j["schema"] = spec.schema;
+  j["name"] = spec.name;
+  j["seed"] = spec.seed;
+  const auto& d = spec.data;
+  j["data"] = {{"dataset", dataset_name(d.dataset)},
+               {"path", d.path},
+               {"validation_share", d.validation_share},
+               {"batch_size", d.batch_size},
+               {"train_subset", d.train_subset},
+               {"test_subset", d.test_subset}};
+  if (!is_image_dataset(d.dataset)) {
+    j["data"]["points"] = d.points;
+    j["data"]["test_points"] = d.test_points;
+    j["data"]["noise"] = d.noise;
+    j["data"]["classes"] = d.classes;
+  }
+  const auto& m = spec.model;
+  if (m.kind == ModelKind::Mlp) {
+    j["model"] = {{"kind", "mlp"},
+                  {"hidden", m.mlp.hidden()},
+                  {"activation", kActivationNames[size_t(m.mlp.activation())]},
+                  {"dropout", m.mlp.dropout()}};
+  } else {
+    j["model"] = {{"kind", "cnn"},
+                  {"channels", m.cnn.channels()},
+                  {"kernel_size", m.cnn.kernel_size()},
+                  {"fc_hidden", m.cnn.fc_hidden()},
+                  {"activation", kActivationNames[size_t(m.cnn.activation())]},
+                  {"dropout", m.cnn.dropout()}};
+  }
+  const auto& o = spec.optimizer;
+  j["optimizer"] = {{"kind", kOptimizerNames[size_t(o.kind)]},
+                    {"lr", o.lr},
+                    {"weight_decay", o.weight_decay},
+                    {"momentum", o.momentum},
+                    {"nesterov", o.nesterov}};
+  const auto& s = spec.schedule;
+  j["schedule"] = {{"epochs", s.epochs},
+                   {"steps", s.steps},
+                   {"eval_interval_steps", s.eval_interval_steps},
+                   {"checkpoint_interval_steps", s.checkpoint_interval_steps},
+                   {"log_interval_steps", s.log_interval_steps}};
+  return j;
+}
+
+nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
+  // Refuse deep nesting before the recursive parser can exhaust the stack.
+  bool too_deep = false;
+  nlohmann::json::parser_callback_t guard = [&too_deep](int depth, nlohmann::json::parse_event_t,
+                                                        nlohmann::json&) {
+    if (depth > kMaxJsonDepth) too_deep = true;
+    return !too_deep;
+  };
+  try {
+    auto j = nlohmann::json::parse(text, guard);
+    if (too_deep) {
+      throw InputError(source + ": JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
+                       " levels");
+    }
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    auto pos = what.find("parse error");
+    throw InputError(source + ": not valid JSON: " +
+                     (pos == std::string::npos ? what : what.substr(pos)));
+  }
+}
+
+nlohmann::json load_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open spec file");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  if (text.size() > (16u << 20)) throw InputError(path + ": spec file larger than 16 MiB");
+  return parse_json_text(text, path);
+}
+
+void apply_override(nlohmann::json& spec, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError("--set " + assignment + ": expected path.to.field=value");
+  }
+  std::string path = assignment.substr(0, eq);
+  std::string text = assignment.substr(eq + 1);
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = text;  // Bare words are strings: --set model.kind=cnn.
+
+  nlohmann::json* node = &spec;
+  std::string walked;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '[') {
+      auto close = path.find(']', i);
+      if (close == std::string::npos) throw InputError("--set " + path + ": missing ']'");
+      std::string digits = path.substr(i + 1, close - i - 1);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+        throw InputError("--set " + path + ": list index must be a number, got [" + digits + "]");
+      }
+      size_t index = std::stoul(digits);
+      if (!node->is_array() || index >= node->size()) {
+        throw InputError("--set " + path + ": " + walked + " has no entry [" + digits + "]");
+      }
+      node = &(*node)[index];
+      walked += "[" + digits + "]";
+      i = close + 1;
+      if (i < path.size() && path[i] == '.') ++i;
+      continue;
+    }
+    auto end = path.find_first_of(".[", i);
+    std::string key = path.substr(i, end == std::string::npos ? std::string::npos : end - i);
+    if (key.empty()) throw InputError("--set " + path + ": empty field name");
+    if (node->is_null()) *node = nlohmann::json::object();
+    if (!node->is_object()) {
+      throw InputError("--set " + path + ": " + walked + " is not an object");
+    }
+    node = &(*node)[key];
+    walked += (walked.empty() ? "" : ".") + key;
+    i = end == std::string::npos ? path.size() : (path[end] == '.' ? end + 1 : end);
+  }
+  *node = value;
+}
+
+}  // namespace slimlab

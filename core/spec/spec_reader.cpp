@@ -1,0 +1,205 @@
+#include "spec/spec_reader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace slimlab {
+namespace {
+
+const nlohmann::json& empty_object() {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  return kEmpty;
+}
+
+std::string format_number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string type_name(const nlohmann::json& v) {
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  return std::string("a ") + v.type_name();
+}
+
+}  // namespace
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::string describe_json(const nlohmann::json& value) {
+  std::string text = value.dump();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return text;
+}
+
+SpecReader::SpecReader(const nlohmann::json& object, std::string path)
+    : object_(object), path_(std::move(path)) {
+  if (!object_.is_object()) {
+    throw InputError((path_.empty() ? std::string("spec") : path_) + ": must be an object, got " +
+                     type_name(object_) + " " + describe_json(object_));
+  }
+}
+
+std::string SpecReader::field(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+const nlohmann::json* SpecReader::find(const char* key) {
+  known_.insert(key);
+  auto it = object_.find(key);
+  return it == object_.end() ? nullptr : &*it;
+}
+
+bool SpecReader::has(const char* key) const { return object_.contains(key); }
+
+void SpecReader::known(const char* key) { known_.insert(key); }
+
+void SpecReader::integer(const char* key, int64_t& out, int64_t min, int64_t max) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  bool integral = v->is_number_integer() ||
+                  (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() &&
+                   std::abs(v->get<double>()) < 9e15);
+  if (!integral) {
+    throw InputError(field(key) + ": must be an integer, got " + describe_json(*v));
+  }
+  int64_t value = v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)
+                      ? INT64_MAX
+                      : (v->is_number_float() ? int64_t(v->get<double>()) : v->get<int64_t>());
+  if (value < min || value > max) {
+    throw InputError(field(key) + ": must be between " + std::to_string(min) + " and " +
+                     std::to_string(max) + ", got " + describe_json(*v));
+  }
+  out = value;
+}
+
+void SpecReader::number(const char* key, double& out, double min, double max) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_number()) {
+    throw InputError(field(key) + ": must be a number, got " + describe_json(*v));
+  }
+  double value = v->get<double>();
+  if (!(value >= min && value <= max)) {
+    throw InputError(field(key) + ": must be between " + format_number(min) + " and " +
+                     format_number(max) + ", got " + describe_json(*v));
+  }
+  out = value;
+}
+
+void SpecReader::boolean(const char* key, bool& out) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_boolean()) {
+    throw InputError(field(key) + ": must be true or false, got " + describe_json(*v));
+  }
+  out = v->get<bool>();
+}
+
+void SpecReader::text(const char* key, std::string& out) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_string()) {
+    throw InputError(field(key) + ": must be a string, got " + describe_json(*v));
+  }
+  out = v->get<std::string>();
+}
+
+void SpecReader::choice(const char* key, int& index, const std::vector<std::string>& allowed) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  if (!v->is_string()) {
+    throw InputError(field(key) + ": must be one of " + list + ", got " + describe_json(*v));
+  }
+  auto value = v->get<std::string>();
+  auto it = std::find(allowed.begin(), allowed.end(), value);
+  if (it == allowed.end()) {
+    auto near = nearest_word(value, allowed);
+    throw InputError(field(key) + ": must be one of " + list + ", got \"" + value + "\"" +
+                     (near.empty() ? "" : "; did you mean \"" + near + "\"?"));
+  }
+  index = int(it - allowed.begin());
+}
+
+void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_t min,
+                              int64_t max, size_t min_length, size_t max_length) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_array()) {
+    throw InputError(field(key) + ": must be a list of integers, got " + describe_json(*v));
+  }
+  if (v->size() < min_length || v->size() > max_length) {
+    throw InputError(field(key) + ": must have between " + std::to_string(min_length) + " and " +
+                     std::to_string(max_length) + " entries, got " + std::to_string(v->size()));
+  }
+  std::vector<int64_t> values;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const auto& e = (*v)[i];
+    std::string where = field(key) + "[" + std::to_string(i) + "]";
+    if (!e.is_number_integer()) {
+      throw InputError(where + ": must be an integer, got " + describe_json(e));
+    }
+    int64_t value = e.is_number_unsigned() && e.get<uint64_t>() > uint64_t(INT64_MAX)
+                        ? INT64_MAX
+                        : e.get<int64_t>();
+    if (value < min || value > max) {
+      throw InputError(where + ": must be between " + std::to_string(min) + " and " +
+                       std::to_string(max) + ", got " + describe_json(e));
+    }
+    values.push_back(value);
+  }
+  out = std::move(values);
+}
+
+SpecReader SpecReader::object(const char* key) {
+  const auto* v = find(key);
+  return SpecReader(v == nullptr ? empty_object() : *v, field(key));
+}
+
+void SpecReader::finish() const {
+  std::vector<std::string> allowed(known_.begin(), known_.end());
+  for (const auto& item : object_.items()) {
+    if (known_.count(item.key()) != 0) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    auto near = nearest_word(item.key(), allowed);
+    throw InputError(field(item.key()) + ": unknown field" +
+                     (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
+                     " (allowed: " + list + ")");
+  }
+}
+
+}  // namespace slimlab

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "spec/spec_error.h"
+
+namespace slimlab {
+
+/// Reads one JSON object of a spec field by field, checking types and ranges and naming the full
+/// field path in every error. Fields not present keep the caller's default. `finish()` rejects
+/// keys nobody asked for and suggests the nearest known one.
+///   SpecReader r(j, "data");
+///   r.integer("batch_size", spec.batch_size, 1, 65536);
+///   r.finish();
+class SpecReader {
+ public:
+  SpecReader(const nlohmann::json& object, std::string path);
+
+  void integer(const char* key, int64_t& out, int64_t min, int64_t max);
+  void number(const char* key, double& out, double min, double max);
+  void boolean(const char* key, bool& out);
+  void text(const char* key, std::string& out);
+  /// A string that must be one of `allowed`; returns the index into `allowed`.
+  void choice(const char* key, int& index, const std::vector<std::string>& allowed);
+  void integer_list(const char* key, std::vector<int64_t>& out, int64_t min, int64_t max,
+                    size_t min_length, size_t max_length);
+  /// A nested object; absent means an empty object (all defaults).
+  SpecReader object(const char* key);
+  /// Declares a key as known without reading it (read elsewhere).
+  void known(const char* key);
+  bool has(const char* key) const;
+  const std::string& path() const { return path_; }
+
+  /// Throws InputError for the first key that was never read or declared.
+  void finish() const;
+
+ private:
+  std::string field(const std::string& key) const;
+  const nlohmann::json* find(const char* key);
+
+  const nlohmann::json& object_;
+  std::string path_;
+  std::set<std::string> known_;
+};
+
+/// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(const std::string& a, const std::string& b);
+
+/// The member of `candidates` nearest to `word`, or "" when none is close enough to help.
+std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates);
+
+/// A short rendering of a JSON value for error messages (strings quoted, long values cut).
+std::string describe_json(const nlohmann::json& value);
+
+}  // namespace slimlab

@@ -1,0 +1,109 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite.h"
+#include "train/run_status.h"
+
+namespace slimlab {
+
+/// The run-store schema this build writes; files with a higher `PRAGMA user_version` are refused.
+constexpr int kStoreSchema = 1;
+
+/// One row of `runs`.
+struct RunRow {
+  int64_t id = 0;
+  std::string uuid;
+  std::string name;
+  std::string kind;  ///< "train" now; "moe", "distill", "prune" as those land.
+  std::string status;
+  int64_t parent_id = 0;  ///< 0 when none.
+  int64_t created_ms = 0;
+  int64_t finished_ms = 0;  ///< 0 while unfinished.
+  std::string spec_json;
+  std::string env_json;
+  int64_t seed = 0;
+  std::string error;
+};
+
+/// What `create_run` needs.
+struct NewRun {
+  std::string name;
+  std::string kind = "train";
+  std::string spec_json;
+  std::string env_json = "{}";
+  int64_t seed = 0;
+  int64_t parent_id = 0;
+};
+
+struct MetricRow {
+  std::string key;
+  int64_t step = 0;
+  int64_t wall_ms = 0;
+  double value = 0;
+};
+
+struct EventRow {
+  int64_t step = 0;
+  int64_t wall_ms = 0;
+  std::string kind;
+  std::string payload_json;
+};
+
+struct CheckpointRow {
+  int64_t step = 0;
+  std::string bytes;
+};
+
+/// The SQLite file that keeps every run: schema, migrations and all queries. One connection;
+/// use one RunStore per thread.
+class RunStore {
+ public:
+  enum class Access { ReadOnly, ReadWrite };
+
+  /// Opens the store at `path`. ReadWrite creates the file (and its directory) when missing and
+  /// migrates an older schema. Throws StoreError with a one-line explanation for a file that is
+  /// not SQLite, not a SlimLab store, from a newer SlimLab, read-only, or missing (ReadOnly).
+  RunStore(const std::string& path, Access access);
+  ~RunStore();
+
+  const std::string& path() const;
+  int schema_version();
+  SqliteDb& db();
+
+  // Writing.
+  int64_t create_run(const NewRun& run);
+  void set_status(int64_t run_id, RunStatus status, const std::string& error = "");
+  void set_environment(int64_t run_id, const std::string& env_json);
+  int64_t metric_key_id(const std::string& name);
+  void add_metric(int64_t run_id, int64_t key_id, int64_t step, int64_t wall_ms, double value);
+  void add_event(int64_t run_id, const EventRow& event);
+  /// Stores a checkpoint and keeps only the newest `keep` of the run.
+  void add_checkpoint(int64_t run_id, int64_t step, const std::string& bytes, int keep = 2);
+  /// Marks `running` runs whose process (env_json pid on this host) has gone as `interrupted`.
+  int mark_interrupted_runs();
+
+  // Reading.
+  std::vector<RunRow> list_runs();
+  RunRow get_run(int64_t run_id);
+  /// Finds a run by id, or by a unique prefix of its uuid; throws StoreError when none matches.
+  RunRow find_run(const std::string& reference);
+  std::vector<MetricRow> metrics(int64_t run_id);
+  std::vector<MetricRow> series(int64_t run_id, const std::string& key);
+  std::optional<double> last_value(int64_t run_id, const std::string& key);
+  std::vector<EventRow> events(int64_t run_id);
+  std::optional<CheckpointRow> latest_checkpoint(int64_t run_id);
+
+ private:
+  void migrate();
+  std::unique_ptr<SqliteDb> db_;
+};
+
+/// This machine's host name, as recorded in env_json.
+std::string host_name();
+
+}  // namespace slimlab

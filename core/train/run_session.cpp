@@ -1,0 +1,135 @@
+#include "train/run_session.h"
+
+#include <nlohmann/json.hpp>
+
+#include "data/dataset.h"
+#include "measure/system_info.h"
+#include "spec/spec_error.h"
+#include "store/run_store.h"
+#include "store/store_writer.h"
+#include "util/paths.h"
+
+namespace slimlab {
+namespace {
+
+/// Forwards trainer records to the store writer and to the caller's observer.
+class RunRecorder : public TrainObserver {
+ public:
+  RunRecorder(StoreWriter& writer, RunObserver& next) : writer_(writer), next_(next) {}
+
+  void on_step(const StepRecord& r) override {
+    writer_.metric("train/loss", r.step, r.loss);
+    writer_.metric("train/accuracy", r.step, r.accuracy);
+    writer_.metric("train/lr", r.step, r.lr);
+    writer_.metric("train/steps_per_second", r.step, r.steps_per_second);
+    next_.on_step(r);
+  }
+  void on_eval(const EvalRecord& r) override {
+    writer_.metric(r.split + "/loss", r.step, r.loss);
+    writer_.metric(r.split + "/accuracy", r.step, r.accuracy);
+    next_.on_eval(r);
+  }
+  void on_event(const EventRecord& r) override {
+    writer_.event(r.step, r.kind, r.payload_json);
+    next_.on_event(r);
+  }
+  void on_checkpoint(const CheckpointRecord& r) override {
+    writer_.checkpoint(r.step, r.bytes);
+    writer_.event(r.step, "checkpoint", "{\"bytes\":" + std::to_string(r.bytes.size()) + "}");
+    next_.on_checkpoint(r);
+  }
+
+ private:
+  StoreWriter& writer_;
+  RunObserver& next_;
+};
+
+RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
+                          const std::string& store_path, int64_t run_id, RunObserver& observer,
+                          const RunControl& control) {
+  RunOutcome outcome;
+  outcome.run_id = run_id;
+  StoreWriter writer(store_path, run_id);
+  RunRecorder recorder(writer, observer);
+  observer.on_start({run_id, trainer.step(), trainer.total_steps(), trainer.parameter_count(),
+                     trainer.data().train.size()});
+  try {
+    outcome.result = trainer.run(recorder, control);
+  } catch (const std::exception& e) {
+    // No exception leaves a run: it is recorded as failed with the reason.
+    outcome.result.status = RunStatus::Failed;
+    outcome.result.error = e.what();
+  }
+  const auto& r = outcome.result;
+  nlohmann::json summary = {{"params", r.params},
+                            {"steps", r.steps},
+                            {"train_seconds", r.train_seconds},
+                            {"steps_per_second", r.steps_per_second},
+                            {"status", status_name(r.status)}};
+  if (r.status == RunStatus::Finished) {
+    summary["test_accuracy"] = r.test_accuracy;
+    summary["test_loss"] = r.test_loss;
+  }
+  writer.event(r.steps, "summary", summary.dump());
+  writer.status(r.status, r.error);
+  outcome.error = r.error;
+  if (!writer.flush()) {
+    outcome.error = "the run store could not record this run: " + writer.error();
+    if (outcome.result.status == RunStatus::Finished) outcome.result.status = RunStatus::Failed;
+  }
+  (void)spec;
+  return outcome;
+}
+
+}  // namespace
+
+RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_path,
+                          RunObserver& observer, const RunControl& control) {
+  // Everything that can fail on bad input happens before the run exists in the store.
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  int64_t run_id;
+  std::string uuid;
+  {
+    RunStore store(store_path, RunStore::Access::ReadWrite);
+    store.mark_interrupted_runs();
+    NewRun row;
+    row.name = spec.name;
+    row.spec_json = spec_to_json(spec).dump();
+    row.env_json = environment_json();
+    row.seed = spec.seed;
+    run_id = store.create_run(row);
+    uuid = store.get_run(run_id).uuid;
+  }
+  auto outcome = train_recorded(trainer, spec, store_path, run_id, observer, control);
+  outcome.run_uuid = uuid;
+  outcome.name = spec.name;
+  return outcome;
+}
+
+RunOutcome resume_experiment(const std::string& store_path, const std::string& run_reference,
+                             RunObserver& observer, const RunControl& control) {
+  RunStore store(store_path, RunStore::Access::ReadWrite);
+  store.mark_interrupted_runs();
+  RunRow run = store.find_run(run_reference);
+  if (run.status == "finished") {
+    throw InputError("run " + std::to_string(run.id) + " already finished; nothing to resume");
+  }
+  if (run.status == "running") {
+    throw InputError("run " + std::to_string(run.id) + " is still running in another process");
+  }
+  auto spec = spec_from_json(parse_json_text(run.spec_json, "run " + std::to_string(run.id)));
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  auto checkpoint = store.latest_checkpoint(run.id);
+  if (checkpoint) trainer.restore(checkpoint->bytes);
+  store.set_status(run.id, RunStatus::Running);
+  // Record who owns the run now, so a crash of this process is noticed as an interruption.
+  store.set_environment(run.id, environment_json());
+  store.add_event(run.id, {trainer.step(), now_ms(), "resumed",
+                           std::string("{\"from_status\":\"") + run.status + "\"}"});
+  auto outcome = train_recorded(trainer, spec, store_path, run.id, observer, control);
+  outcome.run_uuid = run.uuid;
+  outcome.name = run.name;
+  return outcome;
+}
+
+}  // namespace slimlab

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "spec/experiment_spec.h"
+#include "train/trainer.h"
+
+namespace slimlab {
+
+/// What the caller of run_experiment / resume_experiment gets back.
+struct RunOutcome {
+  int64_t run_id = 0;
+  std::string run_uuid;
+  std::string name;
+  TrainResult result;
+  std::string error;  ///< Failure or divergence reason, or a store write error.
+};
+
+/// Called once the run exists in the store and training is about to start (training thread).
+struct RunStartInfo {
+  int64_t run_id = 0;
+  int64_t start_step = 0;
+  int64_t total_steps = 0;
+  int64_t params = 0;
+  int64_t train_examples = 0;
+};
+
+/// Extends TrainObserver with the start of a run; UIs (CLI progress bar, Qt bridge) implement it.
+class RunObserver : public TrainObserver {
+ public:
+  virtual void on_start(const RunStartInfo& info) {}
+};
+
+/// The one path of a run, from the CLI or the GUI: load data, build the trainer (bad input
+/// fails here, before anything is stored), create the run in the store, train while the store
+/// writer records every step, eval, event and checkpoint, then set the final status.
+/// Throws InputError / StoreError for problems found before the run was created.
+RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_path,
+                          RunObserver& observer, const RunControl& control);
+
+/// Continues a stored run from its newest checkpoint, under the same run id.
+RunOutcome resume_experiment(const std::string& store_path, const std::string& run_reference,
+                             RunObserver& observer, const RunControl& control);
+
+}  // namespace slimlab

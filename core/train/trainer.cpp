@@ -1,0 +1,262 @@
+#include "train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "models/model_factory.h"
+
+namespace slimlab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kEvalBatch = 1000;
+// A training loss this many times the chance level ln(classes) means the run has diverged even
+// while it is still finite (dead ReLUs after a huge step keep it finite but useless).
+constexpr double kExplodedOverChance = 1000.0;
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec,
+                                                        std::vector<torch::Tensor> params) {
+  if (spec.kind == OptimizerKind::Adam) {
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(spec.lr).weight_decay(spec.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(spec.lr)
+                                                         .momentum(spec.momentum)
+                                                         .nesterov(spec.nesterov)
+                                                         .weight_decay(spec.weight_decay));
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Trainer::State {
+  ExperimentSpec spec;
+  DataSplits data;
+  torch::nn::AnyModule model;
+  std::shared_ptr<torch::nn::Module> module;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  int64_t step = 0;
+  int64_t steps_per_epoch = 0;
+  int64_t total_steps = 0;
+};
+
+Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make_unique<State>()) {
+  auto& s = *state_;
+  s.spec = spec;
+  s.data = std::move(data);
+  // Weights, dropout masks and anything else drawn from the default generator follow the seed.
+  torch::manual_seed(uint64_t(spec.seed));
+  s.model = make_model(spec.model, s.data.sample_shape, s.data.classes);
+  s.module = s.model.ptr();
+  s.optimizer = make_optimizer(spec.optimizer, s.module->parameters());
+  int64_t n = s.data.train.size();
+  s.steps_per_epoch = (n + spec.data.batch_size - 1) / spec.data.batch_size;
+  s.total_steps = spec.schedule.steps > 0 ? spec.schedule.steps
+                                          : spec.schedule.epochs * s.steps_per_epoch;
+}
+
+Trainer::~Trainer() = default;
+
+int64_t Trainer::step() const { return state_->step; }
+int64_t Trainer::total_steps() const { return state_->total_steps; }
+int64_t Trainer::steps_per_epoch() const { return state_->steps_per_epoch; }
+int64_t Trainer::parameter_count() const { return count_parameters(*state_->module); }
+const DataSplits& Trainer::data() const { return state_->data; }
+
+std::string Trainer::checkpoint() const {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive;
+  state_->module->save(model_archive);
+  archive.write("model", model_archive);
+  torch::serialize::OutputArchive optimizer_archive;
+  state_->optimizer->save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("step", torch::tensor(state_->step, torch::dtype(torch::kInt64)));
+  auto generator = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("rng", generator.get_state());
+  }
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void Trainer::restore(const std::string& bytes) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(bytes.data(), bytes.size());
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    state_->module->load(model_archive);
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    state_->optimizer->load(optimizer_archive);
+    torch::Tensor step, rng;
+    archive.read("step", step);
+    archive.read("rng", rng);
+    state_->step = step.item<int64_t>();
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(std::string("checkpoint does not match this spec's model: ") +
+                             e.what_without_backtrace());
+  }
+}
+
+std::pair<double, double> Trainer::evaluate(const TensorDataset& split) {
+  auto& s = *state_;
+  if (split.size() == 0) return {0.0, 0.0};
+  torch::NoGradGuard no_grad;
+  s.module->eval();
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t begin = 0; begin < split.size(); begin += kEvalBatch) {
+    int64_t end = std::min(begin + kEvalBatch, split.size());
+    auto x = split.x.slice(0, begin, end);
+    auto y = split.y.slice(0, begin, end);
+    auto logits = s.model.forward(x);
+    loss_sum += torch::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  s.module->train();
+  return {loss_sum / double(split.size()), double(correct) / double(split.size())};
+}
+
+TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
+  auto& s = *state_;
+  const auto& schedule = s.spec.schedule;
+  const int64_t batch = s.spec.data.batch_size;
+  const int64_t n = s.data.train.size();
+  const int64_t eval_every =
+      schedule.eval_interval_steps > 0 ? schedule.eval_interval_steps : s.steps_per_epoch;
+  const int64_t checkpoint_every = schedule.checkpoint_interval_steps > 0
+                                       ? schedule.checkpoint_interval_steps
+                                       : s.steps_per_epoch;
+
+  TrainResult result;
+  result.params = parameter_count();
+  s.module->train();
+
+  std::vector<int64_t> order;
+  int64_t order_epoch = -1;
+  double window_loss = 0, window_correct = 0, window_examples = 0;
+  int64_t window_steps = 0, session_steps = 0;
+  Clock::duration train_time{0};
+
+  while (s.step < s.total_steps) {
+    if (control.stop.load(std::memory_order_relaxed)) {
+      result.status = RunStatus::Cancelled;
+      break;
+    }
+    auto started = Clock::now();
+    int64_t epoch = s.step / s.steps_per_epoch;
+    int64_t batch_index = s.step % s.steps_per_epoch;
+    if (epoch != order_epoch) {
+      order = epoch_permutation(n, s.spec.seed, epoch);
+      order_epoch = epoch;
+    }
+    int64_t begin = batch_index * batch;
+    int64_t end = std::min(begin + batch, n);
+    auto index = torch::from_blob(order.data() + begin, {end - begin}, torch::kInt64);
+    auto x = s.data.train.x.index_select(0, index);
+    auto y = s.data.train.y.index_select(0, index);
+
+    s.optimizer->zero_grad();
+    auto logits = s.model.forward(x);
+    auto loss = torch::cross_entropy_loss(logits, y);
+    double loss_value = loss.item<double>();
+    double chance = std::log(double(std::max<int64_t>(s.data.classes, 2)));
+    if (!std::isfinite(loss_value) || loss_value > kExplodedOverChance * chance) {
+      std::string culprit;
+      for (const auto& p : s.module->named_parameters()) {
+        if (!torch::isfinite(p.value()).all().item<bool>()) {
+          culprit = p.key();
+          break;
+        }
+      }
+      char what[160];
+      if (std::isfinite(loss_value)) {
+        std::snprintf(what, sizeof what, "exploded to %.4g (over %.0fx the chance level %.3g)",
+                      loss_value, kExplodedOverChance, chance);
+      } else {
+        std::snprintf(what, sizeof what, "became %s", std::isnan(loss_value) ? "NaN" : "Inf");
+      }
+      result.status = RunStatus::Diverged;
+      result.error = "training loss " + std::string(what) + " at step " +
+                     std::to_string(s.step + 1) +
+                     (culprit.empty() ? "" : "; first non-finite tensor: " + culprit) +
+                     "; try a smaller optimizer.lr";
+      observer.on_event({s.step + 1, "diverged",
+                         "{\"reason\":\"" + json_escape(result.error) + "\",\"tensor\":\"" +
+                             json_escape(culprit) + "\"}"});
+      break;
+    }
+    loss.backward();
+    s.optimizer->step();
+    ++s.step;
+    ++session_steps;
+    train_time += Clock::now() - started;
+
+    window_loss += loss_value * double(end - begin);
+    window_correct += double(logits.argmax(1).eq(y).sum().item<int64_t>());
+    window_examples += double(end - begin);
+    ++window_steps;
+    double elapsed = std::chrono::duration<double>(train_time).count();
+    if (window_steps == schedule.log_interval_steps || s.step == s.total_steps) {
+      StepRecord r;
+      r.step = s.step;
+      r.total_steps = s.total_steps;
+      r.epoch = epoch;
+      r.loss = window_loss / window_examples;
+      r.accuracy = window_correct / window_examples;
+      r.lr = s.spec.optimizer.lr;
+      r.elapsed_seconds = elapsed;
+      r.steps_per_second = elapsed > 0 ? double(session_steps) / elapsed : 0.0;
+      observer.on_step(r);
+      window_loss = window_correct = window_examples = 0;
+      window_steps = 0;
+    }
+    if (s.step % eval_every == 0 || s.step == s.total_steps) {
+      if (s.data.validation.size() > 0) {
+        auto [vl, va] = evaluate(s.data.validation);
+        observer.on_eval({s.step, "validation", vl, va, s.data.validation.size()});
+        result.validation_loss = vl;
+        result.validation_accuracy = va;
+      }
+    }
+    if (s.step % checkpoint_every == 0 || s.step == s.total_steps) {
+      observer.on_checkpoint({s.step, checkpoint()});
+    }
+  }
+
+  result.steps = s.step;
+  result.train_seconds = std::chrono::duration<double>(train_time).count();
+  result.steps_per_second =
+      result.train_seconds > 0 ? double(session_steps) / result.train_seconds : 0.0;
+  if (result.status == RunStatus::Finished) {
+    auto [tl, ta] = evaluate(s.data.test);
+    observer.on_eval({s.step, "test", tl, ta, s.data.test.size()});
+    result.test_loss = tl;
+    result.test_accuracy = ta;
+  } else if (result.status == RunStatus::Cancelled && session_steps > 0) {
+    observer.on_checkpoint({s.step, checkpoint()});  // So `resume` continues from here.
+  }
+  return result;
+}
+
+}  // namespace slimlab

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "data/dataset.h"
+#include "spec/experiment_spec.h"
+#include "train/run_status.h"
+#include "train/train_observer.h"
+
+namespace slimlab {
+
+/// What a finished (or stopped) training session reports.
+struct TrainResult {
+  RunStatus status = RunStatus::Finished;
+  int64_t steps = 0;  ///< Optimiser steps completed in total (including before a resume).
+  double test_loss = 0;
+  double test_accuracy = 0;
+  double validation_loss = 0;
+  double validation_accuracy = 0;
+  int64_t params = 0;
+  double train_seconds = 0;  ///< Wall time of this session's training steps (no evaluation).
+  double steps_per_second = 0;
+  std::string error;  ///< Why a run diverged.
+};
+
+/// Trains the model a spec describes on `data`: the one loop every run goes through, from the
+/// CLI or the GUI. Deterministic for a given spec and seed; resumable from any checkpoint it made.
+///   Trainer trainer(spec, load_data(spec.data, spec.seed));
+///   auto result = trainer.run(observer, control);
+class Trainer {
+ public:
+  Trainer(const ExperimentSpec& spec, DataSplits data);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  /// Restores model, optimiser, step count and random state from checkpoint bytes.
+  /// Throws std::runtime_error when the bytes do not belong to this spec's model.
+  void restore(const std::string& checkpoint_bytes);
+
+  /// Trains from the current step to the end of the schedule, or until `control.stop` is set
+  /// (checked between batches; the result is then Cancelled). Evaluates the test split at the end
+  /// of a finished run. Call on the thread that owns the trainer.
+  TrainResult run(TrainObserver& observer, const RunControl& control);
+
+  /// Evaluates on a split; returns {loss, accuracy}.
+  std::pair<double, double> evaluate(const TensorDataset& split);
+
+  std::string checkpoint() const;
+  int64_t step() const;
+  int64_t total_steps() const;
+  int64_t steps_per_epoch() const;
+  int64_t parameter_count() const;
+  const DataSplits& data() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace slimlab

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+namespace slimlab {
+
+/// The run store used when no --db is given:
+/// `$XDG_DATA_HOME/SlimLab/runs.sqlite`, falling back to `~/.local/share/SlimLab/runs.sqlite`.
+std::string default_store_path();
+
+/// Creates `dir` and its parents if missing; throws std::runtime_error naming the directory.
+void ensure_directory(const std::string& dir);
+
+/// The directory part of `path` ("." when it has none).
+std::string parent_directory(const std::string& path);
+
+/// Milliseconds since the Unix epoch (wall clock).
+long long now_ms();
+
+}  // namespace slimlab

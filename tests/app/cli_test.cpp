@@ -1,0 +1,240 @@
+// End-to-end tests of slimlab-cli: the real binary, a temporary store, real data files.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "../core/test_files.h"
+
+using nlohmann::json;
+using slimlab::testing::TempDir;
+using slimlab::testing::write_file;
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  /// The last line of stdout, parsed (what --json promises).
+  json last_json() const {
+    auto end = out.find_last_not_of('\n');
+    auto begin = out.rfind('\n', end);
+    return json::parse(out.substr(begin == std::string::npos ? 0 : begin + 1));
+  }
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string preset(const std::string& name) {
+  return std::string(SLIMLAB_SOURCE_DIR) + "/experiments/" + name;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliResult cli(const std::string& args) {
+    std::string command = std::string(SLIMLAB_CLI) + " --db " + db() + " " + args + " >" +
+                          dir_.file("out") + " 2>" + dir_.file("err");
+    int status = std::system(command.c_str());
+    CliResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_all(dir_.file("out"));
+    r.err = read_all(dir_.file("err"));
+    return r;
+  }
+  std::string db() const { return dir_.file("store/runs.sqlite"); }
+  TempDir dir_;
+};
+
+constexpr const char* kQuickSpirals = "--set schedule.epochs=15 --set data.points=800";
+
+}  // namespace
+
+TEST_F(CliTest, RunStoresTheRunAndPrintsJsonSummary) {
+  auto r = cli("run " + preset("mlp-spirals.json") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = r.last_json();
+  for (const char* key : {"run_id", "status", "test_accuracy", "test_loss", "params",
+                          "train_seconds", "steps_per_second"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["status"], "finished");
+  EXPECT_GE(j["test_accuracy"].get<double>(), 0.95);  // The preset's bar.
+  EXPECT_GT(j["steps_per_second"].get<double>(), 0.0);
+  EXPECT_NE(r.err.find("step 1160/1160"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ETA"), std::string::npos);
+
+  auto list = cli("list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("mlp-spirals"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("finished"), std::string::npos);
+
+  auto show = cli("show 1 --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto s = show.last_json();
+  EXPECT_EQ(s["name"], "mlp-spirals");
+  EXPECT_EQ(s["spec"]["model"]["hidden"], json({64, 64}));
+  EXPECT_DOUBLE_EQ(s["test/accuracy"].get<double>(), j["test_accuracy"].get<double>());
+  EXPECT_EQ(cli("show " + j["run_uuid"].get<std::string>().substr(0, 8)).exit_code, 0);
+
+  auto csv_path = dir_.file("metrics.csv");
+  auto exported = cli("export 1 --csv " + csv_path);
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  std::ifstream csv(csv_path);
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "run,key,step,value");
+  int rows = 0, test_rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    if (line.rfind("1,test/accuracy,1160,", 0) == 0) ++test_rows;
+  }
+  EXPECT_GT(rows, 400);
+  EXPECT_EQ(test_rows, 1);
+}
+
+TEST_F(CliTest, SameSeedSameFinalMetrics) {
+  auto a = cli("run " + preset("mlp-spirals.json") + " " + kQuickSpirals + " --json --quiet");
+  auto b = cli("run " + preset("mlp-spirals.json") + " " + kQuickSpirals + " --json --quiet");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(a.last_json()["test_loss"], b.last_json()["test_loss"]);
+  EXPECT_EQ(a.last_json()["validation_loss"], b.last_json()["validation_loss"]);
+  EXPECT_NE(a.last_json()["run_id"], b.last_json()["run_id"]);
+}
+
+TEST_F(CliTest, BadSpecsFailWithOneLineAndStoreNothing) {
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"--set model.hiden=[3]", "model.hiden: unknown field; did you mean \"hidden\"?"},
+      {"--set model.hidden=[64,-3]", "model.hidden[1]: must be between 1 and 65536, got -3"},
+      {"--set data.dataset=idx --set data.path=/nonexistent/dir", "/nonexistent/dir"},
+      {"--set optimizer.lr=abc", "optimizer.lr: must be a number, got \"abc\""},
+      {"--sett x=1", "unknown option --sett; did you mean --set?"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args);
+    auto r = cli("run " + preset("mlp-spirals.json") + " " + c.args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(db())) << "a failed run must not create a store";
+  write_file(dir_.file("broken.json"), "{\"name\": \"x\",");
+  auto r = cli("run " + dir_.file("broken.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("broken.json: not valid JSON"), std::string::npos) << r.err;
+  EXPECT_EQ(cli("frobnicate").exit_code, 2);
+}
+
+TEST_F(CliTest, CorruptIdxFilesNameFileAndOffset) {
+  auto data = dir_.file("idx");
+  std::filesystem::create_directories(data);
+  write_file(data + "/train-images-idx3-ubyte", std::string("\0\0\x08\x03\0\0\0\x0a\0\0\0\x1c\0\0\0\x1c", 16) + "short");
+  write_file(data + "/train-labels-idx1-ubyte", "garbage!");
+  write_file(data + "/t10k-images-idx3-ubyte", "x");
+  write_file(data + "/t10k-labels-idx1-ubyte", "x");
+  auto r = cli("run " + preset("mlp-fashion.json") + " --set data.dataset=idx --set data.path=" + data);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(data + "/train-images-idx3-ubyte: truncated at byte 21"), std::string::npos)
+      << r.err;
+  write_file(data + "/train-images-idx3-ubyte", "NOTANIDXFILE");
+  r = cli("run " + preset("mlp-fashion.json") + " --set data.dataset=idx --set data.path=" + data);
+  EXPECT_NE(r.err.find("train-images-idx3-ubyte: wrong magic at byte 0"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, UnusableStoresAreRefusedAndLeftAlone) {
+  std::filesystem::create_directories(dir_.file("store"));
+  write_file(db(), "this is a text file, not a database\n");
+  auto r = cli("run " + preset("mlp-spirals.json") + " --quiet");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("not a SlimLab run store"), std::string::npos) << r.err;
+  EXPECT_EQ(read_all(db()), "this is a text file, not a database\n");
+  EXPECT_EQ(cli("list").exit_code, 3);
+
+  std::filesystem::remove(db());
+  ASSERT_EQ(cli("run " + preset("mlp-spirals.json") + " --quiet " + kQuickSpirals).exit_code, 0);
+  ASSERT_EQ(cli("list").exit_code, 0);  // Settles the WAL before the file is made read-only.
+  ::chmod(db().c_str(), 0444);
+  r = cli("run " + preset("mlp-spirals.json") + " --quiet");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("read-only"), std::string::npos) << r.err;
+  auto list = cli("list");  // Reading still works.
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("mlp-spirals"), std::string::npos);
+}
+
+TEST_F(CliTest, CtrlCKeepsTheRunAndResumeFinishesItIdentically) {
+  std::string spec = preset("mlp-spirals.json");
+  std::string sets = "--set data.points=50000 --set schedule.epochs=6 "
+                     "--set schedule.checkpoint_interval_steps=50";
+  auto reference = cli("run " + spec + " " + sets + " --json --quiet");
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+
+  // Start the same run, wait for its first progress line (step 10), then press Ctrl-C.
+  int err_pipe[2];
+  ASSERT_EQ(pipe(err_pipe), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(err_pipe[1], STDERR_FILENO);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    std::string command = std::string(SLIMLAB_CLI) + " --db " + db() + " run " + spec + " " + sets;
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  close(err_pipe[1]);
+  std::string seen;
+  char buf[256];
+  ssize_t n;
+  while (seen.find("] step ") == std::string::npos && (n = read(err_pipe[0], buf, sizeof buf)) > 0) {
+    seen.append(buf, size_t(n));
+  }
+  kill(child, SIGINT);
+  while (read(err_pipe[0], buf, sizeof buf) > 0) {
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(err_pipe[0]);
+  ASSERT_TRUE(WIFEXITED(status)) << seen;
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+
+  auto shown = cli("show 2 --json").last_json();
+  EXPECT_EQ(shown["status"], "cancelled");
+  auto resumed = cli("resume 2 --json --quiet");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  auto a = reference.last_json();
+  auto b = resumed.last_json();
+  EXPECT_EQ(b["run_id"], 2);
+  EXPECT_EQ(b["status"], "finished");
+  EXPECT_NEAR(b["test_loss"].get<double>(), a["test_loss"].get<double>(), 1e-6);
+  EXPECT_EQ(b["test_accuracy"], a["test_accuracy"]);
+  EXPECT_EQ(cli("resume 2").exit_code, 2);  // Finished runs have nothing to resume.
+}
+
+TEST_F(CliTest, DoctorReportsTheMachine) {
+  auto r = cli("doctor --json");
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  for (const char* text : {"LibTorch", "BLAS", "GFLOP/s", "Fashion-MNIST", "Run store"}) {
+    EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+  }
+  auto j = r.last_json();
+  EXPECT_GT(j["sgemm_gflops"].get<double>(), 0.0);
+  EXPECT_EQ(j["torch"].get<std::string>().substr(0, 4), "1.13");
+}

@@ -1,0 +1,170 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/run_store.h"
+#include "store/store_writer.h"
+#include "test_files.h"
+
+using namespace slimlab;
+using namespace slimlab::testing;
+
+namespace {
+
+std::string store_error(const std::string& path, RunStore::Access access) {
+  try {
+    RunStore store(path, access);
+  } catch (const StoreError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+NewRun sample_run(const std::string& name) {
+  NewRun run;
+  run.name = name;
+  run.spec_json = R"({"name":")" + name + R"("})";
+  run.env_json = R"({"host":"elsewhere","pid":1})";
+  run.seed = 5;
+  return run;
+}
+
+}  // namespace
+
+TEST(RunStoreTest, CreatesDirectoryAndSchema) {
+  TempDir dir;
+  auto path = dir.file("a/b/runs.sqlite");
+  RunStore store(path, RunStore::Access::ReadWrite);
+  EXPECT_EQ(store.schema_version(), kStoreSchema);
+  EXPECT_TRUE(store.list_runs().empty());
+  SqliteStmt mode(store.db(), "PRAGMA journal_mode");
+  ASSERT_TRUE(mode.step());
+  EXPECT_EQ(mode.text(0), "wal");
+}
+
+TEST(RunStoreTest, RoundTripsRunsMetricsEventsCheckpoints) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  int64_t id;
+  {
+    RunStore store(path, RunStore::Access::ReadWrite);
+    id = store.create_run(sample_run("first"));
+    auto key = store.metric_key_id("train/loss");
+    EXPECT_EQ(key, store.metric_key_id("train/loss"));
+    store.add_metric(id, key, 10, 1000, 0.5);
+    store.add_metric(id, key, 20, 2000, 0.25);
+    store.add_metric(id, key, 20, 2100, 0.2);  // A resumed run re-logs a step: newest wins.
+    store.add_event(id, {20, 2000, "checkpoint", R"({"bytes":3})"});
+    for (int step : {10, 20, 30}) store.add_checkpoint(id, step, std::string(3, char('a' + step / 10)));
+    store.set_status(id, RunStatus::Finished);
+  }
+  RunStore store(path, RunStore::Access::ReadOnly);
+  auto run = store.find_run(std::to_string(id));
+  EXPECT_EQ(run.name, "first");
+  EXPECT_EQ(run.status, "finished");
+  EXPECT_GT(run.finished_ms, 0);
+  EXPECT_EQ(store.find_run(run.uuid.substr(0, 6)).id, id);
+  auto series = store.series(id, "train/loss");
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_DOUBLE_EQ(series[1].value, 0.2);
+  EXPECT_EQ(*store.last_value(id, "train/loss"), 0.2);
+  EXPECT_FALSE(store.last_value(id, "test/accuracy").has_value());
+  ASSERT_EQ(store.events(id).size(), 1u);
+  EXPECT_EQ(store.events(id)[0].kind, "checkpoint");
+  auto checkpoint = store.latest_checkpoint(id);
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->step, 30);
+  EXPECT_EQ(checkpoint->bytes, "ddd");
+  SqliteStmt count(store.db(), "SELECT count(*) FROM checkpoints");
+  count.step();
+  EXPECT_EQ(count.integer(0), 2);  // Only the newest two are kept.
+  EXPECT_THROW(store.find_run("999"), StoreError);
+  EXPECT_THROW(store.find_run("zzzz"), StoreError);
+}
+
+TEST(RunStoreTest, WriterThreadBatchesAndFlushes) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  int64_t id = RunStore(path, RunStore::Access::ReadWrite).create_run(sample_run("w"));
+  {
+    StoreWriter writer(path, id, /*flush_interval_ms=*/50);
+    for (int step = 1; step <= 3000; ++step) writer.metric("train/loss", step, 1.0 / step);
+    writer.event(3000, "note", "{}");
+    writer.checkpoint(3000, "bytes");
+    writer.status(RunStatus::Finished);
+    EXPECT_TRUE(writer.flush());
+    RunStore reader(path, RunStore::Access::ReadOnly);
+    EXPECT_EQ(reader.series(id, "train/loss").size(), 3000u);
+    EXPECT_EQ(reader.get_run(id).status, "finished");
+  }
+}
+
+TEST(RunStoreTest, RefusesFilesThatAreNotStores) {
+  TempDir dir;
+  write_file(dir.file("text.sqlite"), std::string(4096, 'x'));
+  auto message = store_error(dir.file("text.sqlite"), RunStore::Access::ReadWrite);
+  EXPECT_NE(message.find("not a SlimLab run store"), std::string::npos) << message;
+  EXPECT_EQ(std::string(4096, 'x').size(), std::filesystem::file_size(dir.file("text.sqlite")));
+
+  {
+    SqliteDb other(dir.file("other.sqlite"), SqliteDb::Mode::ReadWrite);
+    other.exec("CREATE TABLE songs(title TEXT)");
+  }
+  message = store_error(dir.file("other.sqlite"), RunStore::Access::ReadWrite);
+  EXPECT_NE(message.find("holds other tables"), std::string::npos) << message;
+
+  message = store_error(dir.file("missing.sqlite"), RunStore::Access::ReadOnly);
+  EXPECT_NE(message.find("no run store here yet"), std::string::npos) << message;
+  message = store_error(dir.path(), RunStore::Access::ReadWrite);
+  EXPECT_NE(message.find("is a directory"), std::string::npos) << message;
+}
+
+TEST(RunStoreTest, RefusesNewerSchemaAndKeepsTheFile) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  {
+    RunStore store(path, RunStore::Access::ReadWrite);
+    store.create_run(sample_run("kept"));
+    store.db().exec("PRAGMA user_version = 99");
+  }
+  auto message = store_error(path, RunStore::Access::ReadWrite);
+  EXPECT_NE(message.find("written by a newer SlimLab (store schema 99"), std::string::npos)
+      << message;
+  SqliteDb raw(path, SqliteDb::Mode::ReadOnly);
+  SqliteStmt q(raw, "SELECT name FROM runs");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.text(0), "kept");
+}
+
+TEST(RunStoreTest, ReadOnlyFileIsRefusedForWritingButStillReadable) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  {
+    RunStore store(path, RunStore::Access::ReadWrite);
+    store.create_run(sample_run("r"));
+    store.db().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  ::chmod(path.c_str(), 0444);
+  auto message = store_error(path, RunStore::Access::ReadWrite);
+  EXPECT_NE(message.find("read-only"), std::string::npos) << message;
+  RunStore reader(path, RunStore::Access::ReadOnly);
+  EXPECT_EQ(reader.list_runs().size(), 1u);
+}
+
+TEST(RunStoreTest, RunsOfDeadProcessesBecomeInterrupted) {
+  TempDir dir;
+  RunStore store(dir.file("runs.sqlite"), RunStore::Access::ReadWrite);
+  auto gone = sample_run("gone");
+  gone.env_json = R"({"host":")" + host_name() + R"(","pid":2147483000})";
+  auto alive = sample_run("alive");
+  alive.env_json = R"({"host":")" + host_name() + R"(","pid":)" + std::to_string(::getpid()) + "}";
+  auto gone_id = store.create_run(gone);
+  auto alive_id = store.create_run(alive);
+  auto remote_id = store.create_run(sample_run("remote"));
+  EXPECT_EQ(store.mark_interrupted_runs(), 1);
+  EXPECT_EQ(store.get_run(gone_id).status, "interrupted");
+  EXPECT_EQ(store.get_run(alive_id).status, "running");
+  EXPECT_EQ(store.get_run(remote_id).status, "running");  // Another host's process: unknown.
+}

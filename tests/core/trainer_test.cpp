@@ -1,0 +1,174 @@
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include <limits>
+
+#include "models/model_factory.h"
+#include "train/trainer.h"
+
+using namespace slimlab;
+
+namespace {
+
+/// Keeps every record the trainer reports.
+struct Recorder : TrainObserver {
+  std::vector<StepRecord> steps;
+  std::vector<EvalRecord> evals;
+  std::vector<EventRecord> events;
+  std::vector<CheckpointRecord> checkpoints;
+  void on_step(const StepRecord& r) override { steps.push_back(r); }
+  void on_eval(const EvalRecord& r) override { evals.push_back(r); }
+  void on_event(const EventRecord& r) override { events.push_back(r); }
+  void on_checkpoint(const CheckpointRecord& r) override { checkpoints.push_back(r); }
+};
+
+/// Stops the run once `at_step` steps are done.
+struct StopAt : Recorder {
+  StopAt(RunControl& control, int64_t at_step) : control(control), at_step(at_step) {}
+  void on_step(const StepRecord& r) override {
+    Recorder::on_step(r);
+    if (r.step >= at_step) control.stop = true;
+  }
+  RunControl& control;
+  int64_t at_step;
+};
+
+ExperimentSpec tiny_spec() {
+  ExperimentSpec spec;
+  spec.name = "tiny";
+  spec.seed = 3;
+  spec.data.dataset = DatasetKind::Moons;
+  spec.data.points = 600;
+  spec.data.test_points = 300;
+  spec.data.batch_size = 32;
+  spec.data.validation_share = 0.1;
+  spec.model.mlp.hidden({32, 32}).dropout(0.1);  // Dropout: resume must restore the RNG too.
+  spec.optimizer.lr = 0.01;
+  spec.schedule.epochs = 8;
+  spec.schedule.log_interval_steps = 5;
+  return spec;
+}
+
+TrainResult train(const ExperimentSpec& spec, Recorder& recorder) {
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  RunControl control;
+  return trainer.run(recorder, control);
+}
+
+}  // namespace
+
+TEST(TrainerTest, LearnsMoonsAndReportsEverything) {
+  auto spec = tiny_spec();
+  Recorder r;
+  auto result = train(spec, r);
+  EXPECT_EQ(result.status, RunStatus::Finished);
+  EXPECT_EQ(result.steps, 8 * 17);  // 540 training examples / 32 per batch = 17 steps per epoch.
+  EXPECT_GT(result.test_accuracy, 0.95);
+  EXPECT_EQ(result.params, 2 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2);
+  ASSERT_FALSE(r.steps.empty());
+  EXPECT_LT(r.steps.back().loss, r.steps.front().loss);
+  EXPECT_EQ(r.evals.back().split, "test");
+  EXPECT_EQ(r.evals.back().examples, 300);
+  EXPECT_EQ(std::count_if(r.evals.begin(), r.evals.end(),
+                          [](const auto& e) { return e.split == "validation"; }),
+            8);  // Once per epoch.
+  EXPECT_EQ(r.checkpoints.size(), 8u);
+}
+
+TEST(TrainerTest, SameSeedSameNumbers) {
+  auto spec = tiny_spec();
+  Recorder a, b;
+  auto ra = train(spec, a);
+  auto rb = train(spec, b);
+  EXPECT_EQ(ra.test_loss, rb.test_loss);
+  EXPECT_EQ(ra.test_accuracy, rb.test_accuracy);
+  ASSERT_EQ(a.steps.size(), b.steps.size());
+  for (size_t i = 0; i < a.steps.size(); ++i) EXPECT_EQ(a.steps[i].loss, b.steps[i].loss) << i;
+}
+
+TEST(TrainerTest, ResumeFromCheckpointMatchesUninterruptedRun) {
+  auto spec = tiny_spec();
+  spec.schedule.checkpoint_interval_steps = 10;
+  Recorder full;
+  auto reference = train(spec, full);
+
+  // Stop after step 45; the trainer writes a checkpoint at the stop.
+  RunControl control;
+  StopAt stopped(control, 45);
+  TrainResult first;
+  {
+    Trainer trainer(spec, load_data(spec.data, spec.seed));
+    first = trainer.run(stopped, control);
+  }
+  EXPECT_EQ(first.status, RunStatus::Cancelled);
+  ASSERT_FALSE(stopped.checkpoints.empty());
+  EXPECT_EQ(stopped.checkpoints.back().step, 45);
+
+  // A fresh process would start with a different random state; scramble it.
+  torch::manual_seed(12345);
+  Trainer resumed(spec, load_data(spec.data, spec.seed));
+  resumed.restore(stopped.checkpoints.back().bytes);
+  EXPECT_EQ(resumed.step(), 45);
+  RunControl go;
+  Recorder rest;
+  auto result = resumed.run(rest, go);
+  EXPECT_EQ(result.status, RunStatus::Finished);
+  EXPECT_NEAR(result.test_loss, reference.test_loss, 1e-6);
+  EXPECT_EQ(result.test_accuracy, reference.test_accuracy);
+}
+
+TEST(TrainerTest, HugeLearningRateStopsAsDivergedWithStepAndReason) {
+  auto spec = tiny_spec();
+  spec.optimizer.lr = 1000;
+  spec.model.mlp.dropout(0);
+  Recorder r;
+  auto result = train(spec, r);
+  ASSERT_EQ(result.status, RunStatus::Diverged) << "final test loss " << result.test_loss;
+  EXPECT_NE(result.error.find("training loss exploded"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("at step " + std::to_string(result.steps + 1)), std::string::npos)
+      << result.error;
+  EXPECT_LT(result.steps, 30);
+  ASSERT_FALSE(r.events.empty());
+  EXPECT_EQ(r.events.back().kind, "diverged");
+}
+
+TEST(TrainerTest, NonFiniteLossNamesTheStep) {
+  auto spec = tiny_spec();
+  auto data = load_data(spec.data, spec.seed);
+  data.train.x.index_put_({5, 0}, std::numeric_limits<float>::quiet_NaN());  // In epoch 0.
+  Trainer trainer(spec, data);
+  Recorder r;
+  RunControl control;
+  auto result = trainer.run(r, control);
+  ASSERT_EQ(result.status, RunStatus::Diverged);
+  EXPECT_NE(result.error.find("training loss became NaN at step"), std::string::npos)
+      << result.error;
+  EXPECT_LE(result.steps, 17);
+}
+
+TEST(TrainerTest, RestoreRejectsAnotherModelsCheckpoint) {
+  auto spec = tiny_spec();
+  Trainer small(spec, load_data(spec.data, spec.seed));
+  auto bytes = small.checkpoint();
+  spec.model.mlp.hidden({8});
+  Trainer other(spec, load_data(spec.data, spec.seed));
+  EXPECT_THROW(other.restore(bytes), std::runtime_error);
+  EXPECT_THROW(other.restore("not a checkpoint"), std::runtime_error);
+}
+
+TEST(ModelsTest, CnnAndMlpShapesAndParameterCounts) {
+  ModelSpec cnn;
+  cnn.kind = ModelKind::Cnn;
+  cnn.cnn.channels({4, 8}).kernel_size(3).fc_hidden(16);
+  auto model = make_model(cnn, {1, 28, 28}, 10);
+  auto out = model.forward(torch::zeros({2, 1, 28, 28}));
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 10}));
+  // conv 1->4 (3x3) + conv 4->8 (3x3) + fc 8*7*7->16 + fc 16->10
+  int64_t expected = (9 * 4 + 4) + (4 * 9 * 8 + 8) + (8 * 49 * 16 + 16) + (16 * 10 + 10);
+  EXPECT_EQ(count_parameters(*model.ptr()), expected);
+  ModelSpec mlp;
+  mlp.mlp.hidden({});
+  auto linear = make_model(mlp, {1, 28, 28}, 10);
+  EXPECT_EQ(count_parameters(*linear.ptr()), 784 * 10 + 10);
+}
