@@ -36,6 +36,9 @@ int command_doctor(const CliArgs& args) {
   report["omp_num_threads"] = env_or("OMP_NUM_THREADS", "");
   report["blas"] = blas.name;
   report["blas_path"] = blas.path;
+  report["blas_threads"] = blas.threads;
+  report["blas_config"] = blas.config;
+  report["torch_parallel_backend"] = torch_parallel_backend();
   report["sgemm_gflops"] = gflops;
   if (!blas.fast || gflops < kSlowGflops) {
     problems.push_back(
@@ -44,6 +47,20 @@ int command_doctor(const CliArgs& args) {
         "installed, select it with `sudo update-alternatives --config "
         "libblas.so.3-x86_64-linux-gnu`. Training is about 15x slower without it.");
   }
+  // OpenBLAS 0.3.21 (Debian 12) does not recognise some newer Xeons and falls back to its SSE3
+  // "Prescott" kernels: measured here 59-83 GFLOP/s against 167 with OPENBLAS_CORETYPE=Haswell.
+  // Forcing a core is the user's call (older builds miscompute on some CPUs), so it is a hint.
+  std::vector<std::string> hints;
+  bool generic_core = blas.core == "Prescott" || blas.core == "Katmai" || blas.core == "Core2" ||
+                      blas.core == "Nehalem" || blas.core == "Penryn" || blas.core == "Dunnington";
+  if (generic_core && cpu_has_flag("avx2") && std::getenv("OPENBLAS_CORETYPE") == nullptr) {
+    hints.push_back("OpenBLAS did not recognise this CPU and uses its generic " + blas.core +
+                    " kernels although the CPU has AVX2" +
+                    (cpu_has_flag("avx512f") ? " and AVX-512" : "") +
+                    ". Compare: OPENBLAS_CORETYPE=Haswell slimlab-cli doctor; if sgemm is faster "
+                    "and your results agree, export OPENBLAS_CORETYPE=Haswell.");
+  }
+  report["hints"] = hints;
   if (!env_or("OMP_NUM_THREADS", "").empty()) {
     problems.push_back("OMP_NUM_THREADS is set to " + env_or("OMP_NUM_THREADS", "") +
                        "; unset it unless you measured that it helps (it can oversubscribe "
@@ -80,13 +97,22 @@ int command_doctor(const CliArgs& args) {
 
   std::printf("SlimLab %s doctor\n", slimlab_version());
   std::printf("  LibTorch        %s\n", torch_version().c_str());
-  std::printf("  Threads         %d intra-op, %d inter-op (OMP_NUM_THREADS %s)\n", torch_threads(),
-              torch_interop_threads(), env_or("OMP_NUM_THREADS", "unset").c_str());
+  std::printf("  Threads         LibTorch %d intra-op, %d inter-op (%s); BLAS %d; "
+              "OMP_NUM_THREADS %s\n",
+              torch_threads(), torch_interop_threads(), torch_parallel_backend().c_str(),
+              blas.threads, env_or("OMP_NUM_THREADS", "unset").c_str());
   std::printf("  BLAS            %s%s%s\n", blas.name.c_str(), blas.path.empty() ? "" : " at ",
               blas.path.c_str());
+  if (!blas.config.empty()) {
+    std::printf("                  %s; kernels: %s\n", blas.config.c_str(), blas.core.c_str());
+  }
   std::printf("  sgemm 1024^3    %.1f GFLOP/s (median of 5)\n", gflops);
   std::printf("  Fashion-MNIST   %s\n", fashion ? kFashionMnistDir : "missing");
   std::printf("  Run store       %s\n", store_line.c_str());
+  if (!hints.empty()) {
+    std::printf("To speed up:\n");
+    for (const auto& h : hints) std::printf("  - %s\n", h.c_str());
+  }
   if (problems.empty()) {
     std::printf("Everything SlimLab needs is here.\n");
   } else {

@@ -139,7 +139,12 @@ int command_show(const CliArgs& args) {
                 env.value("torch", "?").c_str(), env.value("blas", "?").c_str(),
                 env.value("threads", 0), env.value("host", "?").c_str());
   }
-  std::printf("  spec      %s\n", run.spec_json.c_str());
+  auto spec = nlohmann::json::parse(run.spec_json, nullptr, false);
+  std::string spec_text = spec.is_discarded() ? run.spec_json : spec.dump(2);
+  for (size_t at = 0; (at = spec_text.find('\n', at)) != std::string::npos; at += 5) {
+    spec_text.insert(at + 1, "    ");  // Indent the spec under its heading.
+  }
+  std::printf("  spec\n    %s\n", spec_text.c_str());
   return kExitOk;
 }
 

@@ -2,10 +2,12 @@
 
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -18,18 +20,14 @@ const char* slimlab_version() { return "0.1.0"; }
 
 BlasInfo active_blas() {
   BlasInfo info;
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    std::string file = line.substr(slash);
-    auto base = file.substr(file.rfind('/') + 1);
-    if (base.rfind("libblas.so", 0) == 0 || base.rfind("libopenblas", 0) == 0 ||
-        base.rfind("libblis", 0) == 0 || base.rfind("libmkl_rt", 0) == 0) {
-      info.path = file;
-      break;
-    }
+  // The library that resolves sgemm_ for the whole process is the one LibTorch's matrix
+  // multiplies use; several BLAS libraries may be mapped (LAPACK pulls in OpenBLAS, say).
+  Dl_info where{};
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  if (sgemm != nullptr && dladdr(sgemm, &where) != 0 && where.dli_fname != nullptr) {
+    std::error_code ec;
+    auto resolved = std::filesystem::canonical(where.dli_fname, ec);
+    info.path = ec ? std::string(where.dli_fname) : resolved.string();
   }
   const auto& p = info.path;
   auto has = [&p](const char* s) { return p.find(s) != std::string::npos; };
@@ -41,6 +39,16 @@ BlasInfo active_blas() {
                 : has("serial") ? "OpenBLAS (serial)"
                                 : "OpenBLAS";
     info.fast = true;
+    // Ask the loaded OpenBLAS itself; these symbols exist in every Debian OpenBLAS flavour.
+    using IntFn = int (*)();
+    using TextFn = char* (*)();
+    if (auto f = reinterpret_cast<IntFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) {
+      info.threads = f();
+    }
+    auto config = reinterpret_cast<TextFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+    auto core = reinterpret_cast<TextFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    if (config != nullptr) info.config = config();
+    if (core != nullptr) info.core = core();
   } else if (has("blis")) {
     info.name = "BLIS";
     info.fast = true;
@@ -56,7 +64,27 @@ BlasInfo active_blas() {
   return info;
 }
 
+bool cpu_has_flag(const std::string& flag) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    return (line + " ").find(" " + flag + " ") != std::string::npos;
+  }
+  return false;
+}
+
 std::string torch_version() { return TORCH_VERSION; }
+std::string torch_parallel_backend() {
+  auto text = at::get_parallel_info();
+  const std::string key = "ATen parallel backend: ";
+  auto at = text.find(key);
+  if (at == std::string::npos) return "unknown";
+  auto end = text.find('\n', at);
+  return text.substr(at + key.size(), end == std::string::npos ? std::string::npos
+                                                               : end - at - key.size());
+}
+
 int torch_threads() { return at::get_num_threads(); }
 int torch_interop_threads() { return at::get_num_interop_threads(); }
 
@@ -85,6 +113,8 @@ std::string environment_json() {
                         {"interop_threads", torch_interop_threads()},
                         {"blas", blas.name},
                         {"blas_path", blas.path},
+                        {"blas_threads", blas.threads},
+                        {"blas_core", blas.core},
                         {"host", host_name()},
                         {"pid", int64_t(::getpid())}};
   return env.dump();

@@ -9,12 +9,21 @@ struct BlasInfo {
   std::string path;    ///< The mapped file, e.g. /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
   std::string name;    ///< "OpenBLAS (pthread)", "reference BLAS (netlib)", "BLIS", ...
   bool fast = false;   ///< An optimised BLAS (OpenBLAS, BLIS, MKL, ATLAS).
+  int threads = 0;     ///< OpenBLAS's own thread count (0 when unknown).
+  std::string config;  ///< OpenBLAS's build configuration and core, e.g. "OpenBLAS 0.3.21 ... Haswell".
+  std::string core;    ///< The kernel family OpenBLAS picked for this CPU, e.g. "Haswell".
 };
+
+/// True when the CPU advertises `flag` in /proc/cpuinfo (e.g. "avx2", "avx512f").
+bool cpu_has_flag(const std::string& flag);
 
 BlasInfo active_blas();
 
 /// LibTorch's version string, e.g. "1.13.1".
 std::string torch_version();
+
+/// LibTorch's parallel backend, e.g. "native thread pool" or "OpenMP".
+std::string torch_parallel_backend();
 
 /// Threads LibTorch uses for intra-op and inter-op work.
 int torch_threads();

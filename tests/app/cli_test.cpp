@@ -238,3 +238,18 @@ TEST_F(CliTest, DoctorReportsTheMachine) {
   EXPECT_GT(j["sgemm_gflops"].get<double>(), 0.0);
   EXPECT_EQ(j["torch"].get<std::string>().substr(0, 4), "1.13");
 }
+
+TEST_F(CliTest, DoctorSaysWhatToInstallWhenBlasIsSlow) {
+  // Debian's reference BLAS (libblas3) sits beside OpenBLAS; point the loader at it.
+  const std::string reference_dir = "/usr/lib/x86_64-linux-gnu/blas";
+  if (!std::filesystem::exists(reference_dir + "/libblas.so.3")) {
+    GTEST_SKIP() << "Debian's reference BLAS (libblas3) is not installed";
+  }
+  std::string command = "LD_LIBRARY_PATH=" + reference_dir + " " + SLIMLAB_CLI + " --db " + db() +
+                        " doctor >" + dir_.file("out") + " 2>&1";
+  int status = std::system(command.c_str());
+  auto out = read_all(dir_.file("out"));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_NE(out.find("reference BLAS"), std::string::npos) << out;
+  EXPECT_NE(out.find("sudo apt-get install libopenblas0-pthread"), std::string::npos) << out;
+}
