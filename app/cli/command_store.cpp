@@ -1,6 +1,7 @@
 // `slimlab-cli list`, `show` and `export`: read-only views of the run store.
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,7 @@ std::string percent(std::optional<double> v) {
 
 /// Opens the store read-only, noting runs whose process has died first (needs a write).
 std::unique_ptr<RunStore> open_for_reading(const std::string& path) {
-  {
+  if (std::filesystem::exists(path)) {  // Reading never creates a store.
     try {
       RunStore writer(path, RunStore::Access::ReadWrite);
       writer.mark_interrupted_runs();
@@ -63,7 +64,17 @@ std::string store_path(const CliArgs& args) {
 }
 
 int command_list(const CliArgs& args) {
-  auto store = open_for_reading(store_path(args));
+  auto path = store_path(args);
+  if (!std::filesystem::exists(path)) {
+    if (args.json) {
+      std::printf("[]\n");
+    } else {
+      std::printf("No runs yet (no store at %s); start one with: "
+                  "slimlab-cli run experiments/mlp-fashion.json\n", path.c_str());
+    }
+    return kExitOk;
+  }
+  auto store = open_for_reading(path);
   auto runs = store->list_runs();
   if (args.json) {
     nlohmann::json all = nlohmann::json::array();

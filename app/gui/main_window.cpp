@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -53,25 +54,39 @@ void MainWindow::openStore() {
 void MainWindow::reloadRuns() {
   runList_->clear();
   lossPlot_->clear();
-  // The store of a course is small; reading its run list is a few milliseconds. Live runs will
-  // arrive through the worker bridge, never by polling the file.
   try {
-    RunStore store(storePath_.toStdString(), RunStore::Access::ReadOnly);
-    for (const auto& run : store.list_runs()) {
-      auto acc = store.last_value(run.id, "test/accuracy");
-      auto label = QString("#%1  %2  [%3]%4")
-                       .arg(run.id)
-                       .arg(QString::fromStdString(run.name))
-                       .arg(QString::fromStdString(run.status))
-                       .arg(acc ? QString("  %1%").arg(100 * *acc, 0, 'f', 2) : QString());
-      auto* item = new QListWidgetItem(label, runList_);
-      item->setData(Qt::UserRole, qint64(run.id));
+    if (QFileInfo::exists(storePath_)) {
+      fillRunList();
+      storeLabel_->setText(tr("Store: %1 (%2 runs)").arg(storePath_).arg(runList_->count()));
+    } else {
+      storeLabel_->setText(tr("Store: %1 (not created yet: the first run creates it)")
+                               .arg(storePath_));
     }
-    storeLabel_->setText(tr("Store: %1 (%2 runs)").arg(storePath_).arg(runList_->count()));
   } catch (const std::exception& e) {
     storeLabel_->setText(tr("Store: %1").arg(QString::fromStdString(e.what())));
   }
-  if (runList_->count() > 0) runList_->setCurrentRow(runList_->count() - 1);
+  if (runList_->count() > 0) {
+    runList_->setCurrentRow(runList_->count() - 1);
+  } else {
+    lossPlot_->setTitle(tr("No runs in this store yet. Start one from a terminal:\n"
+                           "slimlab-cli run experiments/mlp-fashion.json"));
+  }
+}
+
+void MainWindow::fillRunList() {
+  // The store of a course is small; reading its run list takes milliseconds. Live runs will
+  // arrive through the worker bridge, never by polling the file.
+  RunStore store(storePath_.toStdString(), RunStore::Access::ReadOnly);
+  for (const auto& run : store.list_runs()) {
+    auto acc = store.last_value(run.id, "test/accuracy");
+    auto label = QString("#%1  %2  [%3]%4")
+                     .arg(run.id)
+                     .arg(QString::fromStdString(run.name))
+                     .arg(QString::fromStdString(run.status))
+                     .arg(acc ? QString("  %1%").arg(100 * *acc, 0, 'f', 2) : QString());
+    auto* item = new QListWidgetItem(label, runList_);
+    item->setData(Qt::UserRole, qint64(run.id));
+  }
 }
 
 void MainWindow::showRun(qint64 runId) {

@@ -24,6 +24,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void openStore();
+  void fillRunList();
 
   QString storePath_;
   QListWidget* runList_;

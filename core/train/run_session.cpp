@@ -114,6 +114,10 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   if (run.status == "finished") {
     throw InputError("run " + std::to_string(run.id) + " already finished; nothing to resume");
   }
+  if (run.status == "diverged") {
+    throw InputError("run " + std::to_string(run.id) + " diverged (" + run.error +
+                     "); resuming would diverge again: start a new run with a changed spec");
+  }
   if (run.status == "running") {
     throw InputError("run " + std::to_string(run.id) + " is still running in another process");
   }

@@ -19,6 +19,8 @@ struct PresetCase {
   double min_test_accuracy;
 };
 
+void PrintTo(const PresetCase& c, std::ostream* os) { *os << c.file; }
+
 class PresetTest : public ::testing::TestWithParam<PresetCase> {};
 
 TEST_P(PresetTest, ReachesItsAccuracyBar) {
