@@ -4,6 +4,7 @@
 
 #include "models/cnn.h"
 #include "models/mlp.h"
+#include "models/moe_mlp.h"
 #include "spec/spec_error.h"
 
 namespace slimlab {
@@ -16,6 +17,13 @@ torch::nn::AnyModule make_model(const ModelSpec& spec, const std::vector<int64_t
     auto options = spec.mlp;
     options.in_features(in_features).classes(classes);
     return torch::nn::AnyModule(Mlp(options));
+  }
+  if (spec.kind == ModelKind::MoeMlp) {
+    int64_t in_features = 1;
+    for (auto d : sample_shape) in_features *= d;
+    auto options = spec.moe_mlp;
+    options.in_features(in_features).classes(classes);
+    return torch::nn::AnyModule(MoeMlp(options));
   }
   if (sample_shape.size() != 3 || sample_shape[1] != sample_shape[2]) {
     throw InputError("model.kind: cnn needs square images [channels, size, size]");

@@ -12,7 +12,9 @@ namespace {
 
 const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist", "idx",   "spirals",
                                                 "moons",         "circles", "blobs", "xor"};
-const std::vector<std::string> kModelNames = {"mlp", "cnn"};
+const std::vector<std::string> kModelNames = {"mlp", "cnn", "moe-mlp"};
+const std::vector<std::string> kGateNames = {"top-k", "noisy-top-k", "switch", "gumbel-softmax"};
+const std::vector<std::string> kGumbelModeNames = {"soft", "hard"};
 const std::vector<std::string> kActivationNames = {"relu", "gelu", "tanh"};
 const std::vector<std::string> kOptimizerNames = {"adam", "sgd"};
 
@@ -48,6 +50,46 @@ DataSpec read_data(SpecReader r) {
   return d;
 }
 
+MoeOptions read_moe(SpecReader r) {
+  MoeOptions o;
+  r.integer("experts", o.experts(), 1, 64);
+  r.integer("hidden", o.hidden(), 1, kMaxWidth);
+  o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
+  o.gate(read_enum(r, "gate", o.gate(), kGateNames));
+  r.integer("top_k", o.top_k(), 1, 64);
+  if (o.top_k() > o.experts()) {
+    throw InputError(r.path() + ".top_k: must be between 1 and experts (" +
+                     std::to_string(o.experts()) + "), got " + std::to_string(o.top_k()));
+  }
+  if (o.gate() == GateKind::Switch) o.top_k(1);  // Switch routing is top-1 by definition.
+  r.boolean("renormalize", o.renormalize());
+  r.number("capacity_factor", o.capacity_factor(), -1.0, 64.0);
+  r.number("eval_capacity_factor", o.eval_capacity_factor(), -1.0, 64.0);
+  r.number("temperature", o.temperature(), 0.01, 100.0);
+  o.gumbel_mode(read_enum(r, "gumbel_mode", o.gumbel_mode(), kGumbelModeNames));
+  r.number("balance_loss", o.balance_loss(), 0.0, 100.0);
+  r.number("importance_loss", o.importance_loss(), 0.0, 100.0);
+  r.number("z_loss", o.z_loss(), 0.0, 100.0);
+  r.finish();
+  return o;
+}
+
+nlohmann::json moe_to_json(const MoeOptions& o) {
+  return {{"experts", o.experts()},
+          {"hidden", o.hidden()},
+          {"activation", kActivationNames[size_t(o.activation())]},
+          {"gate", kGateNames[size_t(o.gate())]},
+          {"top_k", o.top_k()},
+          {"renormalize", o.renormalize()},
+          {"capacity_factor", o.capacity_factor()},
+          {"eval_capacity_factor", o.eval_capacity_factor()},
+          {"temperature", o.temperature()},
+          {"gumbel_mode", kGumbelModeNames[size_t(o.gumbel_mode())]},
+          {"balance_loss", o.balance_loss()},
+          {"importance_loss", o.importance_loss()},
+          {"z_loss", o.z_loss()}};
+}
+
 ModelSpec read_model(SpecReader r) {
   ModelSpec m;
   m.kind = read_enum(r, "kind", m.kind, kModelNames);
@@ -56,6 +98,13 @@ ModelSpec read_model(SpecReader r) {
     r.integer_list("hidden", o.hidden(), 1, kMaxWidth, 0, kMaxLayers);
     o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
     r.number("dropout", o.dropout(), 0.0, 0.95);
+  } else if (m.kind == ModelKind::MoeMlp) {
+    auto& o = m.moe_mlp;
+    r.integer("width", o.width(), 1, kMaxWidth);
+    r.integer("blocks", o.blocks(), 1, kMaxLayers);
+    o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
+    r.number("dropout", o.dropout(), 0.0, 0.95);
+    o.moe(read_moe(r.object("moe")));
   } else {
     auto& o = m.cnn;
     r.integer_list("channels", o.channels(), 1, 1024, 1, 4);
@@ -157,6 +206,14 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
                   {"hidden", m.mlp.hidden()},
                   {"activation", kActivationNames[size_t(m.mlp.activation())]},
                   {"dropout", m.mlp.dropout()}};
+  } else if (m.kind == ModelKind::MoeMlp) {
+    const auto& o = m.moe_mlp;
+    j["model"] = {{"kind", "moe-mlp"},
+                  {"width", o.width()},
+                  {"blocks", o.blocks()},
+                  {"activation", kActivationNames[size_t(o.activation())]},
+                  {"dropout", o.dropout()},
+                  {"moe", moe_to_json(o.moe())}};
   } else {
     j["model"] = {{"kind", "cnn"},
                   {"channels", m.cnn.channels()},

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/model_options.h"
+#include "moe/moe_options.h"
 
 namespace slimlab {
 
@@ -41,7 +42,7 @@ struct DataSpec {
   int64_t classes = 2;
 };
 
-enum class ModelKind { Mlp, Cnn };
+enum class ModelKind { Mlp, Cnn, MoeMlp };
 
 /// The network; only the options of `kind` are read and written.
 struct ModelSpec {
@@ -49,6 +50,7 @@ struct ModelSpec {
   ModelKind kind = ModelKind::Mlp;
   MlpOptions mlp;
   CnnOptions cnn;
+  MoeMlpOptions moe_mlp;
 };
 
 enum class OptimizerKind { Adam, Sgd };

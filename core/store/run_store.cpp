@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -50,6 +51,19 @@ RunRow read_run(SqliteStmt& q) {
 constexpr const char* kRunColumns =
     "SELECT id, uuid, name, kind, status, parent_id, created_ms, finished_ms, spec_json, "
     "env_json, seed, error FROM runs ";
+
+// Vectors are stored as raw little-endian bytes (x86-64, ARM64: the host order).
+template <typename T>
+std::string to_blob(const std::vector<T>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+
+template <typename T>
+std::vector<T> from_blob(const std::string& bytes) {
+  std::vector<T> values(bytes.size() / sizeof(T));
+  if (!values.empty()) std::memcpy(values.data(), bytes.data(), values.size() * sizeof(T));
+  return values;
+}
 
 bool process_alive(int64_t pid) {
   if (pid <= 0) return false;
@@ -207,6 +221,44 @@ void RunStore::add_checkpoint(int64_t run_id, int64_t step, const std::string& b
                          "(SELECT step FROM checkpoints WHERE run_id = ? "
                          "ORDER BY step DESC LIMIT ?)");
   prune.bind(1, run_id).bind(2, run_id).bind(3, int64_t(keep)).run();
+}
+
+void RunStore::add_expert_load(int64_t run_id, const ExpertLoadRow& row) {
+  SqliteStmt q(*db_, "INSERT OR REPLACE INTO expert_load(run_id, layer, step, load, importance) "
+                     "VALUES(?, ?, ?, ?, ?)");
+  q.bind(1, run_id).bind(2, row.layer).bind(3, row.step);
+  q.bind_blob(4, to_blob(row.load)).bind_blob(5, to_blob(row.importance)).run();
+}
+
+void RunStore::add_routing_matrix(int64_t run_id, const RoutingMatrixRow& row) {
+  SqliteStmt q(*db_, "INSERT OR REPLACE INTO routing_matrix(run_id, layer, step, split, classes, "
+                     "experts, counts) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, run_id).bind(2, row.layer).bind(3, row.step).bind(4, row.split);
+  q.bind(5, row.classes).bind(6, row.experts).bind_blob(7, to_blob(row.counts)).run();
+}
+
+std::vector<ExpertLoadRow> RunStore::expert_load(int64_t run_id) {
+  SqliteStmt q(*db_, "SELECT layer, step, load, importance FROM expert_load WHERE run_id = ? "
+                     "ORDER BY layer, step");
+  q.bind(1, run_id);
+  std::vector<ExpertLoadRow> rows;
+  while (q.step()) {
+    rows.push_back({q.integer(0), q.integer(1), from_blob<float>(q.blob(2)),
+                    from_blob<float>(q.blob(3))});
+  }
+  return rows;
+}
+
+std::vector<RoutingMatrixRow> RunStore::routing_matrices(int64_t run_id) {
+  SqliteStmt q(*db_, "SELECT layer, step, split, classes, experts, counts FROM routing_matrix "
+                     "WHERE run_id = ? ORDER BY layer, step, split");
+  q.bind(1, run_id);
+  std::vector<RoutingMatrixRow> rows;
+  while (q.step()) {
+    rows.push_back({q.integer(0), q.integer(1), q.text(2), q.integer(3), q.integer(4),
+                    from_blob<int64_t>(q.blob(5))});
+  }
+  return rows;
 }
 
 int RunStore::mark_interrupted_runs() {

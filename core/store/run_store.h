@@ -12,7 +12,7 @@
 namespace slimlab {
 
 /// The run-store schema this build writes; files with a higher `PRAGMA user_version` are refused.
-constexpr int kStoreSchema = 1;
+constexpr int kStoreSchema = 2;
 
 /// One row of `runs`.
 struct RunRow {
@@ -54,6 +54,24 @@ struct EventRow {
   std::string payload_json;
 };
 
+/// Per-expert load share and mean router probability of one MoE layer at one step.
+struct ExpertLoadRow {
+  int64_t layer = 0;
+  int64_t step = 0;
+  std::vector<float> load;
+  std::vector<float> importance;
+};
+
+/// Class x expert first-choice counts of one MoE layer on a split at one step.
+struct RoutingMatrixRow {
+  int64_t layer = 0;
+  int64_t step = 0;
+  std::string split;
+  int64_t classes = 0;
+  int64_t experts = 0;
+  std::vector<int64_t> counts;  ///< Row-major [classes][experts].
+};
+
 struct CheckpointRow {
   int64_t step = 0;
   std::string bytes;
@@ -84,6 +102,8 @@ class RunStore {
   void add_event(int64_t run_id, const EventRow& event);
   /// Stores a checkpoint and keeps only the newest `keep` of the run.
   void add_checkpoint(int64_t run_id, int64_t step, const std::string& bytes, int keep = 2);
+  void add_expert_load(int64_t run_id, const ExpertLoadRow& row);
+  void add_routing_matrix(int64_t run_id, const RoutingMatrixRow& row);
   /// Marks `running` runs whose process (env_json pid on this host) has gone as `interrupted`.
   int mark_interrupted_runs();
 
@@ -97,6 +117,10 @@ class RunStore {
   std::optional<double> last_value(int64_t run_id, const std::string& key);
   std::vector<EventRow> events(int64_t run_id);
   std::optional<CheckpointRow> latest_checkpoint(int64_t run_id);
+  /// All expert-load rows of a run, ordered by layer then step.
+  std::vector<ExpertLoadRow> expert_load(int64_t run_id);
+  /// All routing matrices of a run, ordered by layer, step, split.
+  std::vector<RoutingMatrixRow> routing_matrices(int64_t run_id);
 
  private:
   void migrate();

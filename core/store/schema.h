@@ -51,6 +51,26 @@ CREATE TABLE notes(
   text TEXT NOT NULL,
   updated_ms INTEGER NOT NULL);
 )sql",
+    // 1 -> 2: mixture-of-experts router records. Vectors are little-endian BLOBs: load and
+    // importance float32[experts], counts int64[classes * experts] row-major.
+    R"sql(
+CREATE TABLE expert_load(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  layer INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  load BLOB NOT NULL,
+  importance BLOB NOT NULL,
+  PRIMARY KEY(run_id, layer, step)) WITHOUT ROWID;
+CREATE TABLE routing_matrix(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  layer INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  split TEXT NOT NULL,
+  classes INTEGER NOT NULL,
+  experts INTEGER NOT NULL,
+  counts BLOB NOT NULL,
+  PRIMARY KEY(run_id, layer, step, split)) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace slimlab

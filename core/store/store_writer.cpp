@@ -61,6 +61,12 @@ void StoreWriter::status(RunStatus status, const std::string& error) {
   push(std::move(item), /*urgent=*/true);
 }
 
+void StoreWriter::custom(std::function<void(RunStore& store, int64_t run_id)> write) {
+  Item item{Item::Kind::Custom, ""};
+  item.write = std::move(write);
+  push(std::move(item));
+}
+
 bool StoreWriter::flush() {
   std::unique_lock<std::mutex> lock(mutex_);
   uint64_t target = pushed_;
@@ -95,6 +101,9 @@ void StoreWriter::write_batch(RunStore& store, std::deque<Item>& batch) {
         break;
       case Item::Kind::Status:
         store.set_status(run_id_, item.status, item.key);
+        break;
+      case Item::Kind::Custom:
+        item.write(store, run_id_);
         break;
     }
   }

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +30,9 @@ class StoreWriter {
   void event(int64_t step, const std::string& kind, const std::string& payload_json);
   void checkpoint(int64_t step, std::string bytes);
   void status(RunStatus status, const std::string& error = "");
+  /// Any other record: `write` runs on the writer thread inside its batch transaction. Capture
+  /// values, never references to the caller's objects.
+  void custom(std::function<void(RunStore& store, int64_t run_id)> write);
   /// Blocks until everything queued so far is committed. Returns false if a write failed.
   bool flush();
   /// The first write error, or "" (e.g. a full disk). Later records are dropped after one.
@@ -36,7 +40,7 @@ class StoreWriter {
 
  private:
   struct Item {
-    enum class Kind { Metric, Event, Checkpoint, Status };
+    enum class Kind { Metric, Event, Checkpoint, Status, Custom };
     Item(Kind kind, std::string key, int64_t step = 0)
         : kind(kind), key(std::move(key)), step(step) {}
     Kind kind;
@@ -46,6 +50,7 @@ class StoreWriter {
     double value = 0;
     std::string payload;  // event JSON or checkpoint bytes
     RunStatus status = RunStatus::Running;
+    std::function<void(RunStore&, int64_t)> write;
   };
   void push(Item item, bool urgent = false);
   void loop();

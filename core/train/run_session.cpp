@@ -22,7 +22,28 @@ class RunRecorder : public TrainObserver {
     writer_.metric("train/accuracy", r.step, r.accuracy);
     writer_.metric("train/lr", r.step, r.lr);
     writer_.metric("train/steps_per_second", r.step, r.steps_per_second);
+    if (r.aux_loss != 0) writer_.metric("train/aux_loss", r.step, r.aux_loss);
     next_.on_step(r);
+  }
+  void on_router(const RouterRecord& r) override {
+    const std::string prefix = "moe/" + std::to_string(r.layer) + "/";
+    writer_.metric(prefix + "load_cv", r.step, r.load_cv);
+    writer_.metric(prefix + "max_over_mean", r.step, r.max_over_mean);
+    writer_.metric(prefix + "gate_entropy", r.step, r.gate_entropy);
+    writer_.metric(prefix + "dropped_share", r.step, r.dropped_share);
+    writer_.metric(prefix + "dead_experts", r.step, double(r.dead_experts));
+    writer_.metric(prefix + "balance_loss", r.step, r.balance_loss);
+    writer_.metric(prefix + "importance_loss", r.step, r.importance_loss);
+    writer_.metric(prefix + "z_loss", r.step, r.z_loss);
+    ExpertLoadRow row{r.layer, r.step, {r.load_share.begin(), r.load_share.end()},
+                      {r.importance.begin(), r.importance.end()}};
+    writer_.custom([row](RunStore& store, int64_t run) { store.add_expert_load(run, row); });
+    next_.on_router(r);
+  }
+  void on_routing_matrix(const RoutingMatrixRecord& r) override {
+    RoutingMatrixRow row{r.layer, r.step, r.split, r.classes, r.experts, r.counts};
+    writer_.custom([row](RunStore& store, int64_t run) { store.add_routing_matrix(run, row); });
+    next_.on_routing_matrix(r);
   }
   void on_eval(const EvalRecord& r) override {
     writer_.metric(r.split + "/loss", r.step, r.loss);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace slimlab {
 
@@ -11,7 +12,8 @@ struct StepRecord {
   int64_t step = 0;  ///< Optimiser steps completed, 1-based.
   int64_t total_steps = 0;
   int64_t epoch = 0;  ///< 0-based epoch the step belongs to.
-  double loss = 0;
+  double loss = 0;      ///< Task (cross-entropy) loss.
+  double aux_loss = 0;  ///< Sum of the MoE auxiliary losses (0 without MoE layers).
   double accuracy = 0;
   double lr = 0;
   double elapsed_seconds = 0;  ///< Wall time in the training loop so far (this session).
@@ -34,6 +36,32 @@ struct EventRecord {
   std::string payload_json;  ///< A JSON object with the details.
 };
 
+/// Router health of one MoE layer over the last log window (REFERENCES.md, "Health of a router").
+struct RouterRecord {
+  int64_t step = 0;
+  int64_t layer = 0;
+  std::vector<double> load_share;  ///< [E] share of assignments (before capacity) per expert.
+  std::vector<double> importance;  ///< [E] mean router probability P_i per expert.
+  double load_cv = 0;              ///< Population std / mean of load_share.
+  double max_over_mean = 0;        ///< max load / mean load.
+  double gate_entropy = 0;         ///< Entropy (nats) of the mean gate distribution.
+  double dropped_share = 0;        ///< Assignments dropped for capacity / all assignments.
+  int64_t dead_experts = 0;        ///< Experts that received nothing in the window.
+  double balance_loss = 0;         ///< Mean over the window, coefficient included.
+  double importance_loss = 0;
+  double z_loss = 0;
+};
+
+/// How many examples of each class went first to each expert, on a held-out split.
+struct RoutingMatrixRecord {
+  int64_t step = 0;
+  int64_t layer = 0;
+  std::string split;
+  int64_t classes = 0;
+  int64_t experts = 0;
+  std::vector<int64_t> counts;  ///< Row-major [classes][experts].
+};
+
 /// A serialised trainer state (model, optimiser, step, random generator).
 struct CheckpointRecord {
   int64_t step = 0;
@@ -49,6 +77,8 @@ class TrainObserver {
   virtual void on_eval(const EvalRecord& record) {}
   virtual void on_event(const EventRecord& record) {}
   virtual void on_checkpoint(const CheckpointRecord& record) {}
+  virtual void on_router(const RouterRecord& record) {}
+  virtual void on_routing_matrix(const RoutingMatrixRecord& record) {}
 };
 
 /// Commands into a running trainer, read between batches (any thread may set them).

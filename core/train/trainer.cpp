@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "models/model_factory.h"
+#include "moe/moe_layer.h"
+#include "moe/router_stats.h"
 
 namespace slimlab {
 namespace {
@@ -51,7 +53,62 @@ struct Trainer::State {
   int64_t step = 0;
   int64_t steps_per_epoch = 0;
   int64_t total_steps = 0;
+  std::vector<MoeLayer> moe_layers;
+  std::vector<RouterWindow> router_windows;
+
+  struct Evaluation {
+    double loss = 0;
+    double accuracy = 0;
+    std::vector<torch::Tensor> routing;  ///< Per MoE layer: [classes, experts] first choices.
+  };
+  Evaluation evaluate(const TensorDataset& split);
+  void report_routing(TrainObserver& observer, const Evaluation& e, const std::string& split);
 };
+
+Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) {
+  Evaluation result;
+  if (split.size() == 0) return result;
+  torch::NoGradGuard no_grad;
+  module->eval();
+  for (const auto& layer : moe_layers) {
+    result.routing.push_back(
+        torch::zeros({data.classes * layer->options.experts()}, torch::kInt64));
+  }
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t begin = 0; begin < split.size(); begin += kEvalBatch) {
+    int64_t end = std::min(begin + kEvalBatch, split.size());
+    auto x = split.x.slice(0, begin, end);
+    auto y = split.y.slice(0, begin, end);
+    auto logits = model.forward(x);
+    loss_sum += torch::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    for (size_t i = 0; i < moe_layers.size(); ++i) {
+      auto experts = moe_layers[i]->options.experts();
+      auto cell = y * experts + moe_layers[i]->last_top1;
+      result.routing[i].index_add_(0, cell, torch::ones_like(cell));
+    }
+  }
+  module->train();
+  result.loss = loss_sum / double(split.size());
+  result.accuracy = double(correct) / double(split.size());
+  return result;
+}
+
+void Trainer::State::report_routing(TrainObserver& observer, const Evaluation& e,
+                                    const std::string& split) {
+  for (size_t i = 0; i < e.routing.size(); ++i) {
+    RoutingMatrixRecord r;
+    r.step = step;
+    r.layer = int64_t(i);
+    r.split = split;
+    r.classes = data.classes;
+    r.experts = moe_layers[i]->options.experts();
+    auto counts = e.routing[i].contiguous();
+    r.counts.assign(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
+    observer.on_routing_matrix(r);
+  }
+}
 
 Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make_unique<State>()) {
   auto& s = *state_;
@@ -62,6 +119,8 @@ Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make
   s.model = make_model(spec.model, s.data.sample_shape, s.data.classes);
   s.module = s.model.ptr();
   s.optimizer = make_optimizer(spec.optimizer, s.module->parameters());
+  s.moe_layers = find_moe_layers(*s.module);
+  for (const auto& layer : s.moe_layers) s.router_windows.emplace_back(layer->options.experts());
   int64_t n = s.data.train.size();
   s.steps_per_epoch = (n + spec.data.batch_size - 1) / spec.data.batch_size;
   s.total_steps = spec.schedule.steps > 0 ? spec.schedule.steps
@@ -119,22 +178,8 @@ void Trainer::restore(const std::string& bytes) {
 }
 
 std::pair<double, double> Trainer::evaluate(const TensorDataset& split) {
-  auto& s = *state_;
-  if (split.size() == 0) return {0.0, 0.0};
-  torch::NoGradGuard no_grad;
-  s.module->eval();
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (int64_t begin = 0; begin < split.size(); begin += kEvalBatch) {
-    int64_t end = std::min(begin + kEvalBatch, split.size());
-    auto x = split.x.slice(0, begin, end);
-    auto y = split.y.slice(0, begin, end);
-    auto logits = s.model.forward(x);
-    loss_sum += torch::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-  }
-  s.module->train();
-  return {loss_sum / double(split.size()), double(correct) / double(split.size())};
+  auto e = state_->evaluate(split);
+  return {e.loss, e.accuracy};
 }
 
 TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
@@ -154,7 +199,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
 
   std::vector<int64_t> order;
   int64_t order_epoch = -1;
-  double window_loss = 0, window_correct = 0, window_examples = 0;
+  double window_loss = 0, window_aux = 0, window_correct = 0, window_examples = 0;
   int64_t window_steps = 0, session_steps = 0;
   Clock::duration train_time{0};
 
@@ -180,6 +225,15 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     auto logits = s.model.forward(x);
     auto loss = torch::cross_entropy_loss(logits, y);
     double loss_value = loss.item<double>();
+    double aux_value = 0;
+    if (!s.moe_layers.empty()) {
+      for (size_t i = 0; i < s.moe_layers.size(); ++i) {
+        const auto& layer = *s.moe_layers[i];
+        loss = loss + layer.last_aux.total();
+        s.router_windows[i].add(layer.last_counts, layer.last_aux);
+      }
+      aux_value = loss.item<double>() - loss_value;
+    }
     double chance = std::log(double(std::max<int64_t>(s.data.classes, 2)));
     if (!std::isfinite(loss_value) || loss_value > kExplodedOverChance * chance) {
       std::string culprit;
@@ -213,6 +267,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     train_time += Clock::now() - started;
 
     window_loss += loss_value * double(end - begin);
+    window_aux += aux_value * double(end - begin);
     window_correct += double(logits.argmax(1).eq(y).sum().item<int64_t>());
     window_examples += double(end - begin);
     ++window_steps;
@@ -223,20 +278,25 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       r.total_steps = s.total_steps;
       r.epoch = epoch;
       r.loss = window_loss / window_examples;
+      r.aux_loss = window_aux / window_examples;
       r.accuracy = window_correct / window_examples;
       r.lr = s.spec.optimizer.lr;
       r.elapsed_seconds = elapsed;
       r.steps_per_second = elapsed > 0 ? double(session_steps) / elapsed : 0.0;
       observer.on_step(r);
-      window_loss = window_correct = window_examples = 0;
+      for (size_t i = 0; i < s.router_windows.size(); ++i) {
+        observer.on_router(s.router_windows[i].take(s.step, int64_t(i)));
+      }
+      window_loss = window_aux = window_correct = window_examples = 0;
       window_steps = 0;
     }
     if (s.step % eval_every == 0 || s.step == s.total_steps) {
       if (s.data.validation.size() > 0) {
-        auto [vl, va] = evaluate(s.data.validation);
-        observer.on_eval({s.step, "validation", vl, va, s.data.validation.size()});
-        result.validation_loss = vl;
-        result.validation_accuracy = va;
+        auto e = s.evaluate(s.data.validation);
+        observer.on_eval({s.step, "validation", e.loss, e.accuracy, s.data.validation.size()});
+        s.report_routing(observer, e, "validation");
+        result.validation_loss = e.loss;
+        result.validation_accuracy = e.accuracy;
       }
     }
     if (s.step % checkpoint_every == 0 || s.step == s.total_steps) {
@@ -249,10 +309,11 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   result.steps_per_second =
       result.train_seconds > 0 ? double(session_steps) / result.train_seconds : 0.0;
   if (result.status == RunStatus::Finished) {
-    auto [tl, ta] = evaluate(s.data.test);
-    observer.on_eval({s.step, "test", tl, ta, s.data.test.size()});
-    result.test_loss = tl;
-    result.test_accuracy = ta;
+    auto e = s.evaluate(s.data.test);
+    observer.on_eval({s.step, "test", e.loss, e.accuracy, s.data.test.size()});
+    s.report_routing(observer, e, "test");
+    result.test_loss = e.loss;
+    result.test_accuracy = e.accuracy;
   } else if (result.status == RunStatus::Cancelled && session_steps > 0) {
     observer.on_checkpoint({s.step, checkpoint()});  // So `resume` continues from here.
   }

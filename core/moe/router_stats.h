@@ -1,0 +1,34 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include "moe/moe_layer.h"
+#include "train/train_observer.h"
+
+namespace slimlab {
+
+/// Accumulates one MoE layer's router counts and auxiliary losses over a log window and turns
+/// them into a RouterRecord. Costs a few [E]-sized additions per step.
+class RouterWindow {
+ public:
+  explicit RouterWindow(int64_t experts);
+  void add(const RouterCounts& counts, const AuxLosses& aux);
+  bool empty() const { return steps_ == 0; }
+  /// The window's statistics; then starts a new window.
+  RouterRecord take(int64_t step, int64_t layer);
+
+ private:
+  int64_t experts_;
+  torch::Tensor assigned_, kept_, prob_sum_;
+  int64_t tokens_ = 0;
+  int64_t steps_ = 0;
+  double balance_ = 0, importance_ = 0, z_ = 0;
+};
+
+/// Statistics of a load vector (shares summing to 1): population CV and max / mean.
+double load_cv(const std::vector<double>& share);
+double max_over_mean(const std::vector<double>& share);
+/// Entropy in nats of a distribution given as non-negative weights (normalised here).
+double entropy_nats(const std::vector<double>& weights);
+
+}  // namespace slimlab
