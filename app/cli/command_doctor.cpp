@@ -26,6 +26,7 @@ std::string env_or(const char* name, const char* fallback) {
 
 int command_doctor(const CliArgs& args) {
   std::vector<std::string> problems;
+  std::vector<std::string> hints;
   nlohmann::json report;
 
   auto blas = active_blas();
@@ -50,7 +51,6 @@ int command_doctor(const CliArgs& args) {
   // OpenBLAS 0.3.21 (Debian 12) does not recognise some newer Xeons and falls back to its SSE3
   // "Prescott" kernels: measured here 59-83 GFLOP/s against 167 with OPENBLAS_CORETYPE=Haswell.
   // Forcing a core is the user's call (older builds miscompute on some CPUs), so it is a hint.
-  std::vector<std::string> hints;
   bool generic_core = blas.core == "Prescott" || blas.core == "Katmai" || blas.core == "Core2" ||
                       blas.core == "Nehalem" || blas.core == "Penryn" || blas.core == "Dunnington";
   if (generic_core && cpu_has_flag("avx2") && std::getenv("OPENBLAS_CORETYPE") == nullptr) {
@@ -60,11 +60,11 @@ int command_doctor(const CliArgs& args) {
                     ". Compare: OPENBLAS_CORETYPE=Haswell slimlab-cli doctor; if sgemm is faster "
                     "and your results agree, export OPENBLAS_CORETYPE=Haswell.");
   }
-  report["hints"] = hints;
   if (!env_or("OMP_NUM_THREADS", "").empty()) {
-    problems.push_back("OMP_NUM_THREADS is set to " + env_or("OMP_NUM_THREADS", "") +
-                       "; unset it unless you measured that it helps (it can oversubscribe "
-                       "OpenBLAS's own threads).");
+    // A scheduler may set it on purpose; on this project's 2-core machine OMP_NUM_THREADS=2 made
+    // training 2.3x slower than leaving it unset (docs/measurements.md).
+    hints.push_back("OMP_NUM_THREADS is set to " + env_or("OMP_NUM_THREADS", "") +
+                    "; compare steps/s with it unset: it can oversubscribe OpenBLAS's threads.");
   }
 
   bool fashion = std::filesystem::exists(std::string(kFashionMnistDir) +
@@ -94,6 +94,7 @@ int command_doctor(const CliArgs& args) {
     problems.push_back(store_line);
   }
   report["problems"] = problems;
+  report["hints"] = hints;
 
   std::printf("SlimLab %s doctor\n", slimlab_version());
   std::printf("  LibTorch        %s\n", torch_version().c_str());

@@ -1,6 +1,7 @@
 // `slimlab-cli run` and `resume`: the headless front end of core's run session.
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -47,7 +48,8 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
                 status_name(r.status), (long long)r.steps, outcome.error.empty() ? "" : ": ",
                 outcome.error.c_str());
     if (r.status == RunStatus::Cancelled) {
-      std::printf("  continue it with: slimlab-cli resume %lld\n", (long long)outcome.run_id);
+      std::printf("  continue it with: slimlab-cli --db %s resume %lld\n", store.c_str(),
+                  (long long)outcome.run_id);
     }
   }
   std::printf("  %lld parameters, %lld steps, %.1f s training at %.0f steps/s\n",
@@ -98,6 +100,10 @@ int command_run(const CliArgs& args) {
     spec = spec_from_json(json);
   } catch (const InputError& e) {
     throw InputError(args.positional[0] + ": " + e.what());
+  }
+  if (!spec.data.path.empty()) {
+    // Stored absolute, so `resume` and `show` mean the same files from any directory.
+    spec.data.path = std::filesystem::absolute(spec.data.path).lexically_normal().string();
   }
   auto store = store_path(args);
   RunControl control;

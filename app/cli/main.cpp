@@ -1,4 +1,6 @@
 // slimlab-cli: SlimLab's headless front end, for scripts, sweeps and clusters.
+#include <c10/util/Exception.h>
+
 #include <cstdio>
 
 #include "commands.h"
@@ -49,6 +51,9 @@ int main(int argc, char** argv) {
   } catch (const StoreError& e) {
     std::fprintf(stderr, "slimlab-cli: %s\n", e.what());
     return kExitStore;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "slimlab-cli: %s\n", e.what_without_backtrace());
+    return kExitRunFailed;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "slimlab-cli: %s\n", e.what());
     return kExitRunFailed;

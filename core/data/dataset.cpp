@@ -105,6 +105,12 @@ DataSplits load_data(const DataSpec& spec, int64_t seed) {
     read_idx_directory(dir, train, test, package);
     out.source = dir;
     out.classes = train.y.max().item<int64_t>() + 1;
+    int64_t test_max = test.y.numel() > 0 ? test.y.max().item<int64_t>() : 0;
+    if (test_max >= out.classes) {
+      throw InputError(dir + ": the test labels go up to class " + std::to_string(test_max) +
+                       " but the training labels only to " + std::to_string(out.classes - 1) +
+                       "; the IDX files do not belong together");
+    }
     if (spec.dataset == DatasetKind::FashionMnist && out.classes == 10) {
       out.class_names = kFashionClasses;
     }

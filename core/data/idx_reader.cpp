@@ -48,7 +48,7 @@ void read_exact(gzFile file, void* out, uint64_t size, uint64_t& offset, const s
 
 }  // namespace
 
-IdxArray read_idx_file(const std::string& path, uint64_t max_bytes) {
+IdxArray read_idx_file(const std::string& path, uint64_t max_values) {
   GzFile file(gzopen(path.c_str(), "rb"));
   if (!file) throw InputError(path + ": cannot open (missing or unreadable)");
   gzbuffer(file.get(), 1 << 20);
@@ -76,14 +76,29 @@ IdxArray read_idx_file(const std::string& path, uint64_t max_bytes) {
     if (dim == 0) throw InputError(path + ": dimension " + std::to_string(d) + " at byte " +
                                    std::to_string(at) + " is 0");
     count *= dim;
-    if (count > max_bytes) {
+    if (count > max_values) {
       throw InputError(path + ": dimensions at byte " + std::to_string(at) + " describe more than " +
-                       std::to_string(max_bytes) + " values; the header is corrupt");
+                       std::to_string(max_values) + " values; the header is corrupt");
     }
     array.dims.push_back(int64_t(dim));
   }
-  array.values.resize(count);
-  read_exact(file.get(), array.values.data(), count, offset, path, "the values");
+  // Grow in chunks as the bytes arrive: a truncated file never costs its claimed size.
+  constexpr uint64_t kChunk = 16u << 20;
+  const uint64_t values_start = offset;
+  while (array.values.size() < count) {
+    uint64_t have = array.values.size();
+    array.values.resize(have + std::min(kChunk, count - have));
+    int got = gzread(file.get(), array.values.data() + have, unsigned(array.values.size() - have));
+    if (got <= 0) {
+      int code = 0;
+      const char* why = got < 0 ? gzerror(file.get(), &code) : "end of file";
+      throw InputError(path + ": truncated at byte " + std::to_string(values_start + have) + " (" +
+                       why + "): the header promises " + std::to_string(count) +
+                       " values from byte " + std::to_string(values_start) + " to byte " +
+                       std::to_string(values_start + count));
+    }
+    array.values.resize(have + uint64_t(got));
+  }
   return array;
 }
 

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "store/run_store.h"
+#include "util/paths.h"
 
 namespace slimlab {
 

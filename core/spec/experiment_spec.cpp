@@ -117,7 +117,7 @@ ModelSpec read_model(SpecReader r) {
     o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
     r.number("dropout", o.dropout(), 0.0, 0.95);
   }
-  r.finish();
+  r.finish(std::string("model.kind \"") + kModelNames[size_t(m.kind)] + "\"");
   return m;
 }
 
@@ -288,8 +288,10 @@ void apply_override(nlohmann::json& spec, const std::string& assignment) {
       auto close = path.find(']', i);
       if (close == std::string::npos) throw InputError("--set " + path + ": missing ']'");
       std::string digits = path.substr(i + 1, close - i - 1);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
-        throw InputError("--set " + path + ": list index must be a number, got [" + digits + "]");
+      if (digits.empty() || digits.size() > 6 ||
+          digits.find_first_not_of("0123456789") != std::string::npos) {
+        throw InputError("--set " + path + ": list index must be a number below 1000000, got [" +
+                         digits + "]");
       }
       size_t index = std::stoul(digits);
       if (!node->is_array() || index >= node->size()) {

@@ -189,7 +189,7 @@ SpecReader SpecReader::object(const char* key) {
   return SpecReader(v == nullptr ? empty_object() : *v, field(key));
 }
 
-void SpecReader::finish() const {
+void SpecReader::finish(const std::string& scope) const {
   std::vector<std::string> allowed(known_.begin(), known_.end());
   for (const auto& item : object_.items()) {
     if (known_.count(item.key()) != 0) continue;
@@ -197,8 +197,8 @@ void SpecReader::finish() const {
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
     auto near = nearest_word(item.key(), allowed);
     throw InputError(field(item.key()) + ": unknown field" +
-                     (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
-                     " (allowed: " + list + ")");
+                     (near.empty() ? "" : "; did you mean \"" + near + "\"?") + " (allowed" +
+                     (scope.empty() ? "" : " for " + scope) + ": " + list + ")");
   }
 }
 

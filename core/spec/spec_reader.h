@@ -37,8 +37,9 @@ class SpecReader {
   bool has(const char* key) const;
   const std::string& path() const { return path_; }
 
-  /// Throws InputError for the first key that was never read or declared.
-  void finish() const;
+  /// Throws InputError for the first key that was never read or declared. `scope` names what
+  /// decides the allowed keys, e.g. `model.kind "cnn"`.
+  void finish(const std::string& scope = "") const;
 
  private:
   std::string field(const std::string& key) const;

@@ -1,6 +1,7 @@
 #include "store/run_store.h"
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,12 +73,6 @@ bool process_alive(int64_t pid) {
 
 }  // namespace
 
-std::string host_name() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
 RunStore::RunStore(const std::string& path, Access access) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -109,20 +104,16 @@ RunStore::RunStore(const std::string& path, Access access) {
   try {
     version = schema_version();
   } catch (const StoreError& e) {
-    throw StoreError(path + ": not a SlimLab run store (not an SQLite database, or damaged)");
+    int code = sqlite3_errcode(db_->handle()) & 0xFF;
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+      throw StoreError(path + ": not a SlimLab run store (not an SQLite database, or damaged)");
+    }
+    throw;  // Busy, permissions, I/O: SQLite's own message says more.
   }
   if (version > kStoreSchema) {
     throw StoreError(path + ": written by a newer SlimLab (store schema " +
                      std::to_string(version) + ", this build reads up to " +
                      std::to_string(kStoreSchema) + "); update SlimLab or choose another --db");
-  }
-  if (version == 0) {
-    SqliteStmt tables(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
-    tables.step();
-    if (tables.integer(0) > 0) {
-      throw StoreError(path + ": an SQLite database, but not a SlimLab run store (it holds "
-                       "other tables); choose another --db");
-    }
   }
   if (access == Access::ReadWrite) {
     db_->exec("PRAGMA journal_mode = WAL");
@@ -150,6 +141,14 @@ int RunStore::schema_version() {
 void RunStore::migrate() {
   SqliteTransaction tx(*db_);
   int version = schema_version();  // Re-read inside the lock: another process may have migrated.
+  if (version == 0) {
+    SqliteStmt tables(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+    tables.step();
+    if (tables.integer(0) > 0) {
+      throw StoreError(path() + ": an SQLite database, but not a SlimLab run store (it holds "
+                       "other tables); choose another --db");
+    }
+  }
   for (int v = version; v < kStoreSchema; ++v) {
     db_->exec(kMigrations[v]);
   }
@@ -182,6 +181,24 @@ void RunStore::set_status(int64_t run_id, RunStatus status, const std::string& e
     q.bind_null(3);
   }
   q.bind(4, run_id).run();
+}
+
+bool RunStore::claim_for_resume(int64_t run_id, const std::string& env_json) {
+  // One statement, so two `resume` commands cannot both take the run, and no reader can see the
+  // new status with the old (dead) process id.
+  SqliteStmt q(*db_, "UPDATE runs SET status = 'running', env_json = ?, finished_ms = NULL "
+                     "WHERE id = ? AND status NOT IN ('running', 'finished')");
+  q.bind(1, env_json).bind(2, run_id).run();
+  return db_->changes() == 1;
+}
+
+void RunStore::forget_after(int64_t run_id, int64_t step) {
+  SqliteTransaction tx(*db_);
+  for (const char* table : {"metrics", "expert_load", "routing_matrix"}) {
+    SqliteStmt q(*db_, std::string("DELETE FROM ") + table + " WHERE run_id = ? AND step > ?");
+    q.bind(1, run_id).bind(2, step).run();
+  }
+  tx.commit();
 }
 
 void RunStore::set_environment(int64_t run_id, const std::string& env_json) {
@@ -290,7 +307,10 @@ RunRow RunStore::get_run(int64_t run_id) {
 RunRow RunStore::find_run(const std::string& reference) {
   if (!reference.empty() && reference.find_first_not_of("0123456789") == std::string::npos &&
       reference.size() < 16) {
-    return get_run(std::stoll(reference));
+    SqliteStmt q(*db_, std::string(kRunColumns) + "WHERE id = ?");
+    q.bind(1, int64_t(std::stoll(reference)));
+    if (q.step()) return read_run(q);
+    // Not an id: uuid prefixes can be all digits too.
   }
   SqliteStmt q(*db_, std::string(kRunColumns) + "WHERE substr(uuid, 1, ?) = ? LIMIT 2");
   q.bind(1, int64_t(reference.size())).bind(2, reference);

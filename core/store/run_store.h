@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "store/sqlite.h"
-#include "train/run_status.h"
+#include "store/run_status.h"
 
 namespace slimlab {
 
@@ -97,6 +97,11 @@ class RunStore {
   int64_t create_run(const NewRun& run);
   void set_status(int64_t run_id, RunStatus status, const std::string& error = "");
   void set_environment(int64_t run_id, const std::string& env_json);
+  /// Marks a cancelled / interrupted / failed run as running under this process (env_json);
+  /// false when it is running elsewhere or finished.
+  bool claim_for_resume(int64_t run_id, const std::string& env_json);
+  /// Deletes the records a run logged after `step` (a resume from that checkpoint re-logs them).
+  void forget_after(int64_t run_id, int64_t step);
   int64_t metric_key_id(const std::string& name);
   void add_metric(int64_t run_id, int64_t key_id, int64_t step, int64_t wall_ms, double value);
   void add_event(int64_t run_id, const EventRow& event);
@@ -126,8 +131,5 @@ class RunStore {
   void migrate();
   std::unique_ptr<SqliteDb> db_;
 };
-
-/// This machine's host name, as recorded in env_json.
-std::string host_name();
 
 }  // namespace slimlab

@@ -11,7 +11,10 @@ constexpr size_t kBatchWakeSize = 512;  // Wake the writer early when this many 
 }
 
 StoreWriter::StoreWriter(const std::string& store_path, int64_t run_id, int flush_interval_ms)
-    : path_(store_path), run_id_(run_id), flush_interval_ms_(flush_interval_ms) {
+    : path_(store_path),
+      run_id_(run_id),
+      flush_interval_ms_(flush_interval_ms),
+      store_(std::make_unique<RunStore>(store_path, RunStore::Access::ReadWrite)) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -111,13 +114,6 @@ void StoreWriter::write_batch(RunStore& store, std::deque<Item>& batch) {
 }
 
 void StoreWriter::loop() {
-  std::unique_ptr<RunStore> store;
-  try {
-    store = std::make_unique<RunStore>(path_, RunStore::Access::ReadWrite);
-  } catch (const std::exception& e) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    error_ = e.what();
-  }
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     wake_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_),
@@ -127,9 +123,9 @@ void StoreWriter::loop() {
     batch.swap(queue_);
     bool stop = stopping_;
     lock.unlock();
-    if (!batch.empty() && store != nullptr && error().empty()) {
+    if (!batch.empty() && error().empty()) {
       try {
-        write_batch(*store, batch);
+        write_batch(*store_, batch);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> error_lock(mutex_);
         if (error_.empty()) error_ = e.what();

@@ -5,11 +5,12 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include "train/run_status.h"
+#include "store/run_status.h"
 
 namespace slimlab {
 
@@ -20,6 +21,8 @@ class RunStore;
 /// training loop never waits on disk. Methods may be called from any thread.
 class StoreWriter {
  public:
+  /// Opens the writer's own connection here (a bad store fails now, with StoreError, not
+  /// later on the thread), then starts the thread that uses it.
   StoreWriter(const std::string& store_path, int64_t run_id, int flush_interval_ms = 250);
   /// Commits everything queued, then stops the thread.
   ~StoreWriter();
@@ -68,6 +71,7 @@ class StoreWriter {
   bool stopping_ = false;
   bool urgent_ = false;  // A checkpoint, status or flush is waiting: write now.
   std::string error_;
+  std::unique_ptr<RunStore> store_;          // writer thread only, after construction
   std::map<std::string, int64_t> key_ids_;  // writer thread only
   std::thread thread_;
 };

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <c10/util/Exception.h>
+
 #include "data/dataset.h"
 #include "measure/system_info.h"
 #include "spec/spec_error.h"
@@ -12,12 +14,22 @@
 namespace slimlab {
 namespace {
 
-/// Forwards trainer records to the store writer and to the caller's observer.
+/// One line without LibTorch's C++ backtrace.
+std::string error_text(const std::exception& e) {
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) return c10->what_without_backtrace();
+  return e.what();
+}
+
+/// Forwards trainer records to the store writer and to the caller's observer. Stops the run
+/// (by throwing on the training thread) as soon as the store cannot record it.
 class RunRecorder : public TrainObserver {
  public:
   RunRecorder(StoreWriter& writer, RunObserver& next) : writer_(writer), next_(next) {}
 
   void on_step(const StepRecord& r) override {
+    if (auto error = writer_.error(); !error.empty()) {
+      throw std::runtime_error("the run store stopped recording: " + error);
+    }
     writer_.metric("train/loss", r.step, r.loss);
     writer_.metric("train/accuracy", r.step, r.accuracy);
     writer_.metric("train/lr", r.step, r.lr);
@@ -78,8 +90,11 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
     outcome.result = trainer.run(recorder, control);
   } catch (const std::exception& e) {
     // No exception leaves a run: it is recorded as failed with the reason.
+    outcome.result = TrainResult{};
     outcome.result.status = RunStatus::Failed;
-    outcome.result.error = e.what();
+    outcome.result.steps = trainer.step();
+    outcome.result.params = trainer.parameter_count();
+    outcome.result.error = error_text(e);
   }
   const auto& r = outcome.result;
   nlohmann::json summary = {{"params", r.params},
@@ -132,23 +147,22 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   RunStore store(store_path, RunStore::Access::ReadWrite);
   store.mark_interrupted_runs();
   RunRow run = store.find_run(run_reference);
-  if (run.status == "finished") {
-    throw InputError("run " + std::to_string(run.id) + " already finished; nothing to resume");
-  }
+  const std::string which = "run " + std::to_string(run.id);
+  if (run.status == "finished") throw InputError(which + " already finished; nothing to resume");
   if (run.status == "diverged") {
-    throw InputError("run " + std::to_string(run.id) + " diverged (" + run.error +
+    throw InputError(which + " diverged (" + run.error +
                      "); resuming would diverge again: start a new run with a changed spec");
   }
-  if (run.status == "running") {
-    throw InputError("run " + std::to_string(run.id) + " is still running in another process");
-  }
-  auto spec = spec_from_json(parse_json_text(run.spec_json, "run " + std::to_string(run.id)));
+  if (run.status == "running") throw InputError(which + " is still running in another process");
+  auto spec = spec_from_json(parse_json_text(run.spec_json, which));
   Trainer trainer(spec, load_data(spec.data, spec.seed));
   auto checkpoint = store.latest_checkpoint(run.id);
   if (checkpoint) trainer.restore(checkpoint->bytes);
-  store.set_status(run.id, RunStatus::Running);
-  // Record who owns the run now, so a crash of this process is noticed as an interruption.
-  store.set_environment(run.id, environment_json());
+  // Records after the checkpoint came from the lost part of the run; they are logged again.
+  store.forget_after(run.id, trainer.step());
+  if (!store.claim_for_resume(run.id, environment_json())) {
+    throw InputError(which + " was taken by another process meanwhile");
+  }
   store.add_event(run.id, {trainer.step(), now_ms(), "resumed",
                            std::string("{\"from_status\":\"") + run.status + "\"}"});
   auto outcome = train_recorded(trainer, spec, store_path, run.id, observer, control);

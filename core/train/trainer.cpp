@@ -200,7 +200,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   std::vector<int64_t> order;
   int64_t order_epoch = -1;
   double window_loss = 0, window_aux = 0, window_correct = 0, window_examples = 0;
-  int64_t window_steps = 0, session_steps = 0;
+  int64_t session_steps = 0;
   Clock::duration train_time{0};
 
   while (s.step < s.total_steps) {
@@ -270,9 +270,9 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     window_aux += aux_value * double(end - begin);
     window_correct += double(logits.argmax(1).eq(y).sum().item<int64_t>());
     window_examples += double(end - begin);
-    ++window_steps;
     double elapsed = std::chrono::duration<double>(train_time).count();
-    if (window_steps == schedule.log_interval_steps || s.step == s.total_steps) {
+    // Log on global step multiples, so a resumed run logs at the same steps as an unbroken one.
+    if (s.step % schedule.log_interval_steps == 0 || s.step == s.total_steps) {
       StepRecord r;
       r.step = s.step;
       r.total_steps = s.total_steps;
@@ -288,7 +288,6 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
         observer.on_router(s.router_windows[i].take(s.step, int64_t(i)));
       }
       window_loss = window_aux = window_correct = window_examples = 0;
-      window_steps = 0;
     }
     if (s.step % eval_every == 0 || s.step == s.total_steps) {
       if (s.data.validation.size() > 0) {

@@ -5,7 +5,7 @@
 
 #include "data/dataset.h"
 #include "spec/experiment_spec.h"
-#include "train/run_status.h"
+#include "store/run_status.h"
 #include "train/train_observer.h"
 
 namespace slimlab {

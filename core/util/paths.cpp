@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <unistd.h>
+
 namespace slimlab {
 
 std::string default_store_path() {
@@ -31,6 +33,12 @@ void ensure_directory(const std::string& dir) {
 std::string parent_directory(const std::string& path) {
   auto parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? std::string(".") : parent.string();
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
 }
 
 long long now_ms() {

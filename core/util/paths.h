@@ -14,6 +14,9 @@ void ensure_directory(const std::string& dir);
 /// The directory part of `path` ("." when it has none).
 std::string parent_directory(const std::string& path);
 
+/// This machine's host name ("unknown" when it has none).
+std::string host_name();
+
 /// Milliseconds since the Unix epoch (wall clock).
 long long now_ms();
 

@@ -6,6 +6,7 @@
 
 #include "store/run_store.h"
 #include "store/store_writer.h"
+#include "util/paths.h"
 #include "test_files.h"
 
 using namespace slimlab;

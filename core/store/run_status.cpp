@@ -1,4 +1,4 @@
-#include "train/run_status.h"
+#include "store/run_status.h"
 
 #include <array>
 
