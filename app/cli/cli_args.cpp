@@ -13,7 +13,8 @@ Commands:
   run SPEC [--set path.to.field=VALUE]...   train the experiment in SPEC (a JSON file)
   resume RUN                                continue RUN from its last checkpoint
   list                                      list the runs in the store
-  show RUN                                  details and final metrics of RUN
+  show RUN [--experts]                      details and final metrics of RUN; --experts adds
+                                            each MoE layer's expert load and class x expert table
   export RUN --csv FILE                     write RUN's metrics as CSV (run,key,step,value)
   doctor                                    check LibTorch, BLAS speed, datasets and the store
 
@@ -31,8 +32,8 @@ Presets live in experiments/ (installed to /usr/local/share/slimlab/experiments)
 }
 
 CliArgs parse_args(int argc, char** argv) {
-  static const std::vector<std::string> kOptions = {"--db",   "--set",  "--csv",    "--json",
-                                                    "--quiet", "--help", "--version"};
+  static const std::vector<std::string> kOptions = {"--db",    "--set",  "--csv",     "--json",
+                                                    "--quiet", "--help", "--version", "--experts"};
   CliArgs args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -58,6 +59,8 @@ CliArgs parse_args(int argc, char** argv) {
       args.csv = value("--csv");
     } else if (a == "--json") {
       args.json = true;
+    } else if (a == "--experts") {
+      args.experts = true;
     } else if (a == "--quiet" || a == "-q") {
       args.quiet = true;
     } else if (a == "--help" || a == "-h") {

@@ -15,6 +15,7 @@ struct CliArgs {
   std::string csv;                 ///< --csv FILE (export).
   bool json = false;               ///< --json: machine-readable output.
   bool quiet = false;              ///< --quiet: no progress bar.
+  bool experts = false;            ///< --experts (show): router load and class x expert tables.
 };
 
 /// Parses argv; throws UsageError with a one-line message for unknown or incomplete options.

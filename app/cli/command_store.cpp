@@ -116,6 +116,7 @@ int command_show(const CliArgs& args) {
     j["spec"] = nlohmann::json::parse(run.spec_json, nullptr, false);
     j["env"] = nlohmann::json::parse(run.env_json, nullptr, false);
     j["summary"] = summary;
+    if (args.experts) j["experts"] = experts_json(*store, run);
     std::printf("%s\n", j.dump().c_str());
     return kExitOk;
   }
@@ -156,6 +157,7 @@ int command_show(const CliArgs& args) {
     spec_text.insert(at + 1, "    ");  // Indent the spec under its heading.
   }
   std::printf("  spec\n    %s\n", spec_text.c_str());
+  if (args.experts) print_experts(*store, run);
   return kExitOk;
 }
 
@@ -173,6 +175,16 @@ int command_export(const CliArgs& args) {
     out << "run,key,step,value\n";
     out.precision(9);
     for (const auto& r : rows) out << run.id << ',' << r.key << ',' << r.step << ',' << r.value << '\n';
+    // Router series, one row per expert: moe/<layer>/load/e<expert> and .../importance/...
+    for (const auto& row : store->expert_load(run.id)) {
+      auto prefix = "moe/" + std::to_string(row.layer) + "/";
+      for (size_t e = 0; e < row.load.size(); ++e) {
+        out << run.id << ',' << prefix << "load/e" << e << ',' << row.step << ',' << row.load[e]
+            << '\n';
+        out << run.id << ',' << prefix << "importance/e" << e << ',' << row.step << ','
+            << row.importance[e] << '\n';
+      }
+    }
     if (!out.flush()) throw InputError(args.csv + ": write failed (disk full?)");
   }
   // Written beside and renamed, so a failed export never leaves half a file.

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "cli_args.h"
+#include "store/run_store.h"
 
 namespace slimlab::cli {
 
@@ -19,6 +22,11 @@ int command_list(const CliArgs& args);
 int command_show(const CliArgs& args);
 int command_export(const CliArgs& args);
 int command_doctor(const CliArgs& args);
+
+/// Prints the final expert load and class x expert table of every MoE layer of `run`.
+void print_experts(slimlab::RunStore& store, const slimlab::RunRow& run);
+/// The same as JSON: [{layer, step, load, importance, routing: {split: {...}}}].
+nlohmann::json experts_json(slimlab::RunStore& store, const slimlab::RunRow& run);
 
 /// The store path the user chose with --db, or the default.
 std::string store_path(const CliArgs& args);

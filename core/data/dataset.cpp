@@ -76,6 +76,13 @@ void read_idx_directory(const std::string& dir, TensorDataset& train, TensorData
   }
 }
 
+std::vector<std::string> class_names(DatasetKind kind, int64_t classes) {
+  if (kind == DatasetKind::FashionMnist && classes == 10) return kFashionClasses;
+  std::vector<std::string> names;
+  for (int64_t c = 0; c < classes; ++c) names.push_back(std::to_string(c));
+  return names;
+}
+
 std::vector<int64_t> epoch_permutation(int64_t n, int64_t seed, int64_t epoch) {
   // Own Fisher-Yates over mt19937_64: std::shuffle's algorithm differs between libraries.
   std::mt19937_64 rng(uint64_t(seed) * 0x9E3779B97F4A7C15ull + uint64_t(epoch) + 1);
@@ -111,9 +118,7 @@ DataSplits load_data(const DataSpec& spec, int64_t seed) {
                        " but the training labels only to " + std::to_string(out.classes - 1) +
                        "; the IDX files do not belong together");
     }
-    if (spec.dataset == DatasetKind::FashionMnist && out.classes == 10) {
-      out.class_names = kFashionClasses;
-    }
+
     // Normalise with the training pixels' statistics (Fashion-MNIST: mean 0.286, std 0.353).
     auto mean = train.x.mean();
     auto std = train.x.std();
@@ -127,9 +132,7 @@ DataSplits load_data(const DataSpec& spec, int64_t seed) {
                       uint64_t(seed) ^ 0x5DEECE66Dull);
     out.source = "generated";
   }
-  if (out.class_names.empty()) {
-    for (int64_t c = 0; c < out.classes; ++c) out.class_names.push_back(std::to_string(c));
-  }
+  out.class_names = class_names(spec.dataset, out.classes);
 
   // Seeded shuffle, then the optional subset, then the validation hold-out.
   auto order = epoch_permutation(train.size(), seed, /*epoch=*/-1);

@@ -43,6 +43,10 @@ DataSplits load_data(const DataSpec& spec, int64_t seed);
 void read_idx_directory(const std::string& dir, TensorDataset& train, TensorDataset& test,
                         const std::string& package_hint);
 
+/// Display names of a dataset's classes ("T-shirt/top", ... for Fashion-MNIST; "0", "1", ...
+/// otherwise).
+std::vector<std::string> class_names(DatasetKind kind, int64_t classes);
+
 /// The order of examples for one epoch: a permutation of 0..n-1 from (seed, epoch) only, so a
 /// resumed run sees the same batches as an uninterrupted one.
 std::vector<int64_t> epoch_permutation(int64_t n, int64_t seed, int64_t epoch);
