@@ -8,6 +8,7 @@
 
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
+#include "moe_reference.h"
 
 using namespace slimlab;
 
@@ -20,25 +21,6 @@ Routing make_routing(torch::Tensor probs, torch::Tensor expert, torch::Tensor we
   r.expert = expert;
   r.weight = weight;
   return r;
-}
-
-/// The obvious implementation: visit assignments in rank-major order, count each expert's
-/// slots, run the expert on one token at a time.
-torch::Tensor reference_moe(MoeLayerImpl& layer, const torch::Tensor& x, const Routing& r,
-                            int64_t capacity) {
-  const int64_t tokens = x.size(0), k = r.expert.size(1);
-  std::vector<int64_t> used(static_cast<size_t>(layer.options.experts()), 0);
-  std::vector<torch::Tensor> rows(static_cast<size_t>(tokens));
-  for (int64_t t = 0; t < tokens; ++t) rows[size_t(t)] = torch::zeros({x.size(1)}, x.options());
-  for (int64_t rank = 0; rank < k; ++rank) {
-    for (int64_t t = 0; t < tokens; ++t) {
-      int64_t e = r.expert[t][rank].item<int64_t>();
-      if (used[size_t(e)]++ >= capacity) continue;  // Dropped: contributes nothing.
-      auto out = layer.expert_forward(e, x.slice(0, t, t + 1)).squeeze(0);
-      rows[size_t(t)] = rows[size_t(t)] + out * r.weight[t][rank];
-    }
-  }
-  return torch::stack(rows);
 }
 
 const char* gate_name(GateKind g) {
@@ -138,7 +120,7 @@ TEST_P(MoeDispatchTest, BatchedMatchesPerTokenReferenceInValueAndGradient) {
                                              {x, layer->w1, layer->b2, layer->router->weight},
                                              {}, /*retain_graph=*/true, false,
                                              /*allow_unused=*/true);
-  auto reference = reference_moe(*layer, x, routing, capacity);
+  auto reference = slimlab::testing::reference_moe(*layer, x, routing, capacity);
   auto reference_grads = torch::autograd::grad({(reference * probe).sum()},
                                                {x, layer->w1, layer->b2, layer->router->weight},
                                                {}, /*retain_graph=*/true, false, true);
