@@ -52,8 +52,11 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
                   (long long)outcome.run_id);
     }
   }
-  std::printf("  %lld parameters, %lld steps, %.1f s training at %.0f steps/s\n",
-              (long long)r.params, (long long)r.steps, r.train_seconds, r.steps_per_second);
+  const auto& c = outcome.cost;
+  std::printf("  %lld parameters (%lld active per sample), %.3g MACs per sample\n",
+              (long long)r.params, (long long)c.active_params, double(c.macs));
+  std::printf("  %lld steps, %.1f s training at %.0f steps/s\n", (long long)r.steps,
+              r.train_seconds, r.steps_per_second);
   std::printf("  stored in %s\n", store.c_str());
   if (json) {
     nlohmann::json j = {{"run_id", outcome.run_id},
@@ -61,6 +64,8 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
                         {"name", name},
                         {"status", status_name(r.status)},
                         {"params", r.params},
+                        {"params_active", outcome.cost.active_params},
+                        {"macs_per_sample", outcome.cost.macs},
                         {"steps", r.steps},
                         {"train_seconds", r.train_seconds},
                         {"steps_per_second", r.steps_per_second},

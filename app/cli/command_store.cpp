@@ -128,7 +128,9 @@ int command_show(const CliArgs& args) {
               local_time(run.finished_ms).c_str());
   std::printf("  seed      %lld\n", (long long)run.seed);
   if (summary.is_object()) {
-    std::printf("  params    %lld\n", summary.value("params", 0LL));
+    std::printf("  params    %lld (%lld active per sample), %lld MACs per sample\n",
+                summary.value("params", 0LL), summary.value("params_active", 0LL),
+                summary.value("macs_per_sample", 0LL));
     std::printf("  training  %lld steps, %.1f s, %.0f steps/s\n", summary.value("steps", 0LL),
                 summary.value("train_seconds", 0.0), summary.value("steps_per_second", 0.0));
   }

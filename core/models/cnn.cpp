@@ -28,17 +28,23 @@ void CnnImpl::reset() {
     channels = out;
     size /= 2;
   }
-  classifier = torch::nn::Sequential();
-  classifier->push_back(torch::nn::Linear(channels * size * size, options.fc_hidden()));
-  append_activation(classifier, options.activation());
-  if (options.dropout() > 0) classifier->push_back(torch::nn::Dropout(options.dropout()));
-  classifier->push_back(torch::nn::Linear(options.fc_hidden(), options.classes()));
   register_module("features", features);
-  register_module("classifier", classifier);
+  fc = register_module("fc", torch::nn::Linear(channels * size * size, options.fc_hidden()));
+  head_moe.clear();
+  for (int64_t b = 0; b < options.moe_blocks(); ++b) {
+    auto moe = options.moe();
+    moe.dim(options.fc_hidden());
+    head_moe.push_back(register_module("moe" + std::to_string(b), MoeLayer(moe)));
+  }
+  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+  out = register_module("out", torch::nn::Linear(options.fc_hidden(), options.classes()));
 }
 
 torch::Tensor CnnImpl::forward(torch::Tensor x) {
-  return classifier->forward(features->forward(x).flatten(1));
+  auto h = activate(fc->forward(features->forward(x).flatten(1)), options.activation());
+  for (auto& block : head_moe) h = h + block->forward(h);  // Residual carries dropped tokens.
+  if (options.dropout() > 0) h = dropout->forward(h);
+  return out->forward(h);
 }
 
 }  // namespace slimlab

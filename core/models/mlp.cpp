@@ -3,6 +3,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/torch.h>
 
 namespace slimlab {
 
@@ -17,6 +18,17 @@ void append_activation(torch::nn::Sequential& seq, Activation activation) {
     case Activation::Tanh:
       seq->push_back(torch::nn::Tanh());
       break;
+  }
+}
+
+torch::Tensor activate(const torch::Tensor& x, Activation activation) {
+  switch (activation) {
+    case Activation::Gelu:
+      return torch::gelu(x);
+    case Activation::Tanh:
+      return torch::tanh(x);
+    default:
+      return torch::relu(x);
   }
 }
 

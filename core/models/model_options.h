@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-namespace slimlab {
+#include "models/activation.h"
+#include "moe/moe_options.h"
 
-enum class Activation { Relu, Gelu, Tanh };
+namespace slimlab {
 
 /// A multi-layer perceptron: Linear -> activation -> dropout, repeated, then a Linear head.
 ///   MlpOptions(/*in_features=*/784, /*classes=*/10).hidden({256, 128}).dropout(0.1)
@@ -28,7 +29,8 @@ struct MlpOptions {
 };
 
 /// A LeNet-style CNN: [conv k x k (same padding) -> activation -> 2x2 max-pool] per entry of
-/// `channels`, then flatten -> Linear(fc_hidden) -> activation -> dropout -> Linear(classes).
+/// `channels`, then flatten -> Linear(fc_hidden) -> activation -> `moe_blocks` residual MoE
+/// blocks h = h + MoE(h) -> dropout -> Linear(classes).
 ///   CnnOptions(/*in_channels=*/1, /*image_size=*/28, /*classes=*/10).channels({16, 32})
 struct CnnOptions {
   CnnOptions(int64_t in_channels = 0, int64_t image_size = 0, int64_t classes = 0)
@@ -49,6 +51,10 @@ struct CnnOptions {
   TORCH_ARG(Activation, activation) = Activation::Relu;
   /// Dropout probability before the output layer. Default 0.
   TORCH_ARG(double, dropout) = 0.0;
+  /// Residual MoE blocks in the classifier head, 0 = none. Default 0.
+  TORCH_ARG(int64_t, moe_blocks) = 0;
+  /// The MoE layer of each head block (its `dim` is set to `fc_hidden`).
+  TORCH_ARG(MoeOptions, moe) = MoeOptions();
 };
 
 }  // namespace slimlab

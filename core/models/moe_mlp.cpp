@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "models/mlp.h"
+
 namespace slimlab {
 
 MoeMlpImpl::MoeMlpImpl(MoeMlpOptions options_) : options(std::move(options_)) { reset(); }
@@ -22,17 +24,7 @@ void MoeMlpImpl::reset() {
 }
 
 torch::Tensor MoeMlpImpl::forward(torch::Tensor x) {
-  auto h = input->forward(x.flatten(1));
-  switch (options.activation()) {
-    case Activation::Gelu:
-      h = torch::gelu(h);
-      break;
-    case Activation::Tanh:
-      h = torch::tanh(h);
-      break;
-    default:
-      h = torch::relu(h);
-  }
+  auto h = activate(input->forward(x.flatten(1)), options.activation());
   for (auto& block : blocks) {
     h = h + block->forward(h);  // The residual carries tokens an expert dropped.
     if (options.dropout() > 0) h = dropout->forward(h);

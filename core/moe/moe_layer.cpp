@@ -1,22 +1,13 @@
 #include "moe/moe_layer.h"
 
+#include "models/mlp.h"
+
 #include <torch/torch.h>
 
 #include <cmath>
 
 namespace slimlab {
 namespace {
-
-torch::Tensor activate(const torch::Tensor& x, Activation a) {
-  switch (a) {
-    case Activation::Gelu:
-      return torch::gelu(x);
-    case Activation::Tanh:
-      return torch::tanh(x);
-    default:
-      return torch::relu(x);
-  }
-}
 
 // Keeps the k largest of `scores` per row; weights renormalised over them when asked.
 void keep_top_k(const torch::Tensor& scores, int64_t k, bool renormalize, Routing& r) {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "models/model_options.h"
+#include "models/activation.h"
 
 namespace slimlab {
 

@@ -116,6 +116,8 @@ ModelSpec read_model(SpecReader r) {
     r.integer("fc_hidden", o.fc_hidden(), 1, kMaxWidth);
     o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
     r.number("dropout", o.dropout(), 0.0, 0.95);
+    r.integer("moe_blocks", o.moe_blocks(), 0, 4);
+    o.moe(read_moe(r.object("moe")));
   }
   r.finish(std::string("model.kind \"") + kModelNames[size_t(m.kind)] + "\"");
   return m;
@@ -220,7 +222,9 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
                   {"kernel_size", m.cnn.kernel_size()},
                   {"fc_hidden", m.cnn.fc_hidden()},
                   {"activation", kActivationNames[size_t(m.cnn.activation())]},
-                  {"dropout", m.cnn.dropout()}};
+                  {"dropout", m.cnn.dropout()},
+                  {"moe_blocks", m.cnn.moe_blocks()}};
+    if (m.cnn.moe_blocks() > 0) j["model"]["moe"] = moe_to_json(m.cnn.moe());
   }
   const auto& o = spec.optimizer;
   j["optimizer"] = {{"kind", kOptimizerNames[size_t(o.kind)]},

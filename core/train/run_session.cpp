@@ -97,7 +97,11 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
     outcome.result.error = error_text(e);
   }
   const auto& r = outcome.result;
+  outcome.cost = model_cost(spec.model, trainer.data().sample_shape, trainer.data().classes);
   nlohmann::json summary = {{"params", r.params},
+                            {"params_active", outcome.cost.active_params},
+                            {"macs_per_sample", outcome.cost.macs},
+                            {"macs_all_experts", outcome.cost.macs_all_experts},
                             {"steps", r.steps},
                             {"train_seconds", r.train_seconds},
                             {"steps_per_second", r.steps_per_second},
@@ -113,7 +117,6 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
     outcome.error = "the run store could not record this run: " + writer.error();
     if (outcome.result.status == RunStatus::Finished) outcome.result.status = RunStatus::Failed;
   }
-  (void)spec;
   return outcome;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "measure/model_cost.h"
 #include "spec/experiment_spec.h"
 #include "train/trainer.h"
 
@@ -14,6 +15,7 @@ struct RunOutcome {
   std::string run_uuid;
   std::string name;
   TrainResult result;
+  ModelCost cost;     ///< Parameters (total, active) and MACs per sample.
   std::string error;  ///< Failure or divergence reason, or a store write error.
 };
 

@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "measure/model_cost.h"
+#include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
 #include "moe_reference.h"
@@ -224,4 +226,53 @@ TEST(RouterStatsTest, WindowStatisticsByHand) {
   EXPECT_EQ(r.dead_experts, 2);
   EXPECT_NEAR(r.balance_loss, 0.02, 1e-7);
   EXPECT_TRUE(window.empty());
+}
+
+TEST(ModelCostTest, CountsMatchTheBuiltModels) {
+  struct Case {
+    const char* name;
+    ModelSpec spec;
+    std::vector<int64_t> shape;
+  };
+  ModelSpec mlp;
+  ModelSpec moe;
+  moe.kind = ModelKind::MoeMlp;
+  moe.moe_mlp.width(32).blocks(2).moe(MoeOptions(4).hidden(16).top_k(2));
+  ModelSpec noisy = moe;
+  noisy.moe_mlp.moe(MoeOptions(4).hidden(16).gate(GateKind::NoisyTopK));
+  ModelSpec cnn;
+  cnn.kind = ModelKind::Cnn;
+  cnn.cnn.channels({4, 8}).kernel_size(3).fc_hidden(16).moe_blocks(1).moe(MoeOptions(3).hidden(8));
+  for (const auto& c : {Case{"mlp", mlp, {1, 28, 28}}, Case{"moe-mlp", moe, {2}},
+                        Case{"noisy", noisy, {1, 28, 28}}, Case{"cnn+moe", cnn, {1, 28, 28}}}) {
+    SCOPED_TRACE(c.name);
+    auto model = make_model(c.spec, c.shape, 10);
+    auto cost = model_cost(c.spec, c.shape, 10);
+    EXPECT_EQ(cost.params, count_parameters(*model.ptr()));
+    EXPECT_LE(cost.active_params, cost.params);
+    EXPECT_LE(cost.macs, cost.macs_all_experts);
+  }
+  // MoE-MLP by hand: input 2->32, two blocks of (router 32*4, 4 experts 32->16->32), head 32->10.
+  auto cost = model_cost(moe, {2}, 10);
+  int64_t expert = 32 * 16 + 16 + 16 * 32 + 32;
+  EXPECT_EQ(cost.active_params, (2 * 32 + 32) + 2 * (32 * 4 + 2 * expert) + (32 * 10 + 10));
+  EXPECT_EQ(cost.macs, 2 * 32 + 2 * (32 * 4 + 2 * 2 * 32 * 16) + 32 * 10);
+  // CNN: conv 1->4 on 28x28, conv 4->8 on 14x14, both 3x3.
+  auto cnn_cost = model_cost(cnn, {1, 28, 28}, 10);
+  // Head: fc 8*7*7 -> 16, MoE (router 16*3, two experts of 16->8->16), out 16 -> 10.
+  EXPECT_EQ(cnn_cost.macs, 4 * 9 * 28 * 28 + 8 * 4 * 9 * 14 * 14 + 8 * 49 * 16 +
+                               (16 * 3 + 2 * 2 * 16 * 8) + 16 * 10);
+}
+
+TEST(MoeCnnTest, HeadMoeTrainsAndReportsRouting) {
+  torch::manual_seed(3);
+  ModelSpec cnn;
+  cnn.kind = ModelKind::Cnn;
+  cnn.cnn.channels({4}).kernel_size(3).fc_hidden(16).moe_blocks(1).moe(MoeOptions(4).hidden(8));
+  auto model = make_model(cnn, {1, 8, 8}, 3);
+  auto layers = find_moe_layers(*model.ptr());
+  ASSERT_EQ(layers.size(), 1u);
+  auto out = model.forward(torch::randn({5, 1, 8, 8}));
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{5, 3}));
+  EXPECT_EQ(layers[0]->last_top1.size(0), 5);
 }
