@@ -105,6 +105,8 @@ ModelSpec read_model(SpecReader r) {
     o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
     r.number("dropout", o.dropout(), 0.0, 0.95);
     o.moe(read_moe(r.object("moe")));
+    r.text("upcycle_from", m.upcycle_from);
+    r.number("upcycle_noise", m.upcycle_noise, 0.0, 1.0);
   } else {
     auto& o = m.cnn;
     r.integer_list("channels", o.channels(), 1, 1024, 1, 4);
@@ -216,6 +218,10 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
                   {"activation", kActivationNames[size_t(o.activation())]},
                   {"dropout", o.dropout()},
                   {"moe", moe_to_json(o.moe())}};
+    if (!m.upcycle_from.empty()) {
+      j["model"]["upcycle_from"] = m.upcycle_from;
+      j["model"]["upcycle_noise"] = m.upcycle_noise;
+    }
   } else {
     j["model"] = {{"kind", "cnn"},
                   {"channels", m.cnn.channels()},

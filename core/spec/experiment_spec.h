@@ -51,6 +51,11 @@ struct ModelSpec {
   MlpOptions mlp;
   CnnOptions cnn;
   MoeMlpOptions moe_mlp;
+  /// moe-mlp only: initialise from a finished single-expert moe-mlp run of the same store (its
+  /// id, uuid prefix, or name: the newest finished run of that name). "" = no. Default "".
+  std::string upcycle_from;
+  /// Noise added to each upcycled expert, as a fraction of the weight's std. Default 0.01.
+  double upcycle_noise = 0.01;
 };
 
 enum class OptimizerKind { Adam, Sgd };

@@ -326,6 +326,14 @@ RunRow RunStore::find_run(const std::string& reference) {
   return rows.front();
 }
 
+std::optional<RunRow> RunStore::latest_finished(const std::string& name) {
+  SqliteStmt q(*db_, std::string(kRunColumns) +
+                         "WHERE name = ? AND status = 'finished' ORDER BY id DESC LIMIT 1");
+  q.bind(1, name);
+  if (!q.step()) return std::nullopt;
+  return read_run(q);
+}
+
 std::vector<MetricRow> RunStore::metrics(int64_t run_id) {
   SqliteStmt q(*db_, "SELECT k.name, m.step, m.wall_ms, m.value FROM metrics m "
                      "JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = ? "

@@ -117,6 +117,8 @@ class RunStore {
   RunRow get_run(int64_t run_id);
   /// Finds a run by id, or by a unique prefix of its uuid; throws StoreError when none matches.
   RunRow find_run(const std::string& reference);
+  /// The newest finished run called `name`, if any.
+  std::optional<RunRow> latest_finished(const std::string& name);
   std::vector<MetricRow> metrics(int64_t run_id);
   std::vector<MetricRow> series(int64_t run_id, const std::string& key);
   std::optional<double> last_value(int64_t run_id, const std::string& key);

@@ -2,9 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include <c10/util/Exception.h>
 
 #include "data/dataset.h"
+#include "models/model_factory.h"
+#include "moe/upcycle.h"
 #include "measure/system_info.h"
 #include "spec/spec_error.h"
 #include "store/run_store.h"
@@ -120,12 +124,61 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
   return outcome;
 }
 
+/// Initialises an MoE model from the finished dense run `spec.model.upcycle_from` names;
+/// returns that run's id.
+int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string& store_path) {
+  const std::string field = "model.upcycle_from";
+  const auto& reference = spec.model.upcycle_from;
+  if (spec.model.kind != ModelKind::MoeMlp) {
+    throw InputError(field + ": only moe-mlp models can be upcycled");
+  }
+  if (!std::filesystem::exists(store_path)) {
+    throw InputError(field + ": there is no run store at " + store_path + " to find \"" +
+                     reference + "\" in");
+  }
+  RunStore store(store_path, RunStore::Access::ReadOnly);
+  auto source = store.latest_finished(reference);
+  if (!source) {
+    try {
+      source = store.find_run(reference);
+    } catch (const StoreError&) {
+      throw InputError(field + ": no finished run called or numbered \"" + reference + "\" in " +
+                       store_path + "; train the dense model first (e.g. slimlab-cli run "
+                       "experiments/moe-fashion-dense.json)");
+    }
+  }
+  if (source->status != "finished") {
+    throw InputError(field + ": run " + std::to_string(source->id) + " is " + source->status +
+                     ", not finished");
+  }
+  auto source_spec =
+      spec_from_json(parse_json_text(source->spec_json, "run " + std::to_string(source->id)));
+  if (source_spec.model.kind != ModelKind::MoeMlp || source_spec.model.moe_mlp.moe().experts() != 1) {
+    throw InputError(field + ": run " + std::to_string(source->id) + " (" + source->name +
+                     ") is not a single-expert moe-mlp (experts: 1), the dense form to upcycle");
+  }
+  auto checkpoint = store.latest_checkpoint(source->id);
+  if (!checkpoint) {
+    throw InputError(field + ": run " + std::to_string(source->id) + " kept no checkpoint");
+  }
+  const auto& data = trainer.data();
+  auto dense = make_model(source_spec.model, data.sample_shape, data.classes);
+  load_model_weights(*dense.ptr(), checkpoint->bytes);
+  try {
+    upcycle_from_dense(trainer.module(), *dense.ptr(), spec.model.upcycle_noise);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(field + ": " + e.what());
+  }
+  return source->id;
+}
+
 }  // namespace
 
 RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_path,
                           RunObserver& observer, const RunControl& control) {
   // Everything that can fail on bad input happens before the run exists in the store.
   Trainer trainer(spec, load_data(spec.data, spec.seed));
+  int64_t parent = spec.model.upcycle_from.empty() ? 0 : upcycle(trainer, spec, store_path);
   int64_t run_id;
   std::string uuid;
   {
@@ -133,11 +186,17 @@ RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_p
     store.mark_interrupted_runs();
     NewRun row;
     row.name = spec.name;
+    row.parent_id = parent;
     row.spec_json = spec_to_json(spec).dump();
     row.env_json = environment_json();
     row.seed = spec.seed;
     run_id = store.create_run(row);
     uuid = store.get_run(run_id).uuid;
+    if (parent > 0) {
+      store.add_event(run_id, {0, now_ms(), "upcycled",
+                               "{\"from_run\":" + std::to_string(parent) + ",\"noise\":" +
+                                   std::to_string(spec.model.upcycle_noise) + "}"});
+    }
   }
   auto outcome = train_recorded(trainer, spec, store_path, run_id, observer, control);
   outcome.run_uuid = uuid;

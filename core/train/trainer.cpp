@@ -134,6 +134,20 @@ int64_t Trainer::total_steps() const { return state_->total_steps; }
 int64_t Trainer::steps_per_epoch() const { return state_->steps_per_epoch; }
 int64_t Trainer::parameter_count() const { return count_parameters(*state_->module); }
 const DataSplits& Trainer::data() const { return state_->data; }
+torch::nn::Module& Trainer::module() { return *state_->module; }
+
+void load_model_weights(torch::nn::Module& module, const std::string& bytes) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(bytes.data(), bytes.size());
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    module.load(model_archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(std::string("checkpoint does not fit the model: ") +
+                             e.what_without_backtrace());
+  }
+}
 
 std::string Trainer::checkpoint() const {
   torch::serialize::OutputArchive archive;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <torch/nn/module.h>
+
 #include <memory>
 #include <string>
 
@@ -9,6 +11,10 @@
 #include "train/train_observer.h"
 
 namespace slimlab {
+
+/// Loads the model weights of checkpoint bytes (made by Trainer::checkpoint) into `module`.
+/// Throws std::runtime_error when they do not fit.
+void load_model_weights(torch::nn::Module& module, const std::string& checkpoint_bytes);
 
 /// What a finished (or stopped) training session reports.
 struct TrainResult {
@@ -53,6 +59,8 @@ class Trainer {
   int64_t steps_per_epoch() const;
   int64_t parameter_count() const;
   const DataSplits& data() const;
+  /// The network being trained (to initialise it before run(), e.g. by upcycling).
+  torch::nn::Module& module();
 
  private:
   struct State;

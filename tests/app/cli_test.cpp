@@ -253,3 +253,46 @@ TEST_F(CliTest, DoctorSaysWhatToInstallWhenBlasIsSlow) {
   EXPECT_NE(out.find("reference BLAS"), std::string::npos) << out;
   EXPECT_NE(out.find("sudo apt-get install libopenblas0-pthread"), std::string::npos) << out;
 }
+
+TEST_F(CliTest, MoeRunShowsExpertsAndExportsRouterSeries) {
+  auto r = cli("run " + preset("moe-spirals.json") + " --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = r.last_json();
+  EXPECT_GE(j["test_accuracy"].get<double>(), 0.95);  // The preset's bar.
+  EXPECT_LT(j["params_active"].get<int64_t>(), j["params"].get<int64_t>());
+
+  auto show = cli("show 1 --experts");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  for (const char* text : {"Experts of run 1", "load CV", "first-choice expert", "test split"}) {
+    EXPECT_NE(show.out.find(text), std::string::npos) << text << "\n" << show.out;
+  }
+  auto shown = cli("show 1 --experts --json").last_json();
+  ASSERT_EQ(shown["experts"].size(), 1u);
+  EXPECT_EQ(shown["experts"][0]["load"].size(), 4u);
+  EXPECT_EQ(shown["experts"][0]["routing"]["test"]["counts"].size(), 8u);  // 2 classes x 4.
+
+  auto csv_path = dir_.file("moe.csv");
+  ASSERT_EQ(cli("export 1 --csv " + csv_path).exit_code, 0);
+  auto csv = read_all(csv_path);
+  EXPECT_NE(csv.find("1,moe/0/load/e3,"), std::string::npos);
+  EXPECT_NE(csv.find("1,moe/0/load_cv,"), std::string::npos);
+  EXPECT_NE(csv.find("1,train/aux_loss,"), std::string::npos);
+}
+
+TEST_F(CliTest, UpcyclingNeedsAFinishedDenseRun) {
+  auto r = cli("run " + preset("moe-spirals.json") +
+               " --set model.upcycle_from=nothing-like-this --quiet");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("model.upcycle_from:"), std::string::npos) << r.err;
+
+  std::string dense = "--set model.moe.experts=1 --set model.moe.gate=top-k "
+                      "--set model.moe.top_k=1 --set name=dense --set schedule.epochs=5";
+  ASSERT_EQ(cli("run " + preset("moe-spirals.json") + " " + dense + " --quiet").exit_code, 0);
+  auto up = cli("run " + preset("moe-spirals.json") +
+                " --set model.upcycle_from=dense --set schedule.epochs=5 --json --quiet");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  auto shown = cli("show 2 --json").last_json();
+  EXPECT_EQ(shown["name"], "moe-spirals");
+  auto events = cli("show 2");
+  EXPECT_NE(events.out.find("\"upcycle_from\": \"dense\""), std::string::npos) << events.out;
+}

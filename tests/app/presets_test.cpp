@@ -58,3 +58,61 @@ INSTANTIATE_TEST_SUITE_P(Fashion, PresetTest,
                          });
 
 }  // namespace
+
+namespace {
+
+nlohmann::json run_preset(const std::string& db, const std::string& name) {
+  slimlab::testing::TempDir dir;
+  std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
+                        "/experiments/" + name + " --json --quiet >" + dir.file("out");
+  EXPECT_EQ(std::system(command.c_str()), 0) << name;
+  std::ifstream in(dir.file("out"));
+  std::string line, last;
+  while (std::getline(in, line)) last = line.empty() ? last : line;
+  return nlohmann::json::parse(last);
+}
+
+/// The last value of metric `key` of run `id`, read back through the CLI's tidy CSV.
+double last_metric(const std::string& db, int64_t id, const std::string& key) {
+  slimlab::testing::TempDir dir;
+  std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " export " +
+                        std::to_string(id) + " --csv " + dir.file("m.csv") + " >/dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  std::ifstream in(dir.file("m.csv"));
+  std::string line;
+  double value = -1;
+  int64_t best_step = -1;
+  std::string prefix = std::to_string(id) + "," + key + ",";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    auto rest = line.substr(prefix.size());
+    int64_t step = std::stoll(rest.substr(0, rest.find(',')));
+    if (step > best_step) {
+      best_step = step;
+      value = std::stod(rest.substr(rest.find(',') + 1));
+    }
+  }
+  return value;
+}
+
+}  // namespace
+
+TEST(MoePresetTest, TopTwoMatchesTheDenseBaselineAndStaysBalanced) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  auto moe = run_preset(db, "moe-fashion-top2.json");
+  auto dense = run_preset(db, "moe-fashion-dense.json");
+  double cv = last_metric(db, moe["run_id"].get<int64_t>(), "moe/0/load_cv");
+  double dead = last_metric(db, moe["run_id"].get<int64_t>(), "moe/0/dead_experts");
+  std::printf("[ preset   ] moe-fashion-top2 %.2f%% (%.1f s) vs dense %.2f%% (%.1f s); load CV "
+              "%.3f, dead experts %.0f\n",
+              100 * moe["test_accuracy"].get<double>(), moe["train_seconds"].get<double>(),
+              100 * dense["test_accuracy"].get<double>(), dense["train_seconds"].get<double>(), cv,
+              dead);
+  EXPECT_GE(moe["test_accuracy"].get<double>(), dense["test_accuracy"].get<double>() - 0.005);
+  EXPECT_LE(cv, 0.3);
+  EXPECT_EQ(dead, 0.0);
+}

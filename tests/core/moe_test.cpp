@@ -10,6 +10,7 @@
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
+#include "moe/upcycle.h"
 #include "moe_reference.h"
 
 using namespace slimlab;
@@ -275,4 +276,44 @@ TEST(MoeCnnTest, HeadMoeTrainsAndReportsRouting) {
   auto out = model.forward(torch::randn({5, 1, 8, 8}));
   EXPECT_EQ(out.sizes(), (std::vector<int64_t>{5, 3}));
   EXPECT_EQ(layers[0]->last_top1.size(0), 5);
+}
+
+TEST(UpcycleTest, IdenticalExpertsReproduceTheDenseModel) {
+  torch::manual_seed(11);
+  ModelSpec dense_spec;
+  dense_spec.kind = ModelKind::MoeMlp;
+  dense_spec.moe_mlp.width(16).moe(MoeOptions(1).hidden(12).top_k(1).capacity_factor(0));
+  auto dense = make_model(dense_spec, {6}, 3);
+  ModelSpec moe_spec = dense_spec;
+  moe_spec.moe_mlp.moe(MoeOptions(4).hidden(12).top_k(2).capacity_factor(0)
+                           .eval_capacity_factor(0));
+  auto moe = make_model(moe_spec, {6}, 3);
+  upcycle_from_dense(*moe.ptr(), *dense.ptr(), /*noise=*/0.0);
+  dense.ptr()->eval();
+  moe.ptr()->eval();
+  auto x = torch::randn({20, 6});
+  // Every expert is the dense expert and the top-2 weights sum to 1: the same function.
+  EXPECT_TRUE(torch::allclose(moe.forward(x), dense.forward(x), 1e-5, 1e-6));
+
+  auto noisy = make_model(moe_spec, {6}, 3);
+  upcycle_from_dense(*noisy.ptr(), *dense.ptr(), /*noise=*/0.05);
+  auto w1 = find_moe_layers(*noisy.ptr())[0]->w1;
+  EXPECT_FALSE(torch::equal(w1[0], w1[1]));  // Noise lets the experts diverge.
+  EXPECT_LT((w1[0] - w1[1]).abs().max().item<double>(), 1.0);
+}
+
+TEST(UpcycleTest, MismatchedWidthsNameTheParameter) {
+  ModelSpec dense_spec;
+  dense_spec.kind = ModelKind::MoeMlp;
+  dense_spec.moe_mlp.width(16).moe(MoeOptions(1).hidden(12).top_k(1));
+  ModelSpec moe_spec = dense_spec;
+  moe_spec.moe_mlp.moe(MoeOptions(4).hidden(24).top_k(2));
+  auto dense = make_model(dense_spec, {6}, 3);
+  auto moe = make_model(moe_spec, {6}, 3);
+  try {
+    upcycle_from_dense(*moe.ptr(), *dense.ptr(), 0.0);
+    FAIL() << "accepted experts of another width";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("moe0.w1"), std::string::npos) << e.what();
+  }
 }
