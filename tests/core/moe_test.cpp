@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "measure/model_cost.h"
@@ -102,6 +103,11 @@ struct DispatchCase {
   GateKind gate;
 };
 
+void PrintTo(const DispatchCase& c, std::ostream* os) {
+  *os << "tokens=" << c.tokens << " experts=" << c.experts << " k=" << c.k
+      << " capacity_factor=" << c.capacity_factor << " gate=" << gate_name(c.gate);
+}
+
 class MoeDispatchTest : public ::testing::TestWithParam<DispatchCase> {};
 
 TEST_P(MoeDispatchTest, BatchedMatchesPerTokenReferenceInValueAndGradient) {
@@ -171,7 +177,15 @@ INSTANTIATE_TEST_SUITE_P(AllGates, MoeGateTest,
                                            std::make_pair(GateKind::NoisyTopK, GumbelMode::Soft),
                                            std::make_pair(GateKind::Switch, GumbelMode::Soft),
                                            std::make_pair(GateKind::GumbelSoftmax, GumbelMode::Soft),
-                                           std::make_pair(GateKind::GumbelSoftmax, GumbelMode::Hard)));
+                                           std::make_pair(GateKind::GumbelSoftmax, GumbelMode::Hard)),
+                         [](const auto& info) {
+                           std::string name = gate_name(info.param.first);
+                           if (info.param.first == GateKind::GumbelSoftmax) {
+                             name += info.param.second == GumbelMode::Hard ? "_hard" : "_soft";
+                           }
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 TEST(MoeGateTest, BalanceLossAloneTrainsARenormalisedTopOneRouter) {
   torch::manual_seed(6);
