@@ -11,6 +11,8 @@ const char* usage_text() {
 
 Commands:
   run SPEC [--set path.to.field=VALUE]...   train the experiment in SPEC (a JSON file)
+      [--baseline]                          distillation: first train the student alone (once),
+                                            so the summary can say how much of the gap KD closed
   resume RUN                                continue RUN from its last checkpoint
   list                                      list the runs in the store
   show RUN [--experts]                      details and final metrics of RUN; --experts adds
@@ -33,7 +35,7 @@ Presets live in experiments/ (installed to /usr/local/share/slimlab/experiments)
 
 CliArgs parse_args(int argc, char** argv) {
   static const std::vector<std::string> kOptions = {"--db",    "--set",  "--csv",     "--json",
-                                                    "--quiet", "--help", "--version", "--experts"};
+                                                    "--quiet", "--help", "--version", "--experts", "--baseline"};
   CliArgs args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -59,6 +61,8 @@ CliArgs parse_args(int argc, char** argv) {
       args.csv = value("--csv");
     } else if (a == "--json") {
       args.json = true;
+    } else if (a == "--baseline") {
+      args.baseline = true;
     } else if (a == "--experts") {
       args.experts = true;
     } else if (a == "--quiet" || a == "-q") {

@@ -15,6 +15,7 @@ struct CliArgs {
   std::string csv;                 ///< --csv FILE (export).
   bool json = false;               ///< --json: machine-readable output.
   bool quiet = false;              ///< --quiet: no progress bar.
+  bool baseline = false;           ///< --baseline (run, distillation): train the student alone first.
   bool experts = false;            ///< --experts (show): router load and class x expert tables.
 };
 

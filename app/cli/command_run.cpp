@@ -1,5 +1,6 @@
 // `slimlab-cli run` and `resume`: the headless front end of core's run session.
 #include <csignal>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,8 @@
 #include "progress_bar.h"
 #include "spec/experiment_spec.h"
 #include "spec/spec_error.h"
+#include "store/run_store.h"
+#include "train/distill_session.h"
 #include "train/run_session.h"
 #include "util/paths.h"
 
@@ -37,6 +40,32 @@ class InterruptGuard {
   }
 };
 
+}  // namespace
+
+void print_distill(const nlohmann::json& d) {
+  for (const auto& t : d["teachers"]) {
+    std::printf("  teacher   %s, %lld parameters\n", t.value("teacher", "?").c_str(),
+                t.value("params", 0LL));
+  }
+  std::printf("  student   %lld parameters; compression %.1fx\n", d.value("student_params", 0LL),
+              d.value("compression", 0.0));
+  if (d.contains("test_teacher_accuracy")) {
+    std::printf("  test      teacher accuracy %.2f%%, top-1 agreement %.2f%%, mean KL %.4f\n",
+                100 * d.value("test_teacher_accuracy", 0.0), 100 * d.value("test_agreement", 0.0),
+                d.value("test_mean_kl", 0.0));
+  }
+  if (d.contains("gap_closed")) {
+    std::printf("  gap       student alone %.2f%% (run %lld): distillation closed %.1f%% of the "
+                "gap to the teacher\n",
+                100 * d.value("student_alone_accuracy", 0.0), d.value("baseline_run", 0LL),
+                100 * d.value("gap_closed", 0.0));
+  } else {
+    std::printf("  gap       no student-alone run yet: add --baseline to measure the gap closed\n");
+  }
+}
+
+namespace {
+
 int report(const RunOutcome& outcome, const std::string& store, bool json) {
   const std::string& name = outcome.name;
   const auto& r = outcome.result;
@@ -57,6 +86,7 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
               (long long)r.params, (long long)c.active_params, double(c.macs));
   std::printf("  %lld steps, %.1f s training at %.0f steps/s\n", (long long)r.steps,
               r.train_seconds, r.steps_per_second);
+  if (!outcome.distill_summary.is_null()) print_distill(outcome.distill_summary);
   std::printf("  stored in %s\n", store.c_str());
   if (json) {
     nlohmann::json j = {{"run_id", outcome.run_id},
@@ -72,6 +102,8 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
                         {"validation_accuracy", r.validation_accuracy},
                         {"validation_loss", r.validation_loss},
                         {"store", store}};
+    for (const auto& [key, value] : r.test_extra) j["test_" + key] = value;
+    if (std::isfinite(outcome.gap_closed)) j["gap_closed"] = outcome.gap_closed;
     if (r.status == RunStatus::Finished) {
       j["test_accuracy"] = r.test_accuracy;
       j["test_loss"] = r.test_loss;
@@ -94,6 +126,12 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
 
 }  // namespace
 
+bool has_baseline(const std::string& store, const ExperimentSpec& spec) {
+  if (!std::filesystem::exists(store)) return false;
+  RunStore s(store, RunStore::Access::ReadWrite);  // The run will write anyway.
+  return find_baseline(s, spec).has_value();
+}
+
 int command_run(const CliArgs& args) {
   if (args.positional.size() != 1) {
     throw UsageError("run needs one spec file, e.g. slimlab-cli run experiments/mlp-fashion.json");
@@ -106,6 +144,11 @@ int command_run(const CliArgs& args) {
   } catch (const InputError& e) {
     throw InputError(args.positional[0] + ": " + e.what());
   }
+  for (auto& teacher : spec.distill.teachers) {
+    if (teacher.source != TeacherSource::Run) {
+      teacher.ref = std::filesystem::absolute(teacher.ref).lexically_normal().string();
+    }
+  }
   if (!spec.data.path.empty()) {
     // Stored absolute, so `resume` and `show` mean the same files from any directory.
     spec.data.path = std::filesystem::absolute(spec.data.path).lexically_normal().string();
@@ -114,6 +157,12 @@ int command_run(const CliArgs& args) {
   RunControl control;
   InterruptGuard guard(control);
   ProgressBar progress(!args.quiet);
+  if (args.baseline && spec.has_distill && !has_baseline(store, spec)) {
+    std::printf("Training the student alone first (--baseline): %s-alone\n", spec.name.c_str());
+    auto alone = run_experiment(baseline_spec(spec), store, progress, control);
+    progress.finish();
+    if (int code = report(alone, store, false); code != kExitOk) return code;
+  }
   auto outcome = run_experiment(spec, store, progress, control);
   progress.finish();
   return report(outcome, store, args.json);

@@ -134,6 +134,7 @@ int command_show(const CliArgs& args) {
     std::printf("  training  %lld steps, %.1f s, %.0f steps/s\n", summary.value("steps", 0LL),
                 summary.value("train_seconds", 0.0), summary.value("steps_per_second", 0.0));
   }
+  if (summary.is_object() && summary.contains("distill")) print_distill(summary["distill"]);
   std::printf("  final metrics\n");
   std::string last_key;
   auto rows = store->metrics(run.id);

@@ -28,6 +28,9 @@ void print_experts(slimlab::RunStore& store, const slimlab::RunRow& run);
 /// The same as JSON: [{layer, step, load, importance, routing: {split: {...}}}].
 nlohmann::json experts_json(slimlab::RunStore& store, const slimlab::RunRow& run);
 
+/// Prints a distillation run's teachers, compression, agreement and gap closed.
+void print_distill(const nlohmann::json& summary);
+
 /// The store path the user chose with --db, or the default.
 std::string store_path(const CliArgs& args);
 

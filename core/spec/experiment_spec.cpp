@@ -90,6 +90,83 @@ nlohmann::json moe_to_json(const MoeOptions& o) {
           {"z_loss", o.z_loss()}};
 }
 
+ModelSpec read_model(SpecReader r);
+
+const std::vector<std::string> kScheduleNames = {"constant", "linear", "cosine"};
+
+DistillOptions read_distill(SpecReader r) {
+  DistillOptions d;
+  for (auto& t : r.object_list("teachers", 1, 8)) {
+    TeacherOptions teacher;
+    int sources = 0;
+    if (t.has("run")) {
+      t.text("run", teacher.ref);
+      teacher.source = TeacherSource::Run;
+      ++sources;
+    }
+    if (t.has("torchscript")) {
+      t.text("torchscript", teacher.ref);
+      teacher.source = TeacherSource::TorchScript;
+      ++sources;
+    }
+    if (t.has("safetensors")) {
+      t.text("safetensors", teacher.ref);
+      teacher.source = TeacherSource::Safetensors;
+      teacher.model = read_model(t.object("model"));
+      ++sources;
+    }
+    t.known("run");
+    t.known("torchscript");
+    t.known("safetensors");
+    if (sources != 1 || teacher.ref.empty()) {
+      throw InputError(t.path() + ": give exactly one of \"run\" (a finished run's name or id), "
+                       "\"torchscript\" (a file) or \"safetensors\" (a file, with \"model\")");
+    }
+    t.number("weight", teacher.weight, 1e-6, 1e6);
+    t.finish();
+    d.teachers.push_back(teacher);
+  }
+  if (d.teachers.empty()) throw InputError(r.path() + ".teachers: needs at least one teacher");
+  r.number("temperature", d.temperature, 0.05, 100.0);
+  d.temperature_end = d.temperature;
+  r.number("temperature_end", d.temperature_end, 0.05, 100.0);
+  d.temperature_schedule = read_enum(r, "temperature_schedule", d.temperature_schedule,
+                                     kScheduleNames);
+  r.number("alpha", d.alpha, 0.0, 1.0);
+  d.alpha_end = d.alpha;
+  r.number("alpha_end", d.alpha_end, 0.0, 1.0);
+  d.alpha_schedule = read_enum(r, "alpha_schedule", d.alpha_schedule, kScheduleNames);
+  r.boolean("t_squared", d.t_squared);
+  r.number("logit_mse", d.logit_mse, 0.0, 100.0);
+  r.boolean("cache_teacher_logits", d.cache_teacher_logits);
+  r.finish();
+  return d;
+}
+
+nlohmann::json distill_to_json(const DistillOptions& d) {
+  nlohmann::json teachers = nlohmann::json::array();
+  for (const auto& t : d.teachers) {
+    nlohmann::json j;
+    const char* key = t.source == TeacherSource::Run           ? "run"
+                      : t.source == TeacherSource::TorchScript ? "torchscript"
+                                                               : "safetensors";
+    j[key] = t.ref;
+    if (t.source == TeacherSource::Safetensors) j["model"] = model_to_json(t.model);
+    j["weight"] = t.weight;
+    teachers.push_back(j);
+  }
+  return {{"teachers", teachers},
+          {"temperature", d.temperature},
+          {"temperature_end", d.temperature_end},
+          {"temperature_schedule", kScheduleNames[size_t(d.temperature_schedule)]},
+          {"alpha", d.alpha},
+          {"alpha_end", d.alpha_end},
+          {"alpha_schedule", kScheduleNames[size_t(d.alpha_schedule)]},
+          {"t_squared", d.t_squared},
+          {"logit_mse", d.logit_mse},
+          {"cache_teacher_logits", d.cache_teacher_logits}};
+}
+
 ModelSpec read_model(SpecReader r) {
   ModelSpec m;
   m.kind = read_enum(r, "kind", m.kind, kModelNames);
@@ -178,6 +255,10 @@ ExperimentSpec spec_from_json(const nlohmann::json& json) {
   spec.model = read_model(r.object("model"));
   spec.optimizer = read_optimizer(r.object("optimizer"));
   spec.schedule = read_schedule(r.object("schedule"));
+  if (r.has("distill")) {
+    spec.has_distill = true;
+    spec.distill = read_distill(r.object("distill"));
+  }
   r.finish();
   if (spec.model.kind == ModelKind::Cnn && !is_image_dataset(spec.data.dataset)) {
     throw InputError(std::string("model.kind: cnn needs image data, but data.dataset is ") +
@@ -204,34 +285,7 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
     j["data"]["noise"] = d.noise;
     j["data"]["classes"] = d.classes;
   }
-  const auto& m = spec.model;
-  if (m.kind == ModelKind::Mlp) {
-    j["model"] = {{"kind", "mlp"},
-                  {"hidden", m.mlp.hidden()},
-                  {"activation", kActivationNames[size_t(m.mlp.activation())]},
-                  {"dropout", m.mlp.dropout()}};
-  } else if (m.kind == ModelKind::MoeMlp) {
-    const auto& o = m.moe_mlp;
-    j["model"] = {{"kind", "moe-mlp"},
-                  {"width", o.width()},
-                  {"blocks", o.blocks()},
-                  {"activation", kActivationNames[size_t(o.activation())]},
-                  {"dropout", o.dropout()},
-                  {"moe", moe_to_json(o.moe())}};
-    if (!m.upcycle_from.empty()) {
-      j["model"]["upcycle_from"] = m.upcycle_from;
-      j["model"]["upcycle_noise"] = m.upcycle_noise;
-    }
-  } else {
-    j["model"] = {{"kind", "cnn"},
-                  {"channels", m.cnn.channels()},
-                  {"kernel_size", m.cnn.kernel_size()},
-                  {"fc_hidden", m.cnn.fc_hidden()},
-                  {"activation", kActivationNames[size_t(m.cnn.activation())]},
-                  {"dropout", m.cnn.dropout()},
-                  {"moe_blocks", m.cnn.moe_blocks()}};
-    if (m.cnn.moe_blocks() > 0) j["model"]["moe"] = moe_to_json(m.cnn.moe());
-  }
+  j["model"] = model_to_json(spec.model);
   const auto& o = spec.optimizer;
   j["optimizer"] = {{"kind", kOptimizerNames[size_t(o.kind)]},
                     {"lr", o.lr},
@@ -244,6 +298,39 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
                    {"eval_interval_steps", s.eval_interval_steps},
                    {"checkpoint_interval_steps", s.checkpoint_interval_steps},
                    {"log_interval_steps", s.log_interval_steps}};
+  if (spec.has_distill) j["distill"] = distill_to_json(spec.distill);
+  return j;
+}
+
+nlohmann::json model_to_json(const ModelSpec& m) {
+  nlohmann::json j;
+  if (m.kind == ModelKind::Mlp) {
+    j = {{"kind", "mlp"},
+                  {"hidden", m.mlp.hidden()},
+                  {"activation", kActivationNames[size_t(m.mlp.activation())]},
+                  {"dropout", m.mlp.dropout()}};
+  } else if (m.kind == ModelKind::MoeMlp) {
+    const auto& o = m.moe_mlp;
+    j = {{"kind", "moe-mlp"},
+                  {"width", o.width()},
+                  {"blocks", o.blocks()},
+                  {"activation", kActivationNames[size_t(o.activation())]},
+                  {"dropout", o.dropout()},
+                  {"moe", moe_to_json(o.moe())}};
+    if (!m.upcycle_from.empty()) {
+      j["upcycle_from"] = m.upcycle_from;
+      j["upcycle_noise"] = m.upcycle_noise;
+    }
+  } else {
+    j = {{"kind", "cnn"},
+                  {"channels", m.cnn.channels()},
+                  {"kernel_size", m.cnn.kernel_size()},
+                  {"fc_hidden", m.cnn.fc_hidden()},
+                  {"activation", kActivationNames[size_t(m.cnn.activation())]},
+                  {"dropout", m.cnn.dropout()},
+                  {"moe_blocks", m.cnn.moe_blocks()}};
+    if (m.cnn.moe_blocks() > 0) j["moe"] = moe_to_json(m.cnn.moe());
+  }
   return j;
 }
 

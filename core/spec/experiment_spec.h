@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "models/model_options.h"
-#include "moe/moe_options.h"
+#include "distill/distill_options.h"
+#include "spec/model_spec.h"
 
 namespace slimlab {
 
@@ -40,22 +40,6 @@ struct DataSpec {
   double noise = 0.1;
   /// 2-D sets: number of classes (spirals, blobs; the others have 2). Default 2.
   int64_t classes = 2;
-};
-
-enum class ModelKind { Mlp, Cnn, MoeMlp };
-
-/// The network; only the options of `kind` are read and written.
-struct ModelSpec {
-  /// Which architecture. Default mlp.
-  ModelKind kind = ModelKind::Mlp;
-  MlpOptions mlp;
-  CnnOptions cnn;
-  MoeMlpOptions moe_mlp;
-  /// moe-mlp only: initialise from a finished single-expert moe-mlp run of the same store (its
-  /// id, uuid prefix, or name: the newest finished run of that name). "" = no. Default "".
-  std::string upcycle_from;
-  /// Noise added to each upcycled expert, as a fraction of the weight's std. Default 0.01.
-  double upcycle_noise = 0.01;
 };
 
 enum class OptimizerKind { Adam, Sgd };
@@ -100,12 +84,18 @@ struct ExperimentSpec {
   ModelSpec model;
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
+  /// Knowledge distillation: present when the model is trained as a student. Default absent.
+  bool has_distill = false;
+  DistillOptions distill;
 };
 
 /// Validates and reads a spec; throws InputError naming the field path.
 ExperimentSpec spec_from_json(const nlohmann::json& json);
 /// The complete spec with every default written out (what the run store keeps).
 nlohmann::json spec_to_json(const ExperimentSpec& spec);
+
+/// A model's options as spec JSON (the "model" object).
+nlohmann::json model_to_json(const ModelSpec& model);
 
 /// Parses JSON text (at most 64 levels deep); `source` names the file in errors.
 nlohmann::json parse_json_text(const std::string& text, const std::string& source);

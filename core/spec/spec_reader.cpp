@@ -189,6 +189,21 @@ SpecReader SpecReader::object(const char* key) {
   return SpecReader(v == nullptr ? empty_object() : *v, field(key));
 }
 
+std::vector<SpecReader> SpecReader::object_list(const char* key, size_t min_length,
+                                                size_t max_length) {
+  std::vector<SpecReader> readers;
+  const auto* v = find(key);
+  if (v == nullptr) return readers;
+  if (!v->is_array() || v->size() < min_length || v->size() > max_length) {
+    throw InputError(field(key) + ": must be a list of " + std::to_string(min_length) + " to " +
+                     std::to_string(max_length) + " objects, got " + describe_json(*v));
+  }
+  for (size_t i = 0; i < v->size(); ++i) {
+    readers.emplace_back((*v)[i], field(key) + "[" + std::to_string(i) + "]");
+  }
+  return readers;
+}
+
 void SpecReader::finish(const std::string& scope) const {
   std::vector<std::string> allowed(known_.begin(), known_.end());
   for (const auto& item : object_.items()) {

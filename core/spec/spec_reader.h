@@ -32,6 +32,8 @@ class SpecReader {
                     size_t min_length, size_t max_length);
   /// A nested object; absent means an empty object (all defaults).
   SpecReader object(const char* key);
+  /// A list of objects; each element's reader has the path `key[i]`. Absent means empty.
+  std::vector<SpecReader> object_list(const char* key, size_t min_length, size_t max_length);
   /// Declares a key as known without reading it (read elsewhere).
   void known(const char* key);
   bool has(const char* key) const;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 
 #include <c10/util/Exception.h>
@@ -9,6 +10,7 @@
 #include "data/dataset.h"
 #include "models/model_factory.h"
 #include "moe/upcycle.h"
+#include "train/distill_session.h"
 #include "measure/system_info.h"
 #include "spec/spec_error.h"
 #include "store/run_store.h"
@@ -39,6 +41,7 @@ class RunRecorder : public TrainObserver {
     writer_.metric("train/lr", r.step, r.lr);
     writer_.metric("train/steps_per_second", r.step, r.steps_per_second);
     if (r.aux_loss != 0) writer_.metric("train/aux_loss", r.step, r.aux_loss);
+    for (const auto& [key, value] : r.extra) writer_.metric(key, r.step, value);
     next_.on_step(r);
   }
   void on_router(const RouterRecord& r) override {
@@ -64,6 +67,7 @@ class RunRecorder : public TrainObserver {
   void on_eval(const EvalRecord& r) override {
     writer_.metric(r.split + "/loss", r.step, r.loss);
     writer_.metric(r.split + "/accuracy", r.step, r.accuracy);
+    for (const auto& [key, value] : r.extra) writer_.metric(r.split + "/" + key, r.step, value);
     next_.on_eval(r);
   }
   void on_event(const EventRecord& r) override {
@@ -80,6 +84,40 @@ class RunRecorder : public TrainObserver {
   StoreWriter& writer_;
   RunObserver& next_;
 };
+
+/// Teachers, compression and (when the student-alone baseline exists) the gap closed.
+nlohmann::json distill_summary(Distiller& distiller, const ExperimentSpec& spec,
+                               const std::string& store_path, RunOutcome& outcome) {
+  nlohmann::json j;
+  nlohmann::json teachers = nlohmann::json::array();
+  int64_t teacher_params = 0;
+  for (const auto& t : distiller.teachers()) {
+    teachers.push_back({{"teacher", t->description()}, {"params", t->params()}});
+    teacher_params = std::max(teacher_params, t->params());
+  }
+  j["teachers"] = teachers;
+  j["student_params"] = outcome.result.params;
+  j["compression"] = outcome.result.params > 0
+                         ? double(teacher_params) / double(outcome.result.params)
+                         : 0.0;
+  for (const auto& [key, value] : outcome.result.test_extra) j["test_" + key] = value;
+  if (outcome.result.status != RunStatus::Finished) return j;
+  RunStore store(store_path, RunStore::Access::ReadOnly);
+  if (auto baseline = find_baseline(store, spec)) {
+    auto alone = store.last_value(baseline->id, "test/accuracy");
+    if (alone && j.contains("test_teacher_accuracy")) {
+      double closed = gap_closed(outcome.result.test_accuracy, *alone,
+                                 j["test_teacher_accuracy"].get<double>());
+      j["baseline_run"] = baseline->id;
+      j["student_alone_accuracy"] = *alone;
+      if (std::isfinite(closed)) {
+        j["gap_closed"] = closed;
+        outcome.gap_closed = closed;
+      }
+    }
+  }
+  return j;
+}
 
 RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
                           const std::string& store_path, int64_t run_id, RunObserver& observer,
@@ -114,6 +152,13 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
     summary["test_accuracy"] = r.test_accuracy;
     summary["test_loss"] = r.test_loss;
   }
+  if (auto* distiller = trainer.distiller(); distiller != nullptr) {
+    summary["distill"] = distill_summary(*distiller, spec, store_path, outcome);
+    outcome.distill_summary = summary["distill"];
+    if (summary["distill"].contains("gap_closed")) {
+      writer.metric("test/gap_closed", r.steps, summary["distill"]["gap_closed"].get<double>());
+    }
+  }
   writer.event(r.steps, "summary", summary.dump());
   writer.status(r.status, r.error);
   outcome.error = r.error;
@@ -136,7 +181,7 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
     throw InputError(field + ": there is no run store at " + store_path + " to find \"" +
                      reference + "\" in");
   }
-  RunStore store(store_path, RunStore::Access::ReadOnly);
+  RunStore store(store_path, RunStore::Access::ReadWrite);
   auto source = store.latest_finished(reference);
   if (!source) {
     try {
@@ -179,6 +224,7 @@ RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_p
   // Everything that can fail on bad input happens before the run exists in the store.
   Trainer trainer(spec, load_data(spec.data, spec.seed));
   int64_t parent = spec.model.upcycle_from.empty() ? 0 : upcycle(trainer, spec, store_path);
+  if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
   int64_t run_id;
   std::string uuid;
   {
@@ -186,6 +232,7 @@ RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_p
     store.mark_interrupted_runs();
     NewRun row;
     row.name = spec.name;
+    row.kind = spec.has_distill ? "distill" : "train";
     row.parent_id = parent;
     row.spec_json = spec_to_json(spec).dump();
     row.env_json = environment_json();
@@ -218,6 +265,7 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   if (run.status == "running") throw InputError(which + " is still running in another process");
   auto spec = spec_from_json(parse_json_text(run.spec_json, which));
   Trainer trainer(spec, load_data(spec.data, spec.seed));
+  if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
   auto checkpoint = store.latest_checkpoint(run.id);
   if (checkpoint) trainer.restore(checkpoint->bytes);
   // Records after the checkpoint came from the lost part of the run; they are logged again.

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "measure/model_cost.h"
@@ -16,6 +18,10 @@ struct RunOutcome {
   std::string name;
   TrainResult result;
   ModelCost cost;     ///< Parameters (total, active) and MACs per sample.
+  /// Distillation: share of the teacher-student gap closed; NaN without a baseline run.
+  double gap_closed = std::numeric_limits<double>::quiet_NaN();
+  /// Distillation runs: teachers, compression, test agreement, gap closed (JSON object).
+  nlohmann::json distill_summary;
   std::string error;  ///< Failure or divergence reason, or a store write error.
 };
 

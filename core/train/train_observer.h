@@ -18,6 +18,8 @@ struct StepRecord {
   double lr = 0;
   double elapsed_seconds = 0;  ///< Wall time in the training loop so far (this session).
   double steps_per_second = 0;
+  /// Further window means by metric key, e.g. {"train/kd_soft", 0.21} for distillation.
+  std::vector<std::pair<std::string, double>> extra;
 };
 
 /// Loss and accuracy on a held-out split ("validation" or "test").
@@ -27,6 +29,8 @@ struct EvalRecord {
   double loss = 0;
   double accuracy = 0;
   int64_t examples = 0;
+  /// Further figures by name, stored as "<split>/<name>", e.g. {"agreement", 0.93}.
+  std::vector<std::pair<std::string, double>> extra;
 };
 
 /// Something that happened once: "checkpoint", "diverged", "resumed", ...

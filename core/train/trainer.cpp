@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <sstream>
 
+#include "distill/distiller.h"
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
@@ -55,13 +57,18 @@ struct Trainer::State {
   int64_t total_steps = 0;
   std::vector<MoeLayer> moe_layers;
   std::vector<RouterWindow> router_windows;
+  std::unique_ptr<Distiller> distiller;
 
   struct Evaluation {
     double loss = 0;
     double accuracy = 0;
     std::vector<torch::Tensor> routing;  ///< Per MoE layer: [classes, experts] first choices.
+    std::vector<std::pair<std::string, double>> extra;  ///< Distillation figures.
+    torch::Tensor student_logits;                       ///< [N, C], with a distiller only.
   };
   Evaluation evaluate(const TensorDataset& split);
+  void compare_with_teachers(Evaluation& e, const TensorDataset& split, const std::string& name,
+                             bool per_class);
   void report_routing(TrainObserver& observer, const Evaluation& e, const std::string& split);
 };
 
@@ -76,6 +83,7 @@ Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) 
   }
   double loss_sum = 0;
   int64_t correct = 0;
+  std::vector<torch::Tensor> all_logits;  // Only kept for distillation's comparisons.
   for (int64_t begin = 0; begin < split.size(); begin += kEvalBatch) {
     int64_t end = std::min(begin + kEvalBatch, split.size());
     auto x = split.x.slice(0, begin, end);
@@ -83,6 +91,7 @@ Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) 
     auto logits = model.forward(x);
     loss_sum += torch::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    if (distiller) all_logits.push_back(logits);
     for (size_t i = 0; i < moe_layers.size(); ++i) {
       auto experts = moe_layers[i]->options.experts();
       auto cell = y * experts + moe_layers[i]->last_top1;
@@ -90,9 +99,24 @@ Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) 
     }
   }
   module->train();
+  if (!all_logits.empty()) result.student_logits = torch::cat(all_logits);
   result.loss = loss_sum / double(split.size());
   result.accuracy = double(correct) / double(split.size());
   return result;
+}
+
+void Trainer::State::compare_with_teachers(Evaluation& e, const TensorDataset& split,
+                                           const std::string& name, bool per_class) {
+  if (!distiller || e.student_logits.numel() == 0) return;
+  auto d = distiller->evaluate(e.student_logits, split, name, data.classes);
+  e.extra = {{"teacher_accuracy", d.teacher_accuracy},
+             {"agreement", d.agreement},
+             {"mean_kl", d.mean_kl}};
+  if (per_class) {
+    for (size_t c = 0; c < d.class_agreement.size(); ++c) {
+      e.extra.emplace_back("agreement/class" + std::to_string(c), d.class_agreement[c]);
+    }
+  }
 }
 
 void Trainer::State::report_routing(TrainObserver& observer, const Evaluation& e,
@@ -135,6 +159,12 @@ int64_t Trainer::steps_per_epoch() const { return state_->steps_per_epoch; }
 int64_t Trainer::parameter_count() const { return count_parameters(*state_->module); }
 const DataSplits& Trainer::data() const { return state_->data; }
 torch::nn::Module& Trainer::module() { return *state_->module; }
+Distiller* Trainer::distiller() { return state_->distiller.get(); }
+
+void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
+  distiller->prepare(state_->data);
+  state_->distiller = std::move(distiller);
+}
 
 void load_model_weights(torch::nn::Module& module, const std::string& bytes) {
   try {
@@ -214,6 +244,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   std::vector<int64_t> order;
   int64_t order_epoch = -1;
   double window_loss = 0, window_aux = 0, window_correct = 0, window_examples = 0;
+  std::map<std::string, double> window_extra;  // Sums weighted by examples, like window_loss.
   int64_t session_steps = 0;
   Clock::duration train_time{0};
 
@@ -239,6 +270,15 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     auto logits = s.model.forward(x);
     auto loss = torch::cross_entropy_loss(logits, y);
     double loss_value = loss.item<double>();
+    if (s.distiller) {
+      auto d = s.distiller->loss(logits, x, y, index, double(s.step) / double(s.total_steps));
+      loss = d.total;
+      window_extra["train/kd_hard"] += d.hard * double(end - begin);
+      window_extra["train/kd_soft"] += d.soft * double(end - begin);
+      if (s.distiller->options().logit_mse > 0) window_extra["train/kd_mse"] += d.mse * double(end - begin);
+      window_extra["distill/temperature"] += d.temperature * double(end - begin);
+      window_extra["distill/alpha"] += d.alpha * double(end - begin);
+    }
     double aux_value = 0;
     if (!s.moe_layers.empty()) {
       for (size_t i = 0; i < s.moe_layers.size(); ++i) {
@@ -293,6 +333,8 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       r.epoch = epoch;
       r.loss = window_loss / window_examples;
       r.aux_loss = window_aux / window_examples;
+      for (const auto& [key, sum] : window_extra) r.extra.emplace_back(key, sum / window_examples);
+      window_extra.clear();
       r.accuracy = window_correct / window_examples;
       r.lr = s.spec.optimizer.lr;
       r.elapsed_seconds = elapsed;
@@ -306,7 +348,9 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     if (s.step % eval_every == 0 || s.step == s.total_steps) {
       if (s.data.validation.size() > 0) {
         auto e = s.evaluate(s.data.validation);
-        observer.on_eval({s.step, "validation", e.loss, e.accuracy, s.data.validation.size()});
+        s.compare_with_teachers(e, s.data.validation, "validation", /*per_class=*/false);
+        observer.on_eval({s.step, "validation", e.loss, e.accuracy, s.data.validation.size(),
+                          e.extra});
         s.report_routing(observer, e, "validation");
         result.validation_loss = e.loss;
         result.validation_accuracy = e.accuracy;
@@ -323,10 +367,12 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       result.train_seconds > 0 ? double(session_steps) / result.train_seconds : 0.0;
   if (result.status == RunStatus::Finished) {
     auto e = s.evaluate(s.data.test);
-    observer.on_eval({s.step, "test", e.loss, e.accuracy, s.data.test.size()});
+    s.compare_with_teachers(e, s.data.test, "test", /*per_class=*/true);
+    observer.on_eval({s.step, "test", e.loss, e.accuracy, s.data.test.size(), e.extra});
     s.report_routing(observer, e, "test");
     result.test_loss = e.loss;
     result.test_accuracy = e.accuracy;
+    result.test_extra = e.extra;
   } else if (result.status == RunStatus::Cancelled && session_steps > 0) {
     observer.on_checkpoint({s.step, checkpoint()});  // So `resume` continues from here.
   }

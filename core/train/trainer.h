@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "data/dataset.h"
 #include "spec/experiment_spec.h"
@@ -11,6 +13,8 @@
 #include "train/train_observer.h"
 
 namespace slimlab {
+
+class Distiller;
 
 /// Loads the model weights of checkpoint bytes (made by Trainer::checkpoint) into `module`.
 /// Throws std::runtime_error when they do not fit.
@@ -28,6 +32,8 @@ struct TrainResult {
   double train_seconds = 0;  ///< Wall time of this session's training steps (no evaluation).
   double steps_per_second = 0;
   std::string error;  ///< Why a run diverged.
+  /// The test evaluation's further figures (distillation: teacher_accuracy, agreement, ...).
+  std::vector<std::pair<std::string, double>> test_extra;
 };
 
 /// Trains the model a spec describes on `data`: the one loop every run goes through, from the
@@ -61,6 +67,9 @@ class Trainer {
   const DataSplits& data() const;
   /// The network being trained (to initialise it before run(), e.g. by upcycling).
   torch::nn::Module& module();
+  /// Trains the model as a student of `distiller`'s teachers (before run()).
+  void set_distiller(std::unique_ptr<Distiller> distiller);
+  Distiller* distiller();
 
  private:
   struct State;

@@ -296,3 +296,46 @@ TEST_F(CliTest, UpcyclingNeedsAFinishedDenseRun) {
   auto events = cli("show 2");
   EXPECT_NE(events.out.find("\"upcycle_from\": \"dense\""), std::string::npos) << events.out;
 }
+
+TEST_F(CliTest, DistillationWithBaselineReportsGapClosed) {
+  ASSERT_EQ(cli("run " + preset("mlp-spirals.json") + " --quiet").exit_code, 0);  // Teacher.
+  // The shell needs the JSON quoted.
+  std::string student = "--set name=student --set model.hidden=[8] --set schedule.epochs=10 "
+            "--set 'distill.teachers=[{\"run\":\"mlp-spirals\"}]' --set distill.temperature=2";
+  auto r = cli("run " + preset("mlp-spirals.json") + " " + student + " --baseline --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = r.last_json();
+  EXPECT_EQ(j["run_id"], 3);  // 1 teacher, 2 student alone, 3 distilled.
+  EXPECT_TRUE(j.contains("gap_closed")) << j.dump();
+  EXPECT_GT(j["test_agreement"].get<double>(), 0.5);
+  EXPECT_GT(j["test_teacher_accuracy"].get<double>(), 0.95);
+  EXPECT_NE(r.out.find("teacher   run 1 (mlp-spirals)"), std::string::npos) << r.out;
+  auto show = cli("show 3");
+  EXPECT_NE(show.out.find("of the gap to the teacher"), std::string::npos) << show.out;
+  auto list = cli("list --json").last_json();
+  EXPECT_EQ(list[1]["name"], "student-alone");
+  // A second run with --baseline reuses the matching student-alone run.
+  auto again = cli("run " + preset("mlp-spirals.json") + " " + student + " --baseline --json --quiet");
+  EXPECT_EQ(again.last_json()["run_id"], 4);
+}
+
+TEST_F(CliTest, BadTeachersAreRefusedBeforeAnythingIsStored) {
+  write_file(dir_.file("fake.pt"), "not TorchScript");
+  struct Case {
+    std::string teacher, message;
+  };
+  for (const auto& c : {Case{"{\"run\":\"no-such-run\"}", "distill.teachers[0].run:"},
+                        Case{"{\"torchscript\":\"" + dir_.file("fake.pt") + "\"}",
+                             "fake.pt: not a TorchScript file"},
+                        Case{"{\"safetensors\":\"" + dir_.file("none.safetensors") +
+                                 "\",\"model\":{\"kind\":\"mlp\"}}",
+                             "none.safetensors: cannot open"},
+                        Case{"{\"run\":\"x\",\"torchscript\":\"y\"}", "give exactly one of"}}) {
+    SCOPED_TRACE(c.teacher);
+    auto r = cli("run " + preset("mlp-spirals.json") + " --set 'distill.teachers=[" + c.teacher +
+                 "]' --quiet");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(db()));
+}

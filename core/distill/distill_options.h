@@ -1,0 +1,57 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "spec/model_spec.h"
+
+namespace slimlab {
+
+/// How a distillation knob moves from its start to its end value over training.
+enum class ScheduleKind { Constant, Linear, Cosine };
+
+/// Where a teacher comes from.
+enum class TeacherSource {
+  Run,          ///< A finished run of the same store: its id, uuid prefix or name.
+  TorchScript,  ///< A file saved with torch.jit.save (code: trusted files only).
+  Safetensors,  ///< A weights file plus the SlimLab architecture in `model`.
+};
+
+/// One teacher of a distillation.
+///   {"run": "cnn-fashion", "weight": 1.0}
+struct TeacherOptions {
+  TeacherSource source = TeacherSource::Run;
+  /// Run reference or file path.
+  std::string ref;
+  /// Safetensors only: the architecture the weights belong to.
+  ModelSpec model;
+  /// Share of this teacher in the averaged soft targets (weights are normalised to sum to 1).
+  double weight = 1.0;
+};
+
+/// Knowledge distillation (REFERENCES.md): the student's loss is
+///   (1 - alpha) * CE(y, p_s) + alpha * [T^2] * KL(p_t(T) || p_s(T)) + logit_mse * ||z_t - z_s||^2
+/// where p_t(T) averages the teachers' softened probabilities with their weights (and z_t their
+/// logits, for the MSE term).
+struct DistillOptions {
+  std::vector<TeacherOptions> teachers;
+  /// Temperature T at the start. Default 4.
+  double temperature = 4.0;
+  /// T at the end of training (Linear / Cosine schedules). Default: the start value.
+  double temperature_end = 4.0;
+  ScheduleKind temperature_schedule = ScheduleKind::Constant;
+  /// Weight of the soft-target term; the hard-label CE gets 1 - alpha. Default 0.7.
+  double alpha = 0.7;
+  double alpha_end = 0.7;
+  ScheduleKind alpha_schedule = ScheduleKind::Constant;
+  /// Multiply the KL term by T^2 (Hinton 2015, SparseML, TextBrewer) or not (Distiller).
+  /// Default true.
+  bool t_squared = true;
+  /// Weight of the logit regression term (Tang 2019). Default 0.
+  double logit_mse = 0.0;
+  /// Compute the teachers' logits once per split (the input pipeline is deterministic).
+  /// Default true.
+  bool cache_teacher_logits = true;
+};
+
+}  // namespace slimlab

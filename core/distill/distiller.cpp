@@ -1,0 +1,106 @@
+#include "distill/distiller.h"
+
+#include "distill/kd_loss.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <numeric>
+
+namespace slimlab {
+namespace {
+
+constexpr int64_t kTeacherBatch = 1000;
+
+torch::Tensor logits_in_batches(Teacher& teacher, const torch::Tensor& x) {
+  std::vector<torch::Tensor> parts;
+  for (int64_t begin = 0; begin < x.size(0); begin += kTeacherBatch) {
+    parts.push_back(teacher.logits(x.slice(0, begin, std::min(begin + kTeacherBatch, x.size(0)))));
+  }
+  return parts.empty() ? torch::empty({0}) : torch::cat(parts);
+}
+
+}  // namespace
+
+Distiller::Distiller(DistillOptions options, std::vector<std::unique_ptr<Teacher>> teachers)
+    : options_(std::move(options)), teachers_(std::move(teachers)) {
+  TORCH_CHECK(!teachers_.empty(), "distillation needs at least one teacher");
+  double total = 0;
+  for (size_t i = 0; i < teachers_.size(); ++i) total += options_.teachers.at(i).weight;
+  for (size_t i = 0; i < teachers_.size(); ++i) {
+    weights_.push_back(options_.teachers.at(i).weight / total);
+  }
+}
+
+void Distiller::prepare(const DataSplits& data) {
+  if (!options_.cache_teacher_logits) return;
+  train_cache_.clear();
+  for (auto& t : teachers_) train_cache_.push_back(logits_in_batches(*t, data.train.x));
+}
+
+std::vector<torch::Tensor> Distiller::teacher_logits(const torch::Tensor& x) {
+  std::vector<torch::Tensor> out;
+  for (auto& t : teachers_) out.push_back(t->logits(x));
+  return out;
+}
+
+DistillLoss Distiller::loss(const torch::Tensor& student_logits, const torch::Tensor& x,
+                            const torch::Tensor& y, const torch::Tensor& index, double progress) {
+  const auto& o = options_;
+  DistillLoss out;
+  out.temperature = scheduled(o.temperature_schedule, o.temperature, o.temperature_end, progress);
+  out.alpha = scheduled(o.alpha_schedule, o.alpha, o.alpha_end, progress);
+  std::vector<torch::Tensor> logits;
+  if (!train_cache_.empty()) {
+    for (const auto& cache : train_cache_) logits.push_back(cache.index_select(0, index));
+  } else {
+    logits = teacher_logits(x);
+  }
+  torch::Tensor probs, mean_logits;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    auto p = soft_targets(logits[i], out.temperature) * weights_[i];
+    auto z = logits[i] * weights_[i];
+    probs = i == 0 ? p : probs + p;
+    mean_logits = i == 0 ? z : mean_logits + z;
+  }
+  auto hard = (1.0 - out.alpha) * torch::cross_entropy_loss(student_logits, y);
+  auto soft = out.alpha * hinton_soft_loss(student_logits, probs, out.temperature, o.t_squared);
+  out.total = hard + soft;
+  out.hard = hard.item<double>();
+  out.soft = soft.item<double>();
+  if (o.logit_mse > 0) {
+    auto mse = o.logit_mse * logit_mse(student_logits, mean_logits);
+    out.total = out.total + mse;
+    out.mse = mse.item<double>();
+  }
+  return out;
+}
+
+DistillEval Distiller::evaluate(const torch::Tensor& student_logits, const TensorDataset& split,
+                                const std::string& split_name, int64_t classes) {
+  torch::NoGradGuard no_grad;
+  auto& cached = split_cache_[split_name];
+  if (cached.empty()) {
+    for (auto& t : teachers_) cached.push_back(logits_in_batches(*t, split.x));
+  }
+  torch::Tensor teacher_probs;
+  for (size_t i = 0; i < cached.size(); ++i) {
+    auto p = torch::softmax(cached[i], 1) * weights_[i];
+    teacher_probs = i == 0 ? p : teacher_probs + p;
+  }
+  DistillEval e;
+  auto teacher_top1 = teacher_probs.argmax(1);
+  auto student_top1 = student_logits.argmax(1);
+  auto agree = teacher_top1.eq(student_top1).to(torch::kFloat64);
+  e.teacher_accuracy = teacher_top1.eq(split.y).to(torch::kFloat64).mean().item<double>();
+  e.agreement = agree.mean().item<double>();
+  e.mean_kl = kd_kl(student_logits, teacher_probs, 1.0).item<double>();
+  for (int64_t c = 0; c < classes; ++c) {
+    auto mask = split.y.eq(c);
+    auto n = mask.sum().item<int64_t>();
+    e.class_agreement.push_back(n > 0 ? agree.masked_select(mask).mean().item<double>() : 0.0);
+  }
+  return e;
+}
+
+}  // namespace slimlab

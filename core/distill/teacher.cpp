@@ -1,0 +1,120 @@
+#include "distill/teacher.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <sstream>
+
+#include "distill/safetensors.h"
+#include "models/model_factory.h"
+#include "spec/spec_error.h"
+
+namespace slimlab {
+namespace {
+
+std::string shape_text(at::IntArrayRef sizes) {
+  std::ostringstream out;
+  out << sizes;
+  return out.str();
+}
+
+class ModuleTeacher : public Teacher {
+ public:
+  ModuleTeacher(torch::nn::AnyModule model, std::string description)
+      : model_(std::move(model)), description_(std::move(description)) {
+    model_.ptr()->eval();
+    for (auto& p : model_.ptr()->parameters()) p.set_requires_grad(false);
+  }
+  torch::Tensor logits(const torch::Tensor& x) override {
+    torch::NoGradGuard no_grad;
+    return model_.forward(x);
+  }
+  std::string description() const override { return description_; }
+  int64_t params() const override { return count_parameters(*model_.ptr()); }
+
+ private:
+  torch::nn::AnyModule model_;
+  std::string description_;
+};
+
+class ScriptTeacher : public Teacher {
+ public:
+  ScriptTeacher(torch::jit::Module module, std::string path)
+      : module_(std::move(module)), path_(std::move(path)) {
+    module_.eval();
+    for (auto p : module_.parameters()) p.set_requires_grad(false);
+  }
+  torch::Tensor logits(const torch::Tensor& x) override {
+    torch::NoGradGuard no_grad;
+    return module_.forward({x}).toTensor();
+  }
+  std::string description() const override { return "TorchScript " + path_; }
+  int64_t params() const override {
+    int64_t n = 0;
+    for (const auto& p : module_.parameters()) n += p.numel();
+    return n;
+  }
+
+ private:
+  mutable torch::jit::Module module_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<Teacher> teacher_from_module(torch::nn::AnyModule model, std::string description) {
+  return std::make_unique<ModuleTeacher>(std::move(model), std::move(description));
+}
+
+std::unique_ptr<Teacher> teacher_from_torchscript(const std::string& path,
+                                                  const std::vector<int64_t>& sample_shape,
+                                                  int64_t classes) {
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    throw InputError(path + ": not a TorchScript file (torch.jit.save output): " +
+                     std::string(e.what_without_backtrace()).substr(0, 160));
+  }
+  auto teacher = std::make_unique<ScriptTeacher>(std::move(module), path);
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  torch::Tensor out;
+  try {
+    out = teacher->logits(torch::zeros(shape));
+  } catch (const std::exception& e) {
+    throw InputError(path + ": the TorchScript teacher fails on an input of shape " +
+                     shape_text(shape) + ": " + std::string(e.what()).substr(0, 200));
+  }
+  if (out.dim() != 2 || out.size(1) != classes) {
+    throw InputError(path + ": the TorchScript teacher returns shape " + shape_text(out.sizes()) +
+                     " for one example; the data needs [1, " + std::to_string(classes) + "]");
+  }
+  return teacher;
+}
+
+std::unique_ptr<Teacher> teacher_from_safetensors(const std::string& path, const ModelSpec& spec,
+                                                  const std::vector<int64_t>& sample_shape,
+                                                  int64_t classes) {
+  auto tensors = read_safetensors(path);
+  auto model = make_model(spec, sample_shape, classes);
+  std::string problems;
+  torch::NoGradGuard no_grad;
+  for (auto& item : model.ptr()->named_parameters()) {
+    auto it = tensors.find(item.key());
+    if (it == tensors.end()) {
+      problems += "; missing " + item.key() + " " + shape_text(item.value().sizes());
+    } else if (it->second.sizes() != item.value().sizes()) {
+      problems += "; " + item.key() + " is " + shape_text(it->second.sizes()) + ", the model needs " +
+                  shape_text(item.value().sizes());
+    } else {
+      item.value().copy_(it->second.to(item.value().dtype()));
+    }
+  }
+  if (!problems.empty()) {
+    throw InputError(path + ": does not fit the teacher's architecture" + problems);
+  }
+  return teacher_from_module(model, "safetensors " + path);
+}
+
+}  // namespace slimlab

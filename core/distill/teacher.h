@@ -1,0 +1,42 @@
+#pragma once
+
+#include <torch/nn/modules/container/any.h>
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spec/experiment_spec.h"
+
+namespace slimlab {
+
+/// A frozen model whose logits guide a student: eval mode, no gradients, never trained.
+class Teacher {
+ public:
+  virtual ~Teacher() = default;
+  /// Logits [B, classes] for inputs [B, ...] (no gradient).
+  virtual torch::Tensor logits(const torch::Tensor& x) = 0;
+  /// "run 3 (cnn-fashion)", "TorchScript teacher.pt", ...
+  virtual std::string description() const = 0;
+  virtual int64_t params() const = 0;
+};
+
+/// A SlimLab network (from a stored run or safetensors weights), frozen here.
+std::unique_ptr<Teacher> teacher_from_module(torch::nn::AnyModule model, std::string description);
+
+/// A TorchScript module saved from PyTorch (`torch.jit.script(model).save(path)`). TorchScript
+/// is code: load only files you trust. Checked on one batch of zeros: must map
+/// [1, ...sample_shape] to [1, classes]. Throws InputError naming the file and the mismatch.
+std::unique_ptr<Teacher> teacher_from_torchscript(const std::string& path,
+                                                  const std::vector<int64_t>& sample_shape,
+                                                  int64_t classes);
+
+/// Weights from a safetensors file loaded into the SlimLab architecture `model` (parameter names
+/// as SlimLab's, e.g. `layers.0.weight`; `slimlab-cli export RUN --safetensors` writes them).
+/// Throws InputError naming the file and every missing or mis-shaped tensor.
+std::unique_ptr<Teacher> teacher_from_safetensors(const std::string& path, const ModelSpec& model,
+                                                  const std::vector<int64_t>& sample_shape,
+                                                  int64_t classes);
+
+}  // namespace slimlab

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+#include "models/model_options.h"
+#include "moe/moe_options.h"
+
+namespace slimlab {
+
+enum class ModelKind { Mlp, Cnn, MoeMlp };
+
+/// The network; only the options of `kind` are read and written.
+struct ModelSpec {
+  /// Which architecture. Default mlp.
+  ModelKind kind = ModelKind::Mlp;
+  MlpOptions mlp;
+  CnnOptions cnn;
+  MoeMlpOptions moe_mlp;
+  /// moe-mlp only: initialise from a finished single-expert moe-mlp run of the same store (its
+  /// id, uuid prefix, or name: the newest finished run of that name). "" = no. Default "".
+  std::string upcycle_from;
+  /// Noise added to each upcycled expert, as a fraction of the weight's std. Default 0.01.
+  double upcycle_noise = 0.01;
+};
+
+}  // namespace slimlab

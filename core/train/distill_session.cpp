@@ -1,0 +1,101 @@
+#include "train/distill_session.h"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "models/model_factory.h"
+#include "spec/spec_error.h"
+#include "train/trainer.h"
+
+namespace slimlab {
+namespace {
+
+std::unique_ptr<Teacher> teacher_from_run(const std::string& field, const std::string& reference,
+                                          const DataSplits& data, const std::string& store_path) {
+  if (!std::filesystem::exists(store_path)) {
+    throw InputError(field + ": no run store at " + store_path + " to find \"" + reference +
+                     "\" in");
+  }
+  RunStore store(store_path, RunStore::Access::ReadWrite);
+  auto run = store.latest_finished(reference);
+  if (!run) {
+    try {
+      run = store.find_run(reference);
+    } catch (const StoreError&) {
+      throw InputError(field + ": no finished run called or numbered \"" + reference + "\" in " +
+                       store_path + "; train the teacher first");
+    }
+  }
+  if (run->status != "finished") {
+    throw InputError(field + ": run " + std::to_string(run->id) + " is " + run->status);
+  }
+  auto spec = spec_from_json(parse_json_text(run->spec_json, "run " + std::to_string(run->id)));
+  auto checkpoint = store.latest_checkpoint(run->id);
+  if (!checkpoint) {
+    throw InputError(field + ": run " + std::to_string(run->id) + " kept no checkpoint");
+  }
+  auto model = make_model(spec.model, data.sample_shape, data.classes);
+  try {
+    load_model_weights(*model.ptr(), checkpoint->bytes);
+  } catch (const std::exception& e) {
+    throw InputError(field + ": run " + std::to_string(run->id) + " was trained on other data: " +
+                     e.what());
+  }
+  return teacher_from_module(model, "run " + std::to_string(run->id) + " (" + run->name + ")");
+}
+
+}  // namespace
+
+std::unique_ptr<Distiller> make_distiller(const ExperimentSpec& spec, const DataSplits& data,
+                                          const std::string& store_path) {
+  std::vector<std::unique_ptr<Teacher>> teachers;
+  for (size_t i = 0; i < spec.distill.teachers.size(); ++i) {
+    const auto& t = spec.distill.teachers[i];
+    const std::string field = "distill.teachers[" + std::to_string(i) + "]";
+    switch (t.source) {
+      case TeacherSource::Run:
+        teachers.push_back(teacher_from_run(field + ".run", t.ref, data, store_path));
+        break;
+      case TeacherSource::TorchScript:
+        teachers.push_back(teacher_from_torchscript(t.ref, data.sample_shape, data.classes));
+        break;
+      case TeacherSource::Safetensors:
+        teachers.push_back(
+            teacher_from_safetensors(t.ref, t.model, data.sample_shape, data.classes));
+        break;
+    }
+  }
+  return std::make_unique<Distiller>(spec.distill, std::move(teachers));
+}
+
+ExperimentSpec baseline_spec(const ExperimentSpec& spec) {
+  ExperimentSpec alone = spec;
+  alone.has_distill = false;
+  alone.distill = DistillOptions{};
+  alone.name = spec.name + "-alone";
+  return alone;
+}
+
+std::optional<RunRow> find_baseline(RunStore& store, const ExperimentSpec& spec) {
+  auto wanted = spec_to_json(baseline_spec(spec));
+  wanted.erase("name");
+  std::optional<RunRow> found;
+  for (const auto& run : store.list_runs()) {
+    if (run.status != "finished" || run.kind != "train") continue;
+    auto j = nlohmann::json::parse(run.spec_json, nullptr, false);
+    if (!j.is_object()) continue;
+    j.erase("name");
+    if (j == wanted) found = run;  // The newest match wins.
+  }
+  return found;
+}
+
+double gap_closed(double student_kd, double student_alone, double teacher) {
+  double gap = teacher - student_alone;
+  if (gap <= 0) return std::numeric_limits<double>::quiet_NaN();
+  return (student_kd - student_alone) / gap;
+}
+
+}  // namespace slimlab

@@ -1,0 +1,217 @@
+// Knowledge distillation: golden values for the losses, teachers from every source, and the
+// refusal of corrupt or mismatched teacher files.
+#include <gtest/gtest.h>
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "distill/distiller.h"
+#include "distill/kd_loss.h"
+#include "distill/safetensors.h"
+#include "distill/teacher.h"
+#include "models/model_factory.h"
+#include "spec/spec_error.h"
+#include "test_files.h"
+
+using namespace slimlab;
+using namespace slimlab::testing;
+
+namespace {
+
+template <typename F>
+std::string input_error(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+ModelSpec small_mlp() {
+  ModelSpec m;
+  m.mlp.hidden({8});
+  return m;
+}
+
+}  // namespace
+
+TEST(KdLossTest, ZeroWhenStudentEqualsTeacher) {
+  auto z = torch::tensor({{1.0, 2.0, 3.0}, {0.5, -1.0, 0.0}}, torch::kFloat64);
+  for (double t : {1.0, 4.0, 20.0}) {
+    EXPECT_NEAR(kd_kl(z, soft_targets(z, t), t).item<double>(), 0.0, 1e-12) << "T=" << t;
+  }
+  EXPECT_NEAR(logit_mse(z, z).item<double>(), 0.0, 1e-15);
+}
+
+TEST(KdLossTest, KlMatchesDirectComputationAndTSquaredScalesExactly) {
+  auto student = torch::tensor({{2.0, 0.0}}, torch::kFloat64);
+  auto teacher = torch::tensor({{0.0, 1.0}}, torch::kFloat64);
+  const double t = 2.0;
+  // p_t(2) = softmax([0, 0.5]), p_s(2) = softmax([1, 0]).
+  double pt1 = 1.0 / (1.0 + std::exp(0.5)), pt2 = 1.0 - pt1;
+  double ps1 = 1.0 / (1.0 + std::exp(-1.0)), ps2 = 1.0 - ps1;
+  double kl = pt1 * std::log(pt1 / ps1) + pt2 * std::log(pt2 / ps2);
+  auto probs = soft_targets(teacher, t);
+  EXPECT_NEAR(kd_kl(student, probs, t).item<double>(), kl, 1e-12);
+  EXPECT_NEAR(hinton_soft_loss(student, probs, t, /*t_squared=*/true).item<double>(), 4.0 * kl,
+              1e-12);
+  EXPECT_NEAR(hinton_soft_loss(student, probs, t, /*t_squared=*/false).item<double>(), kl, 1e-12);
+  EXPECT_NEAR(logit_mse(student, teacher).item<double>(), 4.0 + 1.0, 1e-12);
+}
+
+TEST(KdLossTest, Schedules) {
+  EXPECT_DOUBLE_EQ(scheduled(ScheduleKind::Constant, 4, 1, 0.7), 4);
+  EXPECT_DOUBLE_EQ(scheduled(ScheduleKind::Linear, 4, 1, 0.5), 2.5);
+  EXPECT_DOUBLE_EQ(scheduled(ScheduleKind::Cosine, 4, 1, 0.0), 4);
+  EXPECT_DOUBLE_EQ(scheduled(ScheduleKind::Cosine, 4, 1, 1.0), 1);
+  EXPECT_NEAR(scheduled(ScheduleKind::Cosine, 4, 1, 0.5), 2.5, 1e-12);
+  EXPECT_DOUBLE_EQ(scheduled(ScheduleKind::Linear, 4, 1, 3.0), 1);  // Clamped.
+}
+
+TEST(DistillerTest, GradientsReachTheStudentNeverTheTeacher) {
+  torch::manual_seed(1);
+  auto teacher_model = make_model(small_mlp(), {4}, 3);
+  auto teacher_params = teacher_model.ptr()->parameters();
+  DistillOptions options;
+  options.teachers.resize(1);
+  options.logit_mse = 0.5;
+  options.cache_teacher_logits = false;
+  std::vector<std::unique_ptr<Teacher>> teachers;
+  teachers.push_back(teacher_from_module(teacher_model, "t"));
+  Distiller distiller(options, std::move(teachers));
+  auto student = make_model(small_mlp(), {4}, 3);
+  auto x = torch::randn({6, 4});
+  auto y = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64);
+  auto loss = distiller.loss(student.forward(x), x, y, torch::arange(6), 0.0);
+  loss.total.backward();
+  for (const auto& p : student.ptr()->parameters()) {
+    ASSERT_TRUE(p.grad().defined());
+    EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0);
+  }
+  for (const auto& p : teacher_params) {
+    EXPECT_FALSE(p.requires_grad());
+    EXPECT_FALSE(p.grad().defined());
+  }
+  EXPECT_NEAR(loss.hard + loss.soft + loss.mse, loss.total.item<double>(), 1e-5);
+  EXPECT_NEAR(loss.alpha, 0.7, 1e-12);
+}
+
+TEST(DistillerTest, SeveralTeachersAverageTheirSoftTargetsByWeight) {
+  // Two constant teachers: [10, 0] (weight 3) and [0, 10] (weight 1); at T = 1 the averaged
+  // target is ~[0.75, 0.25], and a student predicting exactly that has KL ~ 0.
+  struct Constant : Teacher {
+    explicit Constant(torch::Tensor z) : z(z) {}
+    torch::Tensor logits(const torch::Tensor& x) override { return z.expand({x.size(0), 2}); }
+    std::string description() const override { return "constant"; }
+    int64_t params() const override { return 0; }
+    torch::Tensor z;
+  };
+  DistillOptions options;
+  options.teachers.resize(2);
+  options.teachers[0].weight = 3;
+  options.teachers[1].weight = 1;
+  options.temperature = 1.0;
+  options.alpha = 1.0;
+  options.cache_teacher_logits = false;
+  std::vector<std::unique_ptr<Teacher>> teachers;
+  teachers.push_back(std::make_unique<Constant>(torch::tensor({{30.0, 0.0}})));
+  teachers.push_back(std::make_unique<Constant>(torch::tensor({{0.0, 30.0}})));
+  Distiller distiller(options, std::move(teachers));
+  auto x = torch::zeros({4, 1});
+  auto student = torch::log(torch::tensor({{0.75, 0.25}})).expand({4, 2});
+  auto loss = distiller.loss(student, x, torch::zeros({4}, torch::kInt64), torch::arange(4), 0);
+  EXPECT_NEAR(loss.soft, 0.0, 1e-6);
+}
+
+TEST(SafetensorsTest, RoundTripsAndRefusesLyingHeaders) {
+  TempDir dir;
+  auto path = dir.file("w.safetensors");
+  std::map<std::string, torch::Tensor> tensors = {{"a", torch::arange(6).reshape({2, 3}).to(torch::kFloat32)},
+                                                  {"b", torch::tensor({7, 8}, torch::kInt64)}};
+  write_safetensors(path, tensors);
+  auto back = read_safetensors(path);
+  EXPECT_TRUE(torch::equal(back.at("a"), tensors.at("a")));
+  EXPECT_TRUE(torch::equal(back.at("b"), tensors.at("b")));
+
+  auto with_header = [&](const std::string& header, size_t data_bytes) {
+    std::string bytes;
+    uint64_t n = header.size();
+    for (int i = 0; i < 8; ++i) bytes += char((n >> (8 * i)) & 0xFF);
+    write_file(path, bytes + header + std::string(data_bytes, '\0'));
+    return input_error([&] { read_safetensors(path); });
+  };
+  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8)
+                .find("run past the data"),
+            std::string::npos);
+  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                        R"("y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                        16)
+                .find("overlap"),
+            std::string::npos);
+  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)
+                .find("needs 12"),
+            std::string::npos);
+  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8)
+                .find("absurd"),
+            std::string::npos);
+  EXPECT_NE(with_header(R"({"x":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", 1)
+                .find("unsupported dtype Q4"),
+            std::string::npos);
+  EXPECT_NE(with_header("not json at all", 0).find("not a JSON object"), std::string::npos);
+  write_file(path, "abc");
+  EXPECT_NE(input_error([&] { read_safetensors(path); }).find("not a safetensors file"),
+            std::string::npos);
+  write_file(path, std::string("\xff\xff\xff\xff\0\0\0\0", 8) + "{}");
+  EXPECT_NE(input_error([&] { read_safetensors(path); }).find("does not fit the file"),
+            std::string::npos);
+}
+
+TEST(TeacherTest, SafetensorsTeacherLoadsWeightsAndNamesMismatches) {
+  TempDir dir;
+  torch::manual_seed(2);
+  auto model = make_model(small_mlp(), {4}, 3);
+  std::map<std::string, torch::Tensor> weights;
+  for (const auto& p : model.ptr()->named_parameters()) weights[p.key()] = p.value().detach();
+  write_safetensors(dir.file("ok.safetensors"), weights);
+  auto teacher = teacher_from_safetensors(dir.file("ok.safetensors"), small_mlp(), {4}, 3);
+  auto x = torch::randn({5, 4});
+  EXPECT_TRUE(torch::allclose(teacher->logits(x), model.forward(x).detach()));
+
+  weights.erase("layers.0.bias");
+  weights["layers.2.weight"] = torch::zeros({3, 9});
+  write_safetensors(dir.file("bad.safetensors"), weights);
+  auto message = input_error(
+      [&] { teacher_from_safetensors(dir.file("bad.safetensors"), small_mlp(), {4}, 3); });
+  EXPECT_NE(message.find("bad.safetensors: does not fit"), std::string::npos) << message;
+  EXPECT_NE(message.find("missing layers.0.bias"), std::string::npos) << message;
+  EXPECT_NE(message.find("layers.2.weight is [3, 9], the model needs [3, 8]"), std::string::npos)
+      << message;
+}
+
+TEST(TeacherTest, TorchScriptTeacherMadeWithLibTorch) {
+  // The test makes its own TorchScript file: a linear map defined in TorchScript source.
+  TempDir dir;
+  torch::jit::Module module("Teacher");
+  module.register_parameter("weight", torch::randn({3, 4}), false);
+  module.define(R"(
+def forward(self, x):
+    return torch.matmul(x.flatten(1), self.weight.t())
+)");
+  module.save(dir.file("teacher.pt"));
+  auto teacher = teacher_from_torchscript(dir.file("teacher.pt"), {4}, 3);
+  auto x = torch::randn({2, 4});
+  EXPECT_EQ(teacher->logits(x).sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(teacher->params(), 12);
+
+  auto wrong_classes = input_error([&] { teacher_from_torchscript(dir.file("teacher.pt"), {4}, 10); });
+  EXPECT_NE(wrong_classes.find("returns shape [1, 3]"), std::string::npos) << wrong_classes;
+  auto wrong_input = input_error([&] { teacher_from_torchscript(dir.file("teacher.pt"), {5}, 3); });
+  EXPECT_NE(wrong_input.find("fails on an input of shape [1, 5]"), std::string::npos)
+      << wrong_input;
+  write_file(dir.file("fake.pt"), "this is not a zip archive");
+  auto fake = input_error([&] { teacher_from_torchscript(dir.file("fake.pt"), {4}, 3); });
+  EXPECT_NE(fake.find("fake.pt: not a TorchScript file"), std::string::npos) << fake;
+}
