@@ -59,6 +59,11 @@ void print_distill(const nlohmann::json& d) {
                 "gap to the teacher\n",
                 100 * d.value("student_alone_accuracy", 0.0), d.value("baseline_run", 0LL),
                 100 * d.value("gap_closed", 0.0));
+  } else if (d.contains("student_alone_accuracy")) {
+    std::printf("  gap       none to close: the student alone (run %lld) reached %.2f%%, the "
+                "teacher %.2f%%\n",
+                d.value("baseline_run", 0LL), 100 * d.value("student_alone_accuracy", 0.0),
+                100 * d.value("test_teacher_accuracy", 0.0));
   } else {
     std::printf("  gap       no student-alone run yet: add --baseline to measure the gap closed\n");
   }

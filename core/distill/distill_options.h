@@ -29,6 +29,20 @@ struct TeacherOptions {
   double weight = 1.0;
 };
 
+/// A feature (hint) match, FitNets (Romero 2015): weight * ||W_r h_s - h_t||^2 with a learned
+/// Linear projection W_r from the student's width to the teacher's.
+///   {"student": "penultimate", "teacher": "penultimate", "teacher_index": 0, "weight": 1.0}
+struct HintOptions {
+  /// The student's layer; "penultimate" (what its output layer reads) is the one offered now.
+  std::string student_layer = "penultimate";
+  /// The teacher's layer, likewise.
+  std::string teacher_layer = "penultimate";
+  /// Which teacher of `teachers`. Default 0.
+  int64_t teacher_index = 0;
+  /// Weight of this match. Default 1.
+  double weight = 1.0;
+};
+
 /// Knowledge distillation (REFERENCES.md): the student's loss is
 ///   (1 - alpha) * CE(y, p_s) + alpha * [T^2] * KL(p_t(T) || p_s(T)) + logit_mse * ||z_t - z_s||^2
 /// where p_t(T) averages the teachers' softened probabilities with their weights (and z_t their
@@ -49,6 +63,9 @@ struct DistillOptions {
   bool t_squared = true;
   /// Weight of the logit regression term (Tang 2019). Default 0.
   double logit_mse = 0.0;
+  /// Feature matches; each adds weight * ||W_r h_s - h_t||^2 (summed over features, averaged
+  /// over the batch). Default none.
+  std::vector<HintOptions> hints;
   /// Compute the teachers' logits once per split (the input pipeline is deterministic).
   /// Default true.
   bool cache_teacher_logits = true;

@@ -1,6 +1,7 @@
 #include "distill/distiller.h"
 
 #include "distill/kd_loss.h"
+#include "models/features.h"
 
 #include <torch/torch.h>
 
@@ -32,10 +33,40 @@ Distiller::Distiller(DistillOptions options, std::vector<std::unique_ptr<Teacher
   }
 }
 
-void Distiller::prepare(const DataSplits& data) {
+void Distiller::prepare(const DataSplits& data, torch::nn::Module& student) {
+  // Hint projections: widths from one example through student and teacher.
+  projection_list_.clear();
+  auto probe = data.train.x.slice(0, 0, 2);
+  for (size_t i = 0; i < options_.hints.size(); ++i) {
+    const auto& h = options_.hints[i];
+    TORCH_CHECK(h.teacher_index >= 0 && size_t(h.teacher_index) < teachers_.size(),
+                "distill.hints[", i, "].teacher_index: no teacher ", h.teacher_index);
+    torch::Tensor student_features;
+    {
+      torch::NoGradGuard no_grad;
+      bool was_training = student.is_training();
+      student.eval();
+      forward_with_features(student, probe, student_features);
+      student.train(was_training);
+    }
+    auto teacher_features = teachers_[size_t(h.teacher_index)]->penultimate(probe);
+    projection_list_.push_back(projections_->register_module(
+        "hint" + std::to_string(i),
+        torch::nn::Linear(student_features.size(1), teacher_features.size(1))));
+  }
   if (!options_.cache_teacher_logits) return;
   train_cache_.clear();
+  feature_cache_.clear();
   for (auto& t : teachers_) train_cache_.push_back(logits_in_batches(*t, data.train.x));
+  for (const auto& h : options_.hints) {
+    auto& teacher = *teachers_[size_t(h.teacher_index)];
+    std::vector<torch::Tensor> parts;
+    for (int64_t begin = 0; begin < data.train.size(); begin += kTeacherBatch) {
+      parts.push_back(teacher.penultimate(
+          data.train.x.slice(0, begin, std::min(begin + kTeacherBatch, data.train.size()))));
+    }
+    feature_cache_.push_back(torch::cat(parts));
+  }
 }
 
 std::vector<torch::Tensor> Distiller::teacher_logits(const torch::Tensor& x) {
@@ -44,7 +75,8 @@ std::vector<torch::Tensor> Distiller::teacher_logits(const torch::Tensor& x) {
   return out;
 }
 
-DistillLoss Distiller::loss(const torch::Tensor& student_logits, const torch::Tensor& x,
+DistillLoss Distiller::loss(const torch::Tensor& student_logits,
+                            const torch::Tensor& student_features, const torch::Tensor& x,
                             const torch::Tensor& y, const torch::Tensor& index, double progress) {
   const auto& o = options_;
   DistillLoss out;
@@ -72,6 +104,16 @@ DistillLoss Distiller::loss(const torch::Tensor& student_logits, const torch::Te
     auto mse = o.logit_mse * logit_mse(student_logits, mean_logits);
     out.total = out.total + mse;
     out.mse = mse.item<double>();
+  }
+  for (size_t i = 0; i < options_.hints.size(); ++i) {
+    const auto& h = options_.hints[i];
+    auto target = feature_cache_.empty()
+                      ? teachers_[size_t(h.teacher_index)]->penultimate(x)
+                      : feature_cache_[i].index_select(0, index);
+    auto hint = h.weight *
+                (projection_list_[i]->forward(student_features) - target).pow(2).sum(1).mean();
+    out.total = out.total + hint;
+    out.hint += hint.item<double>();
   }
   return out;
 }

@@ -8,6 +8,8 @@
 #include "distill/distill_options.h"
 #include "distill/teacher.h"
 
+#include <torch/nn/modules/linear.h>
+
 namespace slimlab {
 
 /// The parts of one step's distillation loss (coefficients applied).
@@ -16,6 +18,7 @@ struct DistillLoss {
   double hard = 0;  ///< (1 - alpha) * CE
   double soft = 0;  ///< alpha * [T^2] * KL
   double mse = 0;   ///< logit_mse * ||z_t - z_s||^2
+  double hint = 0;  ///< Sum of the feature matches' weighted losses.
   double temperature = 0;
   double alpha = 0;
 };
@@ -33,12 +36,18 @@ class Distiller {
  public:
   Distiller(DistillOptions options, std::vector<std::unique_ptr<Teacher>> teachers);
 
-  /// Caches the teachers' logits on every split (when options.cache_teacher_logits).
-  void prepare(const DataSplits& data);
+  /// Caches the teachers' logits (and hint features) on the training split (when
+  /// options.cache_teacher_logits), and builds the hint projections for `student`.
+  void prepare(const DataSplits& data, torch::nn::Module& student);
+  bool uses_features() const { return !options_.hints.empty(); }
+  /// The learned hint projections (trained with the student; saved in its checkpoints).
+  torch::nn::Module& projections() { return *projections_; }
   /// The loss for student logits on training examples `index` (rows of data.train) at training
   /// `progress` 0..1.
-  DistillLoss loss(const torch::Tensor& student_logits, const torch::Tensor& x,
-                   const torch::Tensor& y, const torch::Tensor& index, double progress);
+  /// `student_features` is the student's penultimate representation when uses_features().
+  DistillLoss loss(const torch::Tensor& student_logits, const torch::Tensor& student_features,
+                   const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& index,
+                   double progress);
   /// Compares the student's logits on a whole split with the teachers'.
   DistillEval evaluate(const torch::Tensor& student_logits, const TensorDataset& split,
                        const std::string& split_name, int64_t classes);
@@ -55,6 +64,9 @@ class Distiller {
   std::vector<std::unique_ptr<Teacher>> teachers_;
   std::vector<double> weights_;  // Normalised to sum to 1.
   std::vector<torch::Tensor> train_cache_;  // Per teacher [N_train, C], when cached.
+  std::vector<torch::Tensor> feature_cache_;  // Per hint [N_train, D_teacher], when cached.
+  std::shared_ptr<torch::nn::Module> projections_ = std::make_shared<torch::nn::Module>();
+  std::vector<torch::nn::Linear> projection_list_;
   std::map<std::string, std::vector<torch::Tensor>> split_cache_;
 };
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "distill/safetensors.h"
+#include "models/features.h"
 #include "models/model_factory.h"
 #include "spec/spec_error.h"
 
@@ -31,6 +32,12 @@ class ModuleTeacher : public Teacher {
   }
   std::string description() const override { return description_; }
   int64_t params() const override { return count_parameters(*model_.ptr()); }
+  torch::Tensor penultimate(const torch::Tensor& x) override {
+    torch::NoGradGuard no_grad;
+    torch::Tensor features;
+    forward_with_features(*model_.ptr(), x, features);
+    return features;
+  }
 
  private:
   torch::nn::AnyModule model_;
@@ -61,6 +68,11 @@ class ScriptTeacher : public Teacher {
 };
 
 }  // namespace
+
+torch::Tensor Teacher::penultimate(const torch::Tensor&) {
+  throw InputError(description() + ": feature hints need a SlimLab teacher (a stored run or "
+                   "safetensors weights), not a TorchScript module");
+}
 
 std::unique_ptr<Teacher> teacher_from_module(torch::nn::AnyModule model, std::string description) {
   return std::make_unique<ModuleTeacher>(std::move(model), std::move(description));

@@ -47,6 +47,25 @@ ModelCost model_cost(const ModelSpec& spec, const std::vector<int64_t>& sample_s
     add_linear(c, product(sample_shape), o.width());
     for (int64_t b = 0; b < o.blocks(); ++b) add_moe(c, o.moe(), o.width());
     add_linear(c, o.width(), classes);
+  } else if (spec.kind == ModelKind::Vit) {
+    const auto& o = spec.vit;
+    const int64_t channels = sample_shape.at(0), size = sample_shape.at(1), d = o.dim();
+    const int64_t n = (size / o.patch_size()) * (size / o.patch_size());
+    const int64_t tokens = n + 1;
+    int64_t embed = channels * o.patch_size() * o.patch_size() * d;
+    int64_t params = embed + d + d + tokens * d;  // conv weight, bias, cls token, positions
+    int64_t macs = embed * n;
+    const int64_t hidden = d * o.mlp_ratio();
+    int64_t block_params = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * hidden + hidden) +
+                           (hidden * d + d);
+    int64_t block_macs = tokens * (3 * d * d + d * d + 2 * d * hidden) + 2 * tokens * tokens * d;
+    params += o.depth() * block_params + 2 * d;  // blocks, final LayerNorm
+    macs += o.depth() * block_macs;
+    c.params += params;
+    c.active_params += params;
+    c.macs += macs;
+    c.macs_all_experts += macs;
+    add_linear(c, d, classes);
   } else {
     const auto& o = spec.cnn;
     int64_t channels = sample_shape.at(0), size = sample_shape.at(1);

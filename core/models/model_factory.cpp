@@ -5,6 +5,7 @@
 #include "models/cnn.h"
 #include "models/mlp.h"
 #include "models/moe_mlp.h"
+#include "models/vit.h"
 #include "spec/spec_error.h"
 
 namespace slimlab {
@@ -26,7 +27,18 @@ torch::nn::AnyModule make_model(const ModelSpec& spec, const std::vector<int64_t
     return torch::nn::AnyModule(MoeMlp(options));
   }
   if (sample_shape.size() != 3 || sample_shape[1] != sample_shape[2]) {
-    throw InputError("model.kind: cnn needs square images [channels, size, size]");
+    throw InputError(std::string("model.kind: ") + model_name(spec.kind) +
+                     " needs square images [channels, size, size]");
+  }
+  if (spec.kind == ModelKind::Vit) {
+    auto options = spec.vit;
+    options.in_channels(sample_shape[0]).image_size(sample_shape[1]).classes(classes);
+    if (options.image_size() % options.patch_size() != 0) {
+      throw InputError("model.patch_size: must divide the image size " +
+                       std::to_string(options.image_size()) + ", got " +
+                       std::to_string(options.patch_size()));
+    }
+    return torch::nn::AnyModule(Vit(options));
   }
   auto options = spec.cnn;
   options.in_channels(sample_shape[0]).image_size(sample_shape[1]).classes(classes);

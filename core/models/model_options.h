@@ -57,4 +57,31 @@ struct CnnOptions {
   TORCH_ARG(MoeOptions, moe) = MoeOptions();
 };
 
+/// A tiny Vision Transformer: non-overlapping `patch_size` patches embedded to `dim`, a class
+/// token and learned positions, `depth` pre-norm blocks of multi-head self-attention and a GELU
+/// MLP, then LayerNorm and a Linear head on the class token.
+///   VitOptions(/*in_channels=*/1, /*image_size=*/28, /*classes=*/10).patch_size(7).depth(2)
+struct VitOptions {
+  VitOptions(int64_t in_channels = 0, int64_t image_size = 0, int64_t classes = 0)
+      : in_channels_(in_channels), image_size_(image_size), classes_(classes) {}
+  /// Input channels; set from the data. Default 0 (unset).
+  TORCH_ARG(int64_t, in_channels);
+  /// Input height = width in pixels; set from the data. Default 0 (unset).
+  TORCH_ARG(int64_t, image_size);
+  /// Number of output classes; set from the data. Default 0 (unset).
+  TORCH_ARG(int64_t, classes);
+  /// Patch side; must divide the image size. Default 7 pixels (16 patches of 28x28).
+  TORCH_ARG(int64_t, patch_size) = 7;
+  /// Token width. Default 64.
+  TORCH_ARG(int64_t, dim) = 64;
+  /// Transformer blocks. Default 2.
+  TORCH_ARG(int64_t, depth) = 2;
+  /// Attention heads; must divide dim. Default 4.
+  TORCH_ARG(int64_t, heads) = 4;
+  /// MLP hidden width = mlp_ratio x dim. Default 2.
+  TORCH_ARG(int64_t, mlp_ratio) = 2;
+  /// Dropout after attention and MLP. Default 0.
+  TORCH_ARG(double, dropout) = 0.0;
+};
+
 }  // namespace slimlab

@@ -12,7 +12,7 @@ namespace {
 
 const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist", "idx",   "spirals",
                                                 "moons",         "circles", "blobs", "xor"};
-const std::vector<std::string> kModelNames = {"mlp", "cnn", "moe-mlp"};
+const std::vector<std::string> kModelNames = {"mlp", "cnn", "moe-mlp", "vit"};
 const std::vector<std::string> kGateNames = {"top-k", "noisy-top-k", "switch", "gumbel-softmax"};
 const std::vector<std::string> kGumbelModeNames = {"soft", "hard"};
 const std::vector<std::string> kActivationNames = {"relu", "gelu", "tanh"};
@@ -139,8 +139,29 @@ DistillOptions read_distill(SpecReader r) {
   r.boolean("t_squared", d.t_squared);
   r.number("logit_mse", d.logit_mse, 0.0, 100.0);
   r.boolean("cache_teacher_logits", d.cache_teacher_logits);
+  for (auto& h : r.object_list("hints", 0, 8)) {
+    HintOptions hint;
+    int layer = 0;
+    h.choice("student", layer, {"penultimate"});
+    h.choice("teacher", layer, {"penultimate"});
+    h.integer("teacher_index", hint.teacher_index, 0, int64_t(d.teachers.size()) - 1);
+    h.number("weight", hint.weight, 0.0, 1e6);
+    h.finish();
+    d.hints.push_back(hint);
+  }
   r.finish();
   return d;
+}
+
+nlohmann::json hints_to_json(const std::vector<HintOptions>& hints) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& h : hints) {
+    list.push_back({{"student", h.student_layer},
+                    {"teacher", h.teacher_layer},
+                    {"teacher_index", h.teacher_index},
+                    {"weight", h.weight}});
+  }
+  return list;
 }
 
 nlohmann::json distill_to_json(const DistillOptions& d) {
@@ -164,7 +185,8 @@ nlohmann::json distill_to_json(const DistillOptions& d) {
           {"alpha_schedule", kScheduleNames[size_t(d.alpha_schedule)]},
           {"t_squared", d.t_squared},
           {"logit_mse", d.logit_mse},
-          {"cache_teacher_logits", d.cache_teacher_logits}};
+          {"cache_teacher_logits", d.cache_teacher_logits},
+          {"hints", hints_to_json(d.hints)}};
 }
 
 ModelSpec read_model(SpecReader r) {
@@ -184,6 +206,18 @@ ModelSpec read_model(SpecReader r) {
     o.moe(read_moe(r.object("moe")));
     r.text("upcycle_from", m.upcycle_from);
     r.number("upcycle_noise", m.upcycle_noise, 0.0, 1.0);
+  } else if (m.kind == ModelKind::Vit) {
+    auto& o = m.vit;
+    r.integer("patch_size", o.patch_size(), 1, 64);
+    r.integer("dim", o.dim(), 4, 4096);
+    r.integer("depth", o.depth(), 1, 24);
+    r.integer("heads", o.heads(), 1, 64);
+    if (o.dim() % o.heads() != 0) {
+      throw InputError(r.path() + ".heads: must divide dim (" + std::to_string(o.dim()) +
+                       "), got " + std::to_string(o.heads()));
+    }
+    r.integer("mlp_ratio", o.mlp_ratio(), 1, 16);
+    r.number("dropout", o.dropout(), 0.0, 0.95);
   } else {
     auto& o = m.cnn;
     r.integer_list("channels", o.channels(), 1, 1024, 1, 4);
@@ -260,9 +294,11 @@ ExperimentSpec spec_from_json(const nlohmann::json& json) {
     spec.distill = read_distill(r.object("distill"));
   }
   r.finish();
-  if (spec.model.kind == ModelKind::Cnn && !is_image_dataset(spec.data.dataset)) {
-    throw InputError(std::string("model.kind: cnn needs image data, but data.dataset is ") +
-                     dataset_name(spec.data.dataset) + "; use mlp for 2-D sets");
+  bool image_model = spec.model.kind == ModelKind::Cnn || spec.model.kind == ModelKind::Vit;
+  if (image_model && !is_image_dataset(spec.data.dataset)) {
+    throw InputError(std::string("model.kind: ") + model_name(spec.model.kind) +
+                     " needs image data, but data.dataset is " + dataset_name(spec.data.dataset) +
+                     "; use mlp for 2-D sets");
   }
   return spec;
 }
@@ -321,6 +357,11 @@ nlohmann::json model_to_json(const ModelSpec& m) {
       j["upcycle_from"] = m.upcycle_from;
       j["upcycle_noise"] = m.upcycle_noise;
     }
+  } else if (m.kind == ModelKind::Vit) {
+    const auto& o = m.vit;
+    j = {{"kind", "vit"},           {"patch_size", o.patch_size()}, {"dim", o.dim()},
+         {"depth", o.depth()},      {"heads", o.heads()},           {"mlp_ratio", o.mlp_ratio()},
+         {"dropout", o.dropout()}};
   } else {
     j = {{"kind", "cnn"},
                   {"channels", m.cnn.channels()},

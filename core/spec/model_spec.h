@@ -7,7 +7,7 @@
 
 namespace slimlab {
 
-enum class ModelKind { Mlp, Cnn, MoeMlp };
+enum class ModelKind { Mlp, Cnn, MoeMlp, Vit };
 
 /// The network; only the options of `kind` are read and written.
 struct ModelSpec {
@@ -16,6 +16,7 @@ struct ModelSpec {
   MlpOptions mlp;
   CnnOptions cnn;
   MoeMlpOptions moe_mlp;
+  VitOptions vit;
   /// moe-mlp only: initialise from a finished single-expert moe-mlp run of the same store (its
   /// id, uuid prefix, or name: the newest finished run of that name). "" = no. Default "".
   std::string upcycle_from;

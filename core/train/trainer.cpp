@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "distill/distiller.h"
+#include "models/features.h"
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
@@ -162,8 +163,14 @@ torch::nn::Module& Trainer::module() { return *state_->module; }
 Distiller* Trainer::distiller() { return state_->distiller.get(); }
 
 void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
-  distiller->prepare(state_->data);
-  state_->distiller = std::move(distiller);
+  auto& s = *state_;
+  distiller->prepare(s.data, *s.module);
+  auto hint_params = distiller->projections().parameters();
+  if (!hint_params.empty()) {
+    // The projections learn with the student, under the same optimiser settings.
+    s.optimizer->add_param_group(torch::optim::OptimizerParamGroup(hint_params));
+  }
+  s.distiller = std::move(distiller);
 }
 
 void load_model_weights(torch::nn::Module& module, const std::string& bytes) {
@@ -188,6 +195,11 @@ std::string Trainer::checkpoint() const {
   state_->optimizer->save(optimizer_archive);
   archive.write("optimizer", optimizer_archive);
   archive.write("step", torch::tensor(state_->step, torch::dtype(torch::kInt64)));
+  if (state_->distiller && state_->distiller->uses_features()) {
+    torch::serialize::OutputArchive hints;
+    state_->distiller->projections().save(hints);
+    archive.write("hints", hints);
+  }
   auto generator = at::detail::getDefaultCPUGenerator();
   {
     std::lock_guard<std::mutex> lock(generator.mutex());
@@ -208,6 +220,11 @@ void Trainer::restore(const std::string& bytes) {
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     state_->optimizer->load(optimizer_archive);
+    if (state_->distiller && state_->distiller->uses_features()) {
+      torch::serialize::InputArchive hints;
+      archive.read("hints", hints);
+      state_->distiller->projections().load(hints);
+    }
     torch::Tensor step, rng;
     archive.read("step", step);
     archive.read("rng", rng);
@@ -267,11 +284,16 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     auto y = s.data.train.y.index_select(0, index);
 
     s.optimizer->zero_grad();
-    auto logits = s.model.forward(x);
+    torch::Tensor features;
+    auto logits = s.distiller && s.distiller->uses_features()
+                      ? forward_with_features(*s.module, x, features)
+                      : s.model.forward(x);
     auto loss = torch::cross_entropy_loss(logits, y);
     double loss_value = loss.item<double>();
     if (s.distiller) {
-      auto d = s.distiller->loss(logits, x, y, index, double(s.step) / double(s.total_steps));
+      auto d = s.distiller->loss(logits, features, x, y, index,
+                                 double(s.step) / double(s.total_steps));
+      if (s.distiller->uses_features()) window_extra["train/kd_hint"] += d.hint * double(end - begin);
       loss = d.total;
       window_extra["train/kd_hard"] += d.hard * double(end - begin);
       window_extra["train/kd_soft"] += d.soft * double(end - begin);

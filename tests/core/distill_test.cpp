@@ -11,6 +11,7 @@
 #include "distill/kd_loss.h"
 #include "distill/safetensors.h"
 #include "distill/teacher.h"
+#include "models/features.h"
 #include "models/model_factory.h"
 #include "spec/spec_error.h"
 #include "test_files.h"
@@ -85,7 +86,7 @@ TEST(DistillerTest, GradientsReachTheStudentNeverTheTeacher) {
   auto student = make_model(small_mlp(), {4}, 3);
   auto x = torch::randn({6, 4});
   auto y = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64);
-  auto loss = distiller.loss(student.forward(x), x, y, torch::arange(6), 0.0);
+  auto loss = distiller.loss(student.forward(x), torch::Tensor(), x, y, torch::arange(6), 0.0);
   loss.total.backward();
   for (const auto& p : student.ptr()->parameters()) {
     ASSERT_TRUE(p.grad().defined());
@@ -122,7 +123,8 @@ TEST(DistillerTest, SeveralTeachersAverageTheirSoftTargetsByWeight) {
   Distiller distiller(options, std::move(teachers));
   auto x = torch::zeros({4, 1});
   auto student = torch::log(torch::tensor({{0.75, 0.25}})).expand({4, 2});
-  auto loss = distiller.loss(student, x, torch::zeros({4}, torch::kInt64), torch::arange(4), 0);
+  auto loss = distiller.loss(student, torch::Tensor(), x, torch::zeros({4}, torch::kInt64),
+                             torch::arange(4), 0);
   EXPECT_NEAR(loss.soft, 0.0, 1e-6);
 }
 
@@ -214,4 +216,60 @@ def forward(self, x):
   write_file(dir.file("fake.pt"), "this is not a zip archive");
   auto fake = input_error([&] { teacher_from_torchscript(dir.file("fake.pt"), {4}, 3); });
   EXPECT_NE(fake.find("fake.pt: not a TorchScript file"), std::string::npos) << fake;
+}
+
+TEST(DistillerTest, FeatureHintProjectionHasTheRightShapesAndTrains) {
+  torch::manual_seed(4);
+  ModelSpec teacher_spec;
+  teacher_spec.mlp.hidden({12});
+  auto teacher_model = make_model(teacher_spec, {4}, 3);
+  DistillOptions options;
+  options.teachers.resize(1);
+  options.hints.push_back(HintOptions{});
+  options.alpha = 0.0;  // Only the hard CE and the hint.
+  std::vector<std::unique_ptr<Teacher>> teachers;
+  teachers.push_back(teacher_from_module(teacher_model, "t"));
+  Distiller distiller(options, std::move(teachers));
+  auto student = make_model(small_mlp(), {4}, 3);  // Penultimate width 8.
+  DataSplits data;
+  data.train = {torch::randn({64, 4}), torch::randint(0, 3, {64}, torch::kInt64)};
+  distiller.prepare(data, *student.ptr());
+  auto params = distiller.projections().parameters();
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0].sizes(), (std::vector<int64_t>{12, 8}));  // Student 8 -> teacher 12.
+
+  std::vector<torch::Tensor> all = student.ptr()->parameters();
+  all.insert(all.end(), params.begin(), params.end());
+  torch::optim::Adam adam(all, torch::optim::AdamOptions(0.01));
+  double first = 0, last = 0;
+  for (int step = 0; step < 200; ++step) {
+    adam.zero_grad();
+    torch::Tensor features;
+    auto logits = forward_with_features(*student.ptr(), data.train.x, features);
+    auto loss = distiller.loss(logits, features, data.train.x, data.train.y, torch::arange(64), 0);
+    loss.total.backward();
+    adam.step();
+    if (step == 0) first = loss.hint;
+    last = loss.hint;
+  }
+  EXPECT_LT(last, 0.2 * first) << "hint loss " << first << " -> " << last;
+}
+
+TEST(DistillerTest, HintsNeedASlimLabTeacher) {
+  struct Opaque : Teacher {
+    torch::Tensor logits(const torch::Tensor& x) override { return torch::zeros({x.size(0), 3}); }
+    std::string description() const override { return "TorchScript t.pt"; }
+    int64_t params() const override { return 0; }
+  };
+  DistillOptions options;
+  options.teachers.resize(1);
+  options.hints.push_back(HintOptions{});
+  std::vector<std::unique_ptr<Teacher>> teachers;
+  teachers.push_back(std::make_unique<Opaque>());
+  Distiller distiller(options, std::move(teachers));
+  auto student = make_model(small_mlp(), {4}, 3);
+  DataSplits data;
+  data.train = {torch::randn({8, 4}), torch::zeros({8}, torch::kInt64)};
+  auto message = input_error([&] { distiller.prepare(data, *student.ptr()); });
+  EXPECT_NE(message.find("feature hints need a SlimLab teacher"), std::string::npos) << message;
 }

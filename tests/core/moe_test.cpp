@@ -258,7 +258,10 @@ TEST(ModelCostTest, CountsMatchTheBuiltModels) {
   ModelSpec cnn;
   cnn.kind = ModelKind::Cnn;
   cnn.cnn.channels({4, 8}).kernel_size(3).fc_hidden(16).moe_blocks(1).moe(MoeOptions(3).hidden(8));
-  for (const auto& c : {Case{"mlp", mlp, {1, 28, 28}}, Case{"moe-mlp", moe, {2}},
+  ModelSpec vit;
+  vit.kind = ModelKind::Vit;
+  vit.vit.patch_size(7).dim(16).depth(2).heads(4);
+  for (const auto& c : {Case{"mlp", mlp, {1, 28, 28}}, Case{"moe-mlp", moe, {2}}, Case{"vit", vit, {1, 28, 28}},
                         Case{"noisy", noisy, {1, 28, 28}}, Case{"cnn+moe", cnn, {1, 28, 28}}}) {
     SCOPED_TRACE(c.name);
     auto model = make_model(c.spec, c.shape, 10);
