@@ -33,9 +33,10 @@ struct TeacherOptions {
 /// Linear projection W_r from the student's width to the teacher's.
 ///   {"student": "penultimate", "teacher": "penultimate", "teacher_index": 0, "weight": 1.0}
 struct HintOptions {
-  /// The student's layer; "penultimate" (what its output layer reads) is the one offered now.
+  /// The student's layer: mlp hidden<i>; cnn conv<i>, fc; moe-mlp input, block<i>; vit
+  /// block<i>, norm; any "penultimate" (what the output layer reads). Default "penultimate".
   std::string student_layer = "penultimate";
-  /// The teacher's layer, likewise.
+  /// The teacher's layer, named the same way. Default "penultimate".
   std::string teacher_layer = "penultimate";
   /// Which teacher of `teachers`. Default 0.
   int64_t teacher_index = 0;

@@ -2,6 +2,7 @@
 
 #include "distill/kd_loss.h"
 #include "models/features.h"
+#include "spec/spec_error.h"
 
 #include <torch/torch.h>
 
@@ -46,10 +47,15 @@ void Distiller::prepare(const DataSplits& data, torch::nn::Module& student) {
       torch::NoGradGuard no_grad;
       bool was_training = student.is_training();
       student.eval();
-      forward_with_features(student, probe, student_features);
+      try {
+        forward_with_features(student, probe, student_features, h.student_layer);
+      } catch (const std::invalid_argument& e) {
+        student.train(was_training);
+        throw InputError("distill.hints[" + std::to_string(i) + "].student: " + e.what());
+      }
       student.train(was_training);
     }
-    auto teacher_features = teachers_[size_t(h.teacher_index)]->penultimate(probe);
+    auto teacher_features = teachers_[size_t(h.teacher_index)]->features(probe, h.teacher_layer);
     projection_list_.push_back(projections_->register_module(
         "hint" + std::to_string(i),
         torch::nn::Linear(student_features.size(1), teacher_features.size(1))));
@@ -62,8 +68,9 @@ void Distiller::prepare(const DataSplits& data, torch::nn::Module& student) {
     auto& teacher = *teachers_[size_t(h.teacher_index)];
     std::vector<torch::Tensor> parts;
     for (int64_t begin = 0; begin < data.train.size(); begin += kTeacherBatch) {
-      parts.push_back(teacher.penultimate(
-          data.train.x.slice(0, begin, std::min(begin + kTeacherBatch, data.train.size()))));
+      parts.push_back(teacher.features(
+          data.train.x.slice(0, begin, std::min(begin + kTeacherBatch, data.train.size())),
+          h.teacher_layer));
     }
     feature_cache_.push_back(torch::cat(parts));
   }
@@ -75,8 +82,15 @@ std::vector<torch::Tensor> Distiller::teacher_logits(const torch::Tensor& x) {
   return out;
 }
 
+std::vector<std::string> Distiller::student_layers() const {
+  std::vector<std::string> layers;
+  for (const auto& h : options_.hints) layers.push_back(h.student_layer);
+  return layers;
+}
+
 DistillLoss Distiller::loss(const torch::Tensor& student_logits,
-                            const torch::Tensor& student_features, const torch::Tensor& x,
+                            const std::vector<torch::Tensor>& student_features,
+                            const torch::Tensor& x,
                             const torch::Tensor& y, const torch::Tensor& index, double progress) {
   const auto& o = options_;
   DistillLoss out;
@@ -108,10 +122,10 @@ DistillLoss Distiller::loss(const torch::Tensor& student_logits,
   for (size_t i = 0; i < options_.hints.size(); ++i) {
     const auto& h = options_.hints[i];
     auto target = feature_cache_.empty()
-                      ? teachers_[size_t(h.teacher_index)]->penultimate(x)
+                      ? teachers_[size_t(h.teacher_index)]->features(x, h.teacher_layer)
                       : feature_cache_[i].index_select(0, index);
     auto hint = h.weight *
-                (projection_list_[i]->forward(student_features) - target).pow(2).sum(1).mean();
+                (projection_list_[i]->forward(student_features.at(i)) - target).pow(2).sum(1).mean();
     out.total = out.total + hint;
     out.hint += hint.item<double>();
   }

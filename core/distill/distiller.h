@@ -40,12 +40,15 @@ class Distiller {
   /// options.cache_teacher_logits), and builds the hint projections for `student`.
   void prepare(const DataSplits& data, torch::nn::Module& student);
   bool uses_features() const { return !options_.hints.empty(); }
+  /// The student layer of each hint, in order.
+  std::vector<std::string> student_layers() const;
   /// The learned hint projections (trained with the student; saved in its checkpoints).
   torch::nn::Module& projections() { return *projections_; }
   /// The loss for student logits on training examples `index` (rows of data.train) at training
   /// `progress` 0..1.
-  /// `student_features` is the student's penultimate representation when uses_features().
-  DistillLoss loss(const torch::Tensor& student_logits, const torch::Tensor& student_features,
+  /// `student_features[i]` is the student's output at hint i's layer (when uses_features()).
+  DistillLoss loss(const torch::Tensor& student_logits,
+                   const std::vector<torch::Tensor>& student_features,
                    const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& index,
                    double progress);
   /// Compares the student's logits on a whole split with the teachers'.

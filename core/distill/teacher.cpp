@@ -32,11 +32,15 @@ class ModuleTeacher : public Teacher {
   }
   std::string description() const override { return description_; }
   int64_t params() const override { return count_parameters(*model_.ptr()); }
-  torch::Tensor penultimate(const torch::Tensor& x) override {
+  torch::Tensor features(const torch::Tensor& x, const std::string& layer) override {
     torch::NoGradGuard no_grad;
-    torch::Tensor features;
-    forward_with_features(*model_.ptr(), x, features);
-    return features;
+    torch::Tensor out;
+    try {
+      forward_with_features(*model_.ptr(), x, out, layer);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("teacher " + description_ + ": " + e.what());
+    }
+    return out;
   }
 
  private:
@@ -69,7 +73,7 @@ class ScriptTeacher : public Teacher {
 
 }  // namespace
 
-torch::Tensor Teacher::penultimate(const torch::Tensor&) {
+torch::Tensor Teacher::features(const torch::Tensor&, const std::string&) {
   throw InputError(description() + ": feature hints need a SlimLab teacher (a stored run or "
                    "safetensors weights), not a TorchScript module");
 }

@@ -20,9 +20,9 @@ class Teacher {
   /// "run 3 (cnn-fashion)", "TorchScript teacher.pt", ...
   virtual std::string description() const = 0;
   virtual int64_t params() const = 0;
-  /// The representation the teacher's output layer reads (feature hints). Only SlimLab
-  /// architectures have it; others throw InputError.
-  virtual torch::Tensor penultimate(const torch::Tensor& x);
+  /// The output of hint layer `layer` (see forward_with_features) for inputs x. Only SlimLab
+  /// architectures have named layers; others throw InputError.
+  virtual torch::Tensor features(const torch::Tensor& x, const std::string& layer);
 };
 
 /// A SlimLab network (from a stored run or safetensors weights), frozen here.

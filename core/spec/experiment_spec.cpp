@@ -141,9 +141,8 @@ DistillOptions read_distill(SpecReader r) {
   r.boolean("cache_teacher_logits", d.cache_teacher_logits);
   for (auto& h : r.object_list("hints", 0, 8)) {
     HintOptions hint;
-    int layer = 0;
-    h.choice("student", layer, {"penultimate"});
-    h.choice("teacher", layer, {"penultimate"});
+    h.text("student", hint.student_layer);
+    h.text("teacher", hint.teacher_layer);
     h.integer("teacher_index", hint.teacher_index, 0, int64_t(d.teachers.size()) - 1);
     h.number("weight", hint.weight, 0.0, 1e6);
     h.finish();

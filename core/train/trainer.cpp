@@ -284,9 +284,10 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     auto y = s.data.train.y.index_select(0, index);
 
     s.optimizer->zero_grad();
-    torch::Tensor features;
+    std::vector<torch::Tensor> features;
     auto logits = s.distiller && s.distiller->uses_features()
-                      ? forward_with_features(*s.module, x, features)
+                      ? forward_with_features(*s.module, x, features,
+                                              s.distiller->student_layers())
                       : s.model.forward(x);
     auto loss = torch::cross_entropy_loss(logits, y);
     double loss_value = loss.item<double>();

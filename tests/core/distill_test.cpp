@@ -86,7 +86,7 @@ TEST(DistillerTest, GradientsReachTheStudentNeverTheTeacher) {
   auto student = make_model(small_mlp(), {4}, 3);
   auto x = torch::randn({6, 4});
   auto y = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64);
-  auto loss = distiller.loss(student.forward(x), torch::Tensor(), x, y, torch::arange(6), 0.0);
+  auto loss = distiller.loss(student.forward(x), {}, x, y, torch::arange(6), 0.0);
   loss.total.backward();
   for (const auto& p : student.ptr()->parameters()) {
     ASSERT_TRUE(p.grad().defined());
@@ -123,7 +123,7 @@ TEST(DistillerTest, SeveralTeachersAverageTheirSoftTargetsByWeight) {
   Distiller distiller(options, std::move(teachers));
   auto x = torch::zeros({4, 1});
   auto student = torch::log(torch::tensor({{0.75, 0.25}})).expand({4, 2});
-  auto loss = distiller.loss(student, torch::Tensor(), x, torch::zeros({4}, torch::kInt64),
+  auto loss = distiller.loss(student, {}, x, torch::zeros({4}, torch::kInt64),
                              torch::arange(4), 0);
   EXPECT_NEAR(loss.soft, 0.0, 1e-6);
 }
@@ -244,8 +244,8 @@ TEST(DistillerTest, FeatureHintProjectionHasTheRightShapesAndTrains) {
   double first = 0, last = 0;
   for (int step = 0; step < 200; ++step) {
     adam.zero_grad();
-    torch::Tensor features;
-    auto logits = forward_with_features(*student.ptr(), data.train.x, features);
+    std::vector<torch::Tensor> features;
+    auto logits = forward_with_features(*student.ptr(), data.train.x, features, {"penultimate"});
     auto loss = distiller.loss(logits, features, data.train.x, data.train.y, torch::arange(64), 0);
     loss.total.backward();
     adam.step();
@@ -272,4 +272,50 @@ TEST(DistillerTest, HintsNeedASlimLabTeacher) {
   data.train = {torch::randn({8, 4}), torch::zeros({8}, torch::kInt64)};
   auto message = input_error([&] { distiller.prepare(data, *student.ptr()); });
   EXPECT_NE(message.find("feature hints need a SlimLab teacher"), std::string::npos) << message;
+}
+
+TEST(FeaturesTest, NamedLayersOfEveryModel) {
+  torch::manual_seed(9);
+  struct Case {
+    ModelSpec spec;
+    std::vector<int64_t> shape;
+    std::string layer;
+    int64_t width;
+  };
+  ModelSpec mlp;
+  mlp.mlp.hidden({16, 8}).dropout(0.1);
+  ModelSpec cnn;
+  cnn.kind = ModelKind::Cnn;
+  cnn.cnn.channels({4, 6}).kernel_size(3).fc_hidden(10);
+  ModelSpec vit;
+  vit.kind = ModelKind::Vit;
+  vit.vit.patch_size(7).dim(16).heads(2);
+  ModelSpec moe;
+  moe.kind = ModelKind::MoeMlp;
+  moe.moe_mlp.width(12).moe(MoeOptions(2).hidden(4).top_k(1));
+  for (const auto& c : {Case{mlp, {1, 28, 28}, "hidden0", 16}, Case{mlp, {1, 28, 28}, "hidden1", 8},
+                        Case{mlp, {1, 28, 28}, "penultimate", 8}, Case{cnn, {1, 28, 28}, "conv1", 6 * 7 * 7},
+                        Case{cnn, {1, 28, 28}, "fc", 10}, Case{vit, {1, 28, 28}, "block1", 16},
+                        Case{moe, {1, 28, 28}, "input", 12}}) {
+    SCOPED_TRACE(c.layer);
+    auto model = make_model(c.spec, c.shape, 3);
+    model.ptr()->eval();
+    std::vector<int64_t> shape = {2};
+    shape.insert(shape.end(), c.shape.begin(), c.shape.end());
+    auto x = torch::randn(shape);
+    torch::Tensor features;
+    auto logits = forward_with_features(*model.ptr(), x, features, c.layer);
+    EXPECT_EQ(features.sizes(), (std::vector<int64_t>{2, c.width}));
+    EXPECT_TRUE(torch::allclose(logits, model.forward(x)));  // Same function as forward().
+  }
+  auto model = make_model(mlp, {1, 28, 28}, 3);
+  torch::Tensor features;
+  try {
+    forward_with_features(*model.ptr(), torch::zeros({1, 1, 28, 28}), features, "conv0");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("this model has: hidden0, hidden1, penultimate"),
+              std::string::npos)
+        << e.what();
+  }
 }
