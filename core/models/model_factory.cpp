@@ -12,16 +12,14 @@ namespace slimlab {
 
 torch::nn::AnyModule make_model(const ModelSpec& spec, const std::vector<int64_t>& sample_shape,
                                 int64_t classes) {
+  int64_t in_features = 1;  // Flattened input width, for the MLP kinds.
+  for (auto d : sample_shape) in_features *= d;
   if (spec.kind == ModelKind::Mlp) {
-    int64_t in_features = 1;
-    for (auto d : sample_shape) in_features *= d;
     auto options = spec.mlp;
     options.in_features(in_features).classes(classes);
     return torch::nn::AnyModule(Mlp(options));
   }
   if (spec.kind == ModelKind::MoeMlp) {
-    int64_t in_features = 1;
-    for (auto d : sample_shape) in_features *= d;
     auto options = spec.moe_mlp;
     options.in_features(in_features).classes(classes);
     return torch::nn::AnyModule(MoeMlp(options));

@@ -7,6 +7,7 @@
 
 #include "models/model_factory.h"
 #include "spec/spec_error.h"
+#include "train/stored_model.h"
 #include "train/trainer.h"
 
 namespace slimlab {
@@ -14,36 +15,16 @@ namespace {
 
 std::unique_ptr<Teacher> teacher_from_run(const std::string& field, const std::string& reference,
                                           const DataSplits& data, const std::string& store_path) {
-  if (!std::filesystem::exists(store_path)) {
-    throw InputError(field + ": no run store at " + store_path + " to find \"" + reference +
-                     "\" in");
-  }
-  RunStore store(store_path, RunStore::Access::ReadWrite);
-  auto run = store.latest_finished(reference);
-  if (!run) {
-    try {
-      run = store.find_run(reference);
-    } catch (const StoreError&) {
-      throw InputError(field + ": no finished run called or numbered \"" + reference + "\" in " +
-                       store_path + "; train the teacher first");
-    }
-  }
-  if (run->status != "finished") {
-    throw InputError(field + ": run " + std::to_string(run->id) + " is " + run->status);
-  }
-  auto spec = spec_from_json(parse_json_text(run->spec_json, "run " + std::to_string(run->id)));
-  auto checkpoint = store.latest_checkpoint(run->id);
-  if (!checkpoint) {
-    throw InputError(field + ": run " + std::to_string(run->id) + " kept no checkpoint");
-  }
-  auto model = make_model(spec.model, data.sample_shape, data.classes);
+  auto stored = load_finished_run(store_path, reference, field);
+  auto model = make_model(stored.spec.model, data.sample_shape, data.classes);
   try {
-    load_model_weights(*model.ptr(), checkpoint->bytes);
+    load_model_weights(*model.ptr(), stored.checkpoint);
   } catch (const std::exception& e) {
-    throw InputError(field + ": run " + std::to_string(run->id) + " was trained on other data: " +
-                     e.what());
+    throw InputError(field + ": run " + std::to_string(stored.run.id) +
+                     " was trained on other data: " + e.what());
   }
-  return teacher_from_module(model, "run " + std::to_string(run->id) + " (" + run->name + ")");
+  return teacher_from_module(model, "run " + std::to_string(stored.run.id) + " (" +
+                                        stored.run.name + ")");
 }
 
 }  // namespace

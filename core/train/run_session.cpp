@@ -11,6 +11,7 @@
 #include "models/model_factory.h"
 #include "moe/upcycle.h"
 #include "train/distill_session.h"
+#include "train/stored_model.h"
 #include "measure/system_info.h"
 #include "spec/spec_error.h"
 #include "store/run_store.h"
@@ -173,42 +174,19 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
 /// returns that run's id.
 int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string& store_path) {
   const std::string field = "model.upcycle_from";
-  const auto& reference = spec.model.upcycle_from;
   if (spec.model.kind != ModelKind::MoeMlp) {
     throw InputError(field + ": only moe-mlp models can be upcycled");
   }
-  if (!std::filesystem::exists(store_path)) {
-    throw InputError(field + ": there is no run store at " + store_path + " to find \"" +
-                     reference + "\" in");
-  }
-  RunStore store(store_path, RunStore::Access::ReadWrite);
-  auto source = store.latest_finished(reference);
-  if (!source) {
-    try {
-      source = store.find_run(reference);
-    } catch (const StoreError&) {
-      throw InputError(field + ": no finished run called or numbered \"" + reference + "\" in " +
-                       store_path + "; train the dense model first (e.g. slimlab-cli run "
-                       "experiments/moe-fashion-dense.json)");
-    }
-  }
-  if (source->status != "finished") {
-    throw InputError(field + ": run " + std::to_string(source->id) + " is " + source->status +
-                     ", not finished");
-  }
-  auto source_spec =
-      spec_from_json(parse_json_text(source->spec_json, "run " + std::to_string(source->id)));
+  auto stored = load_finished_run(store_path, spec.model.upcycle_from, field);
+  const auto& source_spec = stored.spec;
+  const auto* source = &stored.run;
   if (source_spec.model.kind != ModelKind::MoeMlp || source_spec.model.moe_mlp.moe().experts() != 1) {
     throw InputError(field + ": run " + std::to_string(source->id) + " (" + source->name +
                      ") is not a single-expert moe-mlp (experts: 1), the dense form to upcycle");
   }
-  auto checkpoint = store.latest_checkpoint(source->id);
-  if (!checkpoint) {
-    throw InputError(field + ": run " + std::to_string(source->id) + " kept no checkpoint");
-  }
   const auto& data = trainer.data();
   auto dense = make_model(source_spec.model, data.sample_shape, data.classes);
-  load_model_weights(*dense.ptr(), checkpoint->bytes);
+  load_model_weights(*dense.ptr(), stored.checkpoint);
   try {
     upcycle_from_dense(trainer.module(), *dense.ptr(), spec.model.upcycle_noise);
   } catch (const std::invalid_argument& e) {

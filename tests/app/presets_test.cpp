@@ -116,3 +116,39 @@ TEST(MoePresetTest, TopTwoMatchesTheDenseBaselineAndStaysBalanced) {
   EXPECT_LE(cv, 0.3);
   EXPECT_EQ(dead, 0.0);
 }
+
+TEST(KdPresetTest, DistilledStudentBeatsTheStudentAloneOverThreeSeeds) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  auto teacher = run_preset(db, "cnn-fashion.json");
+  double kd_sum = 0, alone_sum = 0;
+  for (int seed = 1; seed <= 3; ++seed) {
+    slimlab::testing::TempDir out_dir;
+    std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " +
+                          SLIMLAB_SOURCE_DIR + "/experiments/kd-cnn-to-mlp.json --set seed=" +
+                          std::to_string(seed) + " --baseline --json --quiet >" +
+                          out_dir.file("out");
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    std::ifstream in(out_dir.file("out"));
+    std::string line, last;
+    while (std::getline(in, line)) last = line.rfind("{", 0) == 0 ? line : last;
+    auto kd = nlohmann::json::parse(last);
+    // gap_closed = (kd - alone) / (teacher - alone) => alone = (kd - g * teacher) / (1 - g).
+    ASSERT_TRUE(kd.contains("gap_closed")) << last;
+    double g = kd["gap_closed"].get<double>();
+    double alone =
+        (kd["test_accuracy"].get<double>() - g * teacher["test_accuracy"].get<double>()) / (1 - g);
+    std::printf("[ preset   ] kd-cnn-to-mlp seed %d: distilled %.2f%%, alone %.2f%%, gap closed "
+                "%.3f\n",
+                seed, 100 * kd["test_accuracy"].get<double>(), 100 * alone, g);
+    kd_sum += kd["test_accuracy"].get<double>();
+    alone_sum += alone;
+  }
+  std::printf("[ preset   ] kd-cnn-to-mlp means over 3 seeds: distilled %.2f%%, alone %.2f%%, "
+              "teacher %.2f%%\n",
+              100 * kd_sum / 3, 100 * alone_sum / 3, 100 * teacher["test_accuracy"].get<double>());
+  EXPECT_GT(kd_sum / 3, alone_sum / 3);
+}
