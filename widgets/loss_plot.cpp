@@ -83,7 +83,8 @@ void LossPlot::clear() {
 void LossPlot::setTitle(const QString& title) {
   if (plot_->plotLayout()->rowCount() == 1) {
     plot_->plotLayout()->insertRow(0);
-    plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, title, QFont(font().family(), 11, QFont::Bold)));
+    plot_->plotLayout()->addElement(
+        0, 0, new QCPTextElement(plot_, title, QFont(font().family(), 11, QFont::Bold)));
   } else if (auto* text = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0))) {
     text->setText(title);
   }

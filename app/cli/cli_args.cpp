@@ -34,8 +34,9 @@ Presets live in experiments/ (installed to /usr/local/share/slimlab/experiments)
 }
 
 CliArgs parse_args(int argc, char** argv) {
-  static const std::vector<std::string> kOptions = {"--db",    "--set",  "--csv",     "--json",
-                                                    "--quiet", "--help", "--version", "--experts", "--baseline"};
+  static const std::vector<std::string> kOptions = {"--db",      "--set",     "--csv",
+                                                    "--json",    "--quiet",   "--help",
+                                                    "--version", "--experts", "--baseline"};
   CliArgs args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -49,7 +50,8 @@ CliArgs parse_args(int argc, char** argv) {
       return argv[++i];
     };
     auto is = [&](const char* name) {
-      return a == name || (a.rfind(std::string(name) + "=", 0) == 0 && std::string(name) != "--set");
+      return a == name ||
+             (a.rfind(std::string(name) + "=", 0) == 0 && std::string(name) != "--set");
     };
     if (is("--db")) {
       args.db = value("--db");

@@ -10,13 +10,13 @@ namespace slimlab::cli {
 struct CliArgs {
   std::string command;
   std::vector<std::string> positional;
-  std::string db;                  ///< --db FILE; "" = the default store.
-  std::vector<std::string> sets;   ///< --set path=value, in order.
-  std::string csv;                 ///< --csv FILE (export).
-  bool json = false;               ///< --json: machine-readable output.
-  bool quiet = false;              ///< --quiet: no progress bar.
-  bool baseline = false;           ///< --baseline (run, distillation): train the student alone first.
-  bool experts = false;            ///< --experts (show): router load and class x expert tables.
+  std::string db;                 ///< --db FILE; "" = the default store.
+  std::vector<std::string> sets;  ///< --set path=value, in order.
+  std::string csv;                ///< --csv FILE (export).
+  bool json = false;              ///< --json: machine-readable output.
+  bool quiet = false;             ///< --quiet: no progress bar.
+  bool baseline = false;  ///< --baseline (run, distillation): train the student alone first.
+  bool experts = false;   ///< --experts (show): router load and class x expert tables.
 };
 
 /// Parses argv; throws UsageError with a one-line message for unknown or incomplete options.

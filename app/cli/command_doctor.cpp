@@ -67,11 +67,12 @@ int command_doctor(const CliArgs& args) {
                     "; compare steps/s with it unset: it can oversubscribe OpenBLAS's threads.");
   }
 
-  bool fashion = std::filesystem::exists(std::string(kFashionMnistDir) +
-                                         "/train-images-idx3-ubyte.gz");
+  bool fashion =
+      std::filesystem::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz");
   report["fashion_mnist"] = fashion ? kFashionMnistDir : "";
   if (!fashion) {
-    problems.push_back("Fashion-MNIST is not installed: sudo apt-get install dataset-fashion-mnist");
+    problems.push_back(
+        "Fashion-MNIST is not installed: sudo apt-get install dataset-fashion-mnist");
   }
 
   auto path = store_path(args);
@@ -98,10 +99,11 @@ int command_doctor(const CliArgs& args) {
 
   std::printf("SlimLab %s doctor\n", slimlab_version());
   std::printf("  LibTorch        %s\n", torch_version().c_str());
-  std::printf("  Threads         LibTorch %d intra-op, %d inter-op (%s); BLAS %d; "
-              "OMP_NUM_THREADS %s\n",
-              torch_threads(), torch_interop_threads(), torch_parallel_backend().c_str(),
-              blas.threads, env_or("OMP_NUM_THREADS", "unset").c_str());
+  std::printf(
+      "  Threads         LibTorch %d intra-op, %d inter-op (%s); BLAS %d; "
+      "OMP_NUM_THREADS %s\n",
+      torch_threads(), torch_interop_threads(), torch_parallel_backend().c_str(), blas.threads,
+      env_or("OMP_NUM_THREADS", "unset").c_str());
   std::printf("  BLAS            %s%s%s\n", blas.name.c_str(), blas.path.empty() ? "" : " at ",
               blas.path.c_str());
   if (!blas.config.empty()) {

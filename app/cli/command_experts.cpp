@@ -23,9 +23,10 @@ std::vector<std::string> run_class_names(const RunRow& run, int64_t classes) {
 void print_load(const ExpertLoadRow& row) {
   std::vector<double> load(row.load.begin(), row.load.end());
   std::vector<double> importance(row.importance.begin(), row.importance.end());
-  std::printf("  Layer %lld, step %lld: load share (assignments) and importance (mean router "
-              "probability)\n",
-              (long long)row.layer, (long long)row.step);
+  std::printf(
+      "  Layer %lld, step %lld: load share (assignments) and importance (mean router "
+      "probability)\n",
+      (long long)row.layer, (long long)row.step);
   std::printf("    %-7s %8s %11s\n", "expert", "load", "importance");
   int dead = 0;
   for (size_t e = 0; e < load.size(); ++e) {
@@ -33,15 +34,17 @@ void print_load(const ExpertLoadRow& row) {
     std::printf("    %-7zu %7.1f%% %10.1f%%%s\n", e, 100 * load[e], 100 * importance[e],
                 load[e] == 0 ? "  (no tokens)" : "");
   }
-  std::printf("    load CV %.3f, max/mean %.2f, gate entropy %.3f of %.3f nats, %d without tokens\n",
-              load_cv(load), max_over_mean(load), entropy_nats(importance),
-              std::log(double(load.size())), dead);
+  std::printf(
+      "    load CV %.3f, max/mean %.2f, gate entropy %.3f of %.3f nats, %d without tokens\n",
+      load_cv(load), max_over_mean(load), entropy_nats(importance), std::log(double(load.size())),
+      dead);
 }
 
 void print_matrix(const RoutingMatrixRow& m, const std::vector<std::string>& names) {
-  std::printf("  Layer %lld, %s split, step %lld: share of each class's examples by first-choice "
-              "expert\n",
-              (long long)m.layer, m.split.c_str(), (long long)m.step);
+  std::printf(
+      "  Layer %lld, %s split, step %lld: share of each class's examples by first-choice "
+      "expert\n",
+      (long long)m.layer, m.split.c_str(), (long long)m.step);
   std::printf("    %-12s", "class");
   for (int64_t e = 0; e < m.experts; ++e) std::printf(" %5s%lld", "e", (long long)e);
   std::printf("\n");

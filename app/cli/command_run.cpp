@@ -1,6 +1,6 @@
 // `slimlab-cli run` and `resume`: the headless front end of core's run session.
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -55,15 +55,17 @@ void print_distill(const nlohmann::json& d) {
                 d.value("test_mean_kl", 0.0));
   }
   if (d.contains("gap_closed")) {
-    std::printf("  gap       student alone %.2f%% (run %lld): distillation closed %.1f%% of the "
-                "gap to the teacher\n",
-                100 * d.value("student_alone_accuracy", 0.0), d.value("baseline_run", 0LL),
-                100 * d.value("gap_closed", 0.0));
+    std::printf(
+        "  gap       student alone %.2f%% (run %lld): distillation closed %.1f%% of the "
+        "gap to the teacher\n",
+        100 * d.value("student_alone_accuracy", 0.0), d.value("baseline_run", 0LL),
+        100 * d.value("gap_closed", 0.0));
   } else if (d.contains("student_alone_accuracy")) {
-    std::printf("  gap       none to close: the student alone (run %lld) reached %.2f%%, the "
-                "teacher %.2f%%\n",
-                d.value("baseline_run", 0LL), 100 * d.value("student_alone_accuracy", 0.0),
-                100 * d.value("test_teacher_accuracy", 0.0));
+    std::printf(
+        "  gap       none to close: the student alone (run %lld) reached %.2f%%, the "
+        "teacher %.2f%%\n",
+        d.value("baseline_run", 0LL), 100 * d.value("student_alone_accuracy", 0.0),
+        100 * d.value("test_teacher_accuracy", 0.0));
   } else {
     std::printf("  gap       no student-alone run yet: add --baseline to measure the gap closed\n");
   }

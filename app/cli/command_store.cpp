@@ -45,10 +45,9 @@ std::unique_ptr<RunStore> open_for_reading(const std::string& path) {
 }
 
 nlohmann::json run_json(RunStore& store, const RunRow& run) {
-  nlohmann::json j = {{"id", run.id},         {"uuid", run.uuid},
-                      {"name", run.name},     {"kind", run.kind},
-                      {"status", run.status}, {"created_ms", run.created_ms},
-                      {"seed", run.seed},     {"error", run.error}};
+  nlohmann::json j = {{"id", run.id},     {"uuid", run.uuid},     {"name", run.name},
+                      {"kind", run.kind}, {"status", run.status}, {"created_ms", run.created_ms},
+                      {"seed", run.seed}, {"error", run.error}};
   j["finished_ms"] = run.finished_ms > 0 ? nlohmann::json(run.finished_ms) : nullptr;
   for (const char* key : {"test/accuracy", "test/loss", "validation/accuracy"}) {
     auto v = store.last_value(run.id, key);
@@ -69,8 +68,10 @@ int command_list(const CliArgs& args) {
     if (args.json) {
       std::printf("[]\n");
     } else {
-      std::printf("No runs yet (no store at %s); start one with: "
-                  "slimlab-cli run experiments/mlp-fashion.json\n", path.c_str());
+      std::printf(
+          "No runs yet (no store at %s); start one with: "
+          "slimlab-cli run experiments/mlp-fashion.json\n",
+          path.c_str());
     }
     return kExitOk;
   }
@@ -87,8 +88,8 @@ int command_list(const CliArgs& args) {
                 store->path().c_str());
     return kExitOk;
   }
-  std::printf("%5s  %-24s %-11s %9s %9s  %-16s  %s\n", "ID", "NAME", "STATUS", "TEST ACC",
-              "STEPS", "CREATED", "UUID");
+  std::printf("%5s  %-24s %-11s %9s %9s  %-16s  %s\n", "ID", "NAME", "STATUS", "TEST ACC", "STEPS",
+              "CREATED", "UUID");
   for (const auto& run : runs) {
     auto steps = store->last_value(run.id, "train/loss");
     auto series = store->series(run.id, "train/loss");
@@ -177,7 +178,8 @@ int command_export(const CliArgs& args) {
     if (!out) throw InputError(args.csv + ": cannot write the CSV file here");
     out << "run,key,step,value\n";
     out.precision(9);
-    for (const auto& r : rows) out << run.id << ',' << r.key << ',' << r.step << ',' << r.value << '\n';
+    for (const auto& r : rows)
+      out << run.id << ',' << r.key << ',' << r.step << ',' << r.value << '\n';
     // Router series, one row per expert: moe/<layer>/load/e<expert> and .../importance/...
     for (const auto& row : store->expert_load(run.id)) {
       auto prefix = "moe/" + std::to_string(row.layer) + "/";

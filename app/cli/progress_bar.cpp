@@ -69,9 +69,9 @@ void ProgressBar::draw(bool force) {
   char val[32] = "";
   if (val_accuracy_ >= 0) std::snprintf(val, sizeof val, "  val %.1f%%", 100 * val_accuracy_);
   std::fprintf(stderr, "%s[%s] step %lld/%lld  loss %.4f  acc %.1f%%%s  %.0f steps/s  ETA %s%s",
-               terminal_ ? "\r" : "", bar.c_str(), (long long)last_.step,
-               (long long)total_steps_, last_.loss, 100 * last_.accuracy, val, rate,
-               format_duration(eta).c_str(), terminal_ ? "\033[K" : "\n");
+               terminal_ ? "\r" : "", bar.c_str(), (long long)last_.step, (long long)total_steps_,
+               last_.loss, 100 * last_.accuracy, val, rate, format_duration(eta).c_str(),
+               terminal_ ? "\033[K" : "\n");
   std::fflush(stderr);
   drawn_ = true;
 }

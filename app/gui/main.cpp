@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
 
   QString store = parser.value(db);
   if (store.isEmpty()) {
-    store = QSettings().value("store/last", QString::fromStdString(slimlab::default_store_path()))
+    store = QSettings()
+                .value("store/last", QString::fromStdString(slimlab::default_store_path()))
                 .toString();
   }
   slimlab::MainWindow window(store);

@@ -59,8 +59,8 @@ void MainWindow::reloadRuns() {
       fillRunList();
       storeLabel_->setText(tr("Store: %1 (%2 runs)").arg(storePath_).arg(runList_->count()));
     } else {
-      storeLabel_->setText(tr("Store: %1 (not created yet: the first run creates it)")
-                               .arg(storePath_));
+      storeLabel_->setText(
+          tr("Store: %1 (not created yet: the first run creates it)").arg(storePath_));
     }
   } catch (const std::exception& e) {
     storeLabel_->setText(tr("Store: %1").arg(QString::fromStdString(e.what())));
@@ -68,8 +68,9 @@ void MainWindow::reloadRuns() {
   if (runList_->count() > 0) {
     runList_->setCurrentRow(runList_->count() - 1);
   } else {
-    lossPlot_->setTitle(tr("No runs in this store yet. Start one from a terminal:\n"
-                           "slimlab-cli run experiments/mlp-fashion.json"));
+    lossPlot_->setTitle(
+        tr("No runs in this store yet. Start one from a terminal:\n"
+           "slimlab-cli run experiments/mlp-fashion.json"));
   }
 }
 

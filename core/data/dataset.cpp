@@ -10,8 +10,8 @@
 namespace slimlab {
 namespace {
 
-const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                  "Coat",        "Sandal",  "Shirt",    "Sneaker",
+const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                  "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                   "Bag",         "Ankle boot"};
 
 // Finds `stem` or `stem.gz` in `dir`.
@@ -22,9 +22,9 @@ std::string find_idx(const std::string& dir, const std::string& stem,
     if (std::filesystem::exists(path)) return path;
   }
   throw InputError(dir + "/" + stem + "[.gz]: not found" +
-                   (package_hint.empty() ? std::string("")
-                                         : "; install it with: sudo apt-get install " +
-                                               package_hint));
+                   (package_hint.empty()
+                        ? std::string("")
+                        : "; install it with: sudo apt-get install " + package_hint));
 }
 
 torch::Tensor images_tensor(const IdxArray& a, const std::string& path) {
@@ -43,8 +43,7 @@ torch::Tensor labels_tensor(const IdxArray& a, const std::string& path, int64_t 
                      " labels to match the images, got shape with " +
                      std::to_string(a.dims.empty() ? 0 : a.dims[0]) + " entries");
   }
-  auto bytes = torch::from_blob(const_cast<uint8_t*>(a.values.data()), {a.dims[0]},
-                                torch::kUInt8);
+  auto bytes = torch::from_blob(const_cast<uint8_t*>(a.values.data()), {a.dims[0]}, torch::kUInt8);
   return bytes.to(torch::kInt64);
 }
 
@@ -58,9 +57,9 @@ void read_idx_directory(const std::string& dir, TensorDataset& train, TensorData
                         const std::string& package_hint) {
   if (!std::filesystem::is_directory(dir)) {
     throw InputError(dir + ": dataset directory not found" +
-                     (package_hint.empty() ? std::string("")
-                                           : "; install it with: sudo apt-get install " +
-                                                 package_hint));
+                     (package_hint.empty()
+                          ? std::string("")
+                          : "; install it with: sudo apt-get install " + package_hint));
   }
   struct Pair {
     TensorDataset* out;

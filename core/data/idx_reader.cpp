@@ -56,8 +56,8 @@ IdxArray read_idx_file(const std::string& path, uint64_t max_values) {
   uint64_t offset = 0;
   unsigned char magic[4];
   read_exact(file.get(), magic, 4, offset, path, "the magic number");
-  uint32_t magic_value = uint32_t(magic[0]) << 24 | uint32_t(magic[1]) << 16 |
-                         uint32_t(magic[2]) << 8 | magic[3];
+  uint32_t magic_value =
+      uint32_t(magic[0]) << 24 | uint32_t(magic[1]) << 16 | uint32_t(magic[2]) << 8 | magic[3];
   if (magic[0] != 0 || magic[1] != 0 || magic[3] < 1 || magic[3] > 4) {
     throw InputError(path + ": wrong magic at byte 0: expected 0x0000080N (IDX, unsigned bytes, " +
                      "N = 1..4 dimensions), got " + hex32(magic_value) + "; not an IDX file");
@@ -73,12 +73,14 @@ IdxArray read_idx_file(const std::string& path, uint64_t max_values) {
     uint64_t at = offset;
     read_exact(file.get(), b, 4, offset, path, "the dimensions");
     uint64_t dim = uint64_t(b[0]) << 24 | uint64_t(b[1]) << 16 | uint64_t(b[2]) << 8 | b[3];
-    if (dim == 0) throw InputError(path + ": dimension " + std::to_string(d) + " at byte " +
-                                   std::to_string(at) + " is 0");
+    if (dim == 0)
+      throw InputError(path + ": dimension " + std::to_string(d) + " at byte " +
+                       std::to_string(at) + " is 0");
     count *= dim;
     if (count > max_values) {
-      throw InputError(path + ": dimensions at byte " + std::to_string(at) + " describe more than " +
-                       std::to_string(max_values) + " values; the header is corrupt");
+      throw InputError(path + ": dimensions at byte " + std::to_string(at) +
+                       " describe more than " + std::to_string(max_values) +
+                       " values; the header is corrupt");
     }
     array.dims.push_back(int64_t(dim));
   }

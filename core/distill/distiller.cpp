@@ -90,8 +90,8 @@ std::vector<std::string> Distiller::student_layers() const {
 
 DistillLoss Distiller::loss(const torch::Tensor& student_logits,
                             const std::vector<torch::Tensor>& student_features,
-                            const torch::Tensor& x,
-                            const torch::Tensor& y, const torch::Tensor& index, double progress) {
+                            const torch::Tensor& x, const torch::Tensor& y,
+                            const torch::Tensor& index, double progress) {
   const auto& o = options_;
   DistillLoss out;
   out.temperature = scheduled(o.temperature_schedule, o.temperature, o.temperature_end, progress);
@@ -124,8 +124,9 @@ DistillLoss Distiller::loss(const torch::Tensor& student_logits,
     auto target = feature_cache_.empty()
                       ? teachers_[size_t(h.teacher_index)]->features(x, h.teacher_layer)
                       : feature_cache_[i].index_select(0, index);
-    auto hint = h.weight *
-                (projection_list_[i]->forward(student_features.at(i)) - target).pow(2).sum(1).mean();
+    auto hint =
+        h.weight *
+        (projection_list_[i]->forward(student_features.at(i)) - target).pow(2).sum(1).mean();
     out.total = out.total + hint;
     out.hint += hint.item<double>();
   }

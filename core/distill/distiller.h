@@ -25,9 +25,9 @@ struct DistillLoss {
 
 /// How a student compares with its teachers on a held-out split.
 struct DistillEval {
-  double teacher_accuracy = 0;       ///< Of the combined teacher (weighted average of probabilities).
-  double agreement = 0;              ///< Share of examples where student and teacher top-1 agree.
-  double mean_kl = 0;                ///< Mean KL(p_t || p_s) at T = 1.
+  double teacher_accuracy = 0;  ///< Of the combined teacher (weighted average of probabilities).
+  double agreement = 0;         ///< Share of examples where student and teacher top-1 agree.
+  double mean_kl = 0;           ///< Mean KL(p_t || p_s) at T = 1.
   std::vector<double> class_agreement;  ///< Agreement per true class.
 };
 
@@ -48,9 +48,8 @@ class Distiller {
   /// `progress` 0..1.
   /// `student_features[i]` is the student's output at hint i's layer (when uses_features()).
   DistillLoss loss(const torch::Tensor& student_logits,
-                   const std::vector<torch::Tensor>& student_features,
-                   const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& index,
-                   double progress);
+                   const std::vector<torch::Tensor>& student_features, const torch::Tensor& x,
+                   const torch::Tensor& y, const torch::Tensor& index, double progress);
   /// Compares the student's logits on a whole split with the teachers'.
   DistillEval evaluate(const torch::Tensor& student_logits, const TensorDataset& split,
                        const std::string& split_name, int64_t classes);
@@ -65,8 +64,8 @@ class Distiller {
 
   DistillOptions options_;
   std::vector<std::unique_ptr<Teacher>> teachers_;
-  std::vector<double> weights_;  // Normalised to sum to 1.
-  std::vector<torch::Tensor> train_cache_;  // Per teacher [N_train, C], when cached.
+  std::vector<double> weights_;               // Normalised to sum to 1.
+  std::vector<torch::Tensor> train_cache_;    // Per teacher [N_train, C], when cached.
   std::vector<torch::Tensor> feature_cache_;  // Per hint [N_train, D_teacher], when cached.
   std::shared_ptr<torch::nn::Module> projections_ = std::make_shared<torch::nn::Module>();
   std::vector<torch::nn::Linear> projection_list_;

@@ -20,12 +20,12 @@ struct DtypeInfo {
 };
 
 const DtypeInfo kDtypes[] = {
-    {"F32", torch::kFloat32, 4}, {"F64", torch::kFloat64, 8}, {"F16", torch::kFloat16, 2},
-    {"BF16", torch::kBFloat16, 2}, {"I64", torch::kInt64, 8}, {"I32", torch::kInt32, 4},
-    {"I8", torch::kInt8, 1},      {"U8", torch::kUInt8, 1},   {"BOOL", torch::kBool, 1},
+    {"F32", torch::kFloat32, 4},   {"F64", torch::kFloat64, 8}, {"F16", torch::kFloat16, 2},
+    {"BF16", torch::kBFloat16, 2}, {"I64", torch::kInt64, 8},   {"I32", torch::kInt32, 4},
+    {"I8", torch::kInt8, 1},       {"U8", torch::kUInt8, 1},    {"BOOL", torch::kBool, 1},
 };
 
-constexpr uint64_t kMaxHeader = 100u << 20;     // safetensors' own limit is 100 MB.
+constexpr uint64_t kMaxHeader = 100u << 20;  // safetensors' own limit is 100 MB.
 constexpr int64_t kMaxElements = int64_t(1) << 34;
 
 const DtypeInfo* find_dtype(const std::string& name) {
@@ -131,7 +131,8 @@ void write_safetensors(const std::string& path,
     if (c.scalar_type() != torch::kInt64) c = c.to(torch::kFloat32);
     auto begin = data.size();
     data.append(static_cast<const char*>(c.data_ptr()), size_t(c.nbytes()));
-    header[name] = {{"dtype", dtype}, {"shape", c.sizes().vec()}, {"data_offsets", {begin, data.size()}}};
+    header[name] = {
+        {"dtype", dtype}, {"shape", c.sizes().vec()}, {"data_offsets", {begin, data.size()}}};
   }
   std::string text = header.dump();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -16,6 +16,7 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);
 
 /// Writes tensors in the same format (float32 and int64 kept as they are; used by tests and to
 /// hand weights to PyTorch: `safetensors.torch.load_file`).
-void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors);
+void write_safetensors(const std::string& path,
+                       const std::map<std::string, torch::Tensor>& tensors);
 
 }  // namespace slimlab

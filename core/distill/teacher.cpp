@@ -74,7 +74,8 @@ class ScriptTeacher : public Teacher {
 }  // namespace
 
 torch::Tensor Teacher::features(const torch::Tensor&, const std::string&) {
-  throw InputError(description() + ": feature hints need a SlimLab teacher (a stored run or "
+  throw InputError(description() +
+                   ": feature hints need a SlimLab teacher (a stored run or "
                    "safetensors weights), not a TorchScript module");
 }
 
@@ -121,8 +122,8 @@ std::unique_ptr<Teacher> teacher_from_safetensors(const std::string& path, const
     if (it == tensors.end()) {
       problems += "; missing " + item.key() + " " + shape_text(item.value().sizes());
     } else if (it->second.sizes() != item.value().sizes()) {
-      problems += "; " + item.key() + " is " + shape_text(it->second.sizes()) + ", the model needs " +
-                  shape_text(item.value().sizes());
+      problems += "; " + item.key() + " is " + shape_text(it->second.sizes()) +
+                  ", the model needs " + shape_text(item.value().sizes());
     } else {
       item.value().copy_(it->second.to(item.value().dtype()));
     }

@@ -56,8 +56,8 @@ ModelCost model_cost(const ModelSpec& spec, const std::vector<int64_t>& sample_s
     int64_t params = embed + d + d + tokens * d;  // conv weight, bias, cls token, positions
     int64_t macs = embed * n;
     const int64_t hidden = d * o.mlp_ratio();
-    int64_t block_params = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * hidden + hidden) +
-                           (hidden * d + d);
+    int64_t block_params =
+        2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * hidden + hidden) + (hidden * d + d);
     int64_t block_macs = tokens * (3 * d * d + d * d + 2 * d * hidden) + 2 * tokens * tokens * d;
     params += o.depth() * block_params + 2 * d;  // blocks, final LayerNorm
     macs += o.depth() * block_macs;

@@ -1,8 +1,8 @@
 #include "measure/system_info.h"
 
+#include <dlfcn.h>
 #include <torch/torch.h>
 #include <torch/version.h>
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,7 +34,7 @@ BlasInfo active_blas() {
   if (p.empty()) {
     info.name = "none found in the process (LibTorch may use its own kernels)";
   } else if (has("openblas")) {
-    info.name = has("pthread") ? "OpenBLAS (pthread)"
+    info.name = has("pthread")  ? "OpenBLAS (pthread)"
                 : has("openmp") ? "OpenBLAS (OpenMP)"
                 : has("serial") ? "OpenBLAS (serial)"
                                 : "OpenBLAS";
@@ -81,8 +81,8 @@ std::string torch_parallel_backend() {
   auto at = text.find(key);
   if (at == std::string::npos) return "unknown";
   auto end = text.find('\n', at);
-  return text.substr(at + key.size(), end == std::string::npos ? std::string::npos
-                                                               : end - at - key.size());
+  return text.substr(at + key.size(),
+                     end == std::string::npos ? std::string::npos : end - at - key.size());
 }
 
 int torch_threads() { return at::get_num_threads(); }

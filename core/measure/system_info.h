@@ -6,12 +6,14 @@ namespace slimlab {
 
 /// The BLAS library this process actually loaded, as Debian's alternatives resolved it.
 struct BlasInfo {
-  std::string path;    ///< The mapped file, e.g. /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
-  std::string name;    ///< "OpenBLAS (pthread)", "reference BLAS (netlib)", "BLIS", ...
-  bool fast = false;   ///< An optimised BLAS (OpenBLAS, BLIS, MKL, ATLAS).
-  int threads = 0;     ///< OpenBLAS's own thread count (0 when unknown).
-  std::string config;  ///< OpenBLAS's build configuration and core, e.g. "OpenBLAS 0.3.21 ... Haswell".
-  std::string core;    ///< The kernel family OpenBLAS picked for this CPU, e.g. "Haswell".
+  std::string
+      path;  ///< The mapped file, e.g. /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
+  std::string name;   ///< "OpenBLAS (pthread)", "reference BLAS (netlib)", "BLIS", ...
+  bool fast = false;  ///< An optimised BLAS (OpenBLAS, BLIS, MKL, ATLAS).
+  int threads = 0;    ///< OpenBLAS's own thread count (0 when unknown).
+  std::string
+      config;  ///< OpenBLAS's build configuration and core, e.g. "OpenBLAS 0.3.21 ... Haswell".
+  std::string core;  ///< The kernel family OpenBLAS picked for this CPU, e.g. "Haswell".
 };
 
 /// True when the CPU advertises `flag` in /proc/cpuinfo (e.g. "avx2", "avx512f").

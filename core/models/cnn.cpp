@@ -18,11 +18,11 @@ void CnnImpl::reset() {
   int64_t channels = options.in_channels();
   int64_t size = options.image_size();
   for (int64_t out : options.channels()) {
-    TORCH_CHECK(size >= 2, "CnnOptions: ", options.channels().size(),
-                " pooling blocks shrink a ", options.image_size(), "-pixel image below 1 pixel");
-    features->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, out,
-                                                                   options.kernel_size())
-                                              .padding(options.kernel_size() / 2)));
+    TORCH_CHECK(size >= 2, "CnnOptions: ", options.channels().size(), " pooling blocks shrink a ",
+                options.image_size(), "-pixel image below 1 pixel");
+    features->push_back(
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, out, options.kernel_size())
+                              .padding(options.kernel_size() / 2)));
     append_activation(features, options.activation());
     features->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
     channels = out;

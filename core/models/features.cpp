@@ -92,8 +92,8 @@ torch::Tensor forward_with_features(torch::nn::Module& model, const torch::Tenso
       if (name == layers[i]) features[i] = value.flatten(1);
     }
     if (!features[i].defined()) {
-      throw std::invalid_argument("no layer \"" + layers[i] + "\" (this model has: " +
-                                  list(taps) + ")");
+      throw std::invalid_argument("no layer \"" + layers[i] + "\" (this model has: " + list(taps) +
+                                  ")");
     }
   }
   return logits;

@@ -23,10 +23,12 @@ torch::Tensor VitBlockImpl::forward(torch::Tensor x) {
   const int64_t batch = x.size(0), tokens = x.size(1), d = options.dim();
   const int64_t heads = options.heads(), head_dim = d / heads;
   // [B, N, 3, H, hd] -> three [B, H, N, hd].
-  auto qkv_ = qkv->forward(norm1->forward(x)).reshape({batch, tokens, 3, heads, head_dim})
+  auto qkv_ = qkv->forward(norm1->forward(x))
+                  .reshape({batch, tokens, 3, heads, head_dim})
                   .permute({2, 0, 3, 1, 4});
   auto q = qkv_[0], k = qkv_[1], v = qkv_[2];
-  auto attention = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)), -1);
+  auto attention =
+      torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)), -1);
   auto mixed = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, d});
   x = x + dropout->forward(proj->forward(mixed));
   auto hidden = torch::gelu(fc1->forward(norm2->forward(x)));
@@ -45,9 +47,9 @@ void VitImpl::reset() {
               o.dim());
   const int64_t patches = (o.image_size() / o.patch_size()) * (o.image_size() / o.patch_size());
   patch_embed = register_module(
-      "patch_embed", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels(), o.dim(),
-                                                                o.patch_size())
-                                           .stride(o.patch_size())));
+      "patch_embed",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels(), o.dim(), o.patch_size())
+                            .stride(o.patch_size())));
   cls_token = register_parameter("cls_token", torch::randn({1, 1, o.dim()}) * 0.02);
   pos_embed = register_parameter("pos_embed", torch::randn({1, patches + 1, o.dim()}) * 0.02);
   blocks = register_module("blocks", torch::nn::ModuleList());

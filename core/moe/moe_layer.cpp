@@ -27,8 +27,8 @@ torch::Tensor gumbel_noise_like(const torch::Tensor& t) {
 int64_t expert_capacity(double capacity_factor, int64_t top_k, int64_t tokens, int64_t experts) {
   if (capacity_factor <= 0) return tokens * top_k;  // Dropless.
   // The small epsilon keeps exact products (1.25 * 2 * 64 / 8 = 20) from rounding up to 21.
-  return int64_t(std::ceil(capacity_factor * double(top_k) * double(tokens) / double(experts) -
-                           1e-9));
+  return int64_t(
+      std::ceil(capacity_factor * double(top_k) * double(tokens) / double(experts) - 1e-9));
 }
 
 DispatchPlan plan_dispatch(const Routing& routing, int64_t capacity, int64_t experts) {
@@ -49,8 +49,8 @@ DispatchPlan plan_dispatch(const Routing& routing, int64_t capacity, int64_t exp
 torch::Tensor switch_balance_loss(const torch::Tensor& probs, const torch::Tensor& expert,
                                   double alpha) {
   const int64_t experts = probs.size(1);
-  auto f = torch::bincount(expert.reshape({-1}), {}, experts).to(probs.dtype()) /
-           double(expert.numel());
+  auto f =
+      torch::bincount(expert.reshape({-1}), {}, experts).to(probs.dtype()) / double(expert.numel());
   auto p = probs.mean(0);
   return alpha * double(experts) * (f * p).sum();
 }
@@ -77,11 +77,11 @@ void MoeLayerImpl::reset() {
               o.experts());
   TORCH_CHECK(o.top_k() >= 1 && o.top_k() <= o.experts(), "MoeOptions: top_k must be 1..",
               o.experts(), ", got ", o.top_k());
-  router = register_module("router", torch::nn::Linear(
-                                         torch::nn::LinearOptions(o.dim(), o.experts()).bias(false)));
+  router = register_module(
+      "router", torch::nn::Linear(torch::nn::LinearOptions(o.dim(), o.experts()).bias(false)));
   if (o.gate() == GateKind::NoisyTopK) {
-    noise = register_module("noise", torch::nn::Linear(
-                                         torch::nn::LinearOptions(o.dim(), o.experts()).bias(false)));
+    noise = register_module(
+        "noise", torch::nn::Linear(torch::nn::LinearOptions(o.dim(), o.experts()).bias(false)));
     // Start with little noise: softplus(0) = 0.69 would swamp an untrained router.
     torch::NoGradGuard no_grad;
     noise->weight.zero_();
@@ -181,9 +181,9 @@ torch::Tensor MoeLayerImpl::forward(torch::Tensor x) {
   auto y = dispatch_combine(x, plan);
 
   auto zero = torch::zeros({}, x.options());
-  last_aux.balance = o.balance_loss() > 0 ? switch_balance_loss(routing.probs, routing.expert,
-                                                                o.balance_loss())
-                                          : zero;
+  last_aux.balance = o.balance_loss() > 0
+                         ? switch_balance_loss(routing.probs, routing.expert, o.balance_loss())
+                         : zero;
   last_aux.importance =
       o.importance_loss() > 0 ? importance_loss(routing, experts, o.importance_loss()) : zero;
   last_aux.z = o.z_loss() > 0 ? router_z_loss(routing.logits, o.z_loss()) : zero;

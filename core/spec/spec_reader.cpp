@@ -154,8 +154,8 @@ void SpecReader::choice(const char* key, int& index, const std::vector<std::stri
   index = int(it - allowed.begin());
 }
 
-void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_t min,
-                              int64_t max, size_t min_length, size_t max_length) {
+void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_t min, int64_t max,
+                              size_t min_length, size_t max_length) {
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_array()) {

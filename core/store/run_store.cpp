@@ -78,11 +78,11 @@ RunStore::RunStore(const std::string& path, Access access) {
   std::error_code ec;
   bool exists = fs::exists(path, ec);
   if (exists && fs::is_directory(path, ec)) {
-    throw StoreError(path + ": is a directory; --db needs a file such as " + path +
-                     "/runs.sqlite");
+    throw StoreError(path + ": is a directory; --db needs a file such as " + path + "/runs.sqlite");
   }
   if (access == Access::ReadOnly && !exists) {
-    throw StoreError(path + ": no run store here yet; run an experiment first, or pick a store "
+    throw StoreError(path +
+                     ": no run store here yet; run an experiment first, or pick a store "
                      "with --db FILE");
   }
   if (access == Access::ReadWrite) {
@@ -91,15 +91,16 @@ RunStore::RunStore(const std::string& path, Access access) {
       // Checked by mode bits too: root may write anyway, but a file made read-only is a
       // user's way of saying "don't touch".
       if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0) {
-        throw StoreError(path + ": the run store is read-only; make it writable (chmod u+w) or "
+        throw StoreError(path +
+                         ": the run store is read-only; make it writable (chmod u+w) or "
                          "choose another store with --db FILE");
       }
     } else {
       ensure_directory(parent_directory(path));
     }
   }
-  db_ = std::make_unique<SqliteDb>(path, access == Access::ReadOnly ? SqliteDb::Mode::ReadOnly
-                                                                    : SqliteDb::Mode::ReadWrite);
+  db_ = std::make_unique<SqliteDb>(
+      path, access == Access::ReadOnly ? SqliteDb::Mode::ReadOnly : SqliteDb::Mode::ReadWrite);
   int version = 0;
   try {
     version = schema_version();
@@ -145,7 +146,8 @@ void RunStore::migrate() {
     SqliteStmt tables(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
     tables.step();
     if (tables.integer(0) > 0) {
-      throw StoreError(path() + ": an SQLite database, but not a SlimLab run store (it holds "
+      throw StoreError(path() +
+                       ": an SQLite database, but not a SlimLab run store (it holds "
                        "other tables); choose another --db");
     }
   }
@@ -186,8 +188,9 @@ void RunStore::set_status(int64_t run_id, RunStatus status, const std::string& e
 bool RunStore::claim_for_resume(int64_t run_id, const std::string& env_json) {
   // One statement, so two `resume` commands cannot both take the run, and no reader can see the
   // new status with the old (dead) process id.
-  SqliteStmt q(*db_, "UPDATE runs SET status = 'running', env_json = ?, finished_ms = NULL "
-                     "WHERE id = ? AND status NOT IN ('running', 'finished')");
+  SqliteStmt q(*db_,
+               "UPDATE runs SET status = 'running', env_json = ?, finished_ms = NULL "
+               "WHERE id = ? AND status NOT IN ('running', 'finished')");
   q.bind(1, env_json).bind(2, run_id).run();
   return db_->changes() == 1;
 }
@@ -218,57 +221,65 @@ int64_t RunStore::metric_key_id(const std::string& name) {
 void RunStore::add_metric(int64_t run_id, int64_t key_id, int64_t step, int64_t wall_ms,
                           double value) {
   // A resumed run re-logs steps after its checkpoint: the newer value replaces the older.
-  SqliteStmt q(*db_, "INSERT OR REPLACE INTO metrics(run_id, key_id, step, wall_ms, value) "
-                     "VALUES(?, ?, ?, ?, ?)");
+  SqliteStmt q(*db_,
+               "INSERT OR REPLACE INTO metrics(run_id, key_id, step, wall_ms, value) "
+               "VALUES(?, ?, ?, ?, ?)");
   q.bind(1, run_id).bind(2, key_id).bind(3, step).bind(4, wall_ms).bind(5, value).run();
 }
 
 void RunStore::add_event(int64_t run_id, const EventRow& e) {
-  SqliteStmt q(*db_, "INSERT INTO events(run_id, step, wall_ms, kind, payload_json) "
-                     "VALUES(?, ?, ?, ?, ?)");
+  SqliteStmt q(*db_,
+               "INSERT INTO events(run_id, step, wall_ms, kind, payload_json) "
+               "VALUES(?, ?, ?, ?, ?)");
   q.bind(1, run_id).bind(2, e.step).bind(3, e.wall_ms).bind(4, e.kind).bind(5, e.payload_json);
   q.run();
 }
 
 void RunStore::add_checkpoint(int64_t run_id, int64_t step, const std::string& bytes, int keep) {
-  SqliteStmt q(*db_, "INSERT OR REPLACE INTO checkpoints(run_id, step, created_ms, bytes) "
-                     "VALUES(?, ?, ?, ?)");
+  SqliteStmt q(*db_,
+               "INSERT OR REPLACE INTO checkpoints(run_id, step, created_ms, bytes) "
+               "VALUES(?, ?, ?, ?)");
   q.bind(1, run_id).bind(2, step).bind(3, int64_t(now_ms())).bind_blob(4, bytes).run();
-  SqliteStmt prune(*db_, "DELETE FROM checkpoints WHERE run_id = ? AND step NOT IN "
-                         "(SELECT step FROM checkpoints WHERE run_id = ? "
-                         "ORDER BY step DESC LIMIT ?)");
+  SqliteStmt prune(*db_,
+                   "DELETE FROM checkpoints WHERE run_id = ? AND step NOT IN "
+                   "(SELECT step FROM checkpoints WHERE run_id = ? "
+                   "ORDER BY step DESC LIMIT ?)");
   prune.bind(1, run_id).bind(2, run_id).bind(3, int64_t(keep)).run();
 }
 
 void RunStore::add_expert_load(int64_t run_id, const ExpertLoadRow& row) {
-  SqliteStmt q(*db_, "INSERT OR REPLACE INTO expert_load(run_id, layer, step, load, importance) "
-                     "VALUES(?, ?, ?, ?, ?)");
+  SqliteStmt q(*db_,
+               "INSERT OR REPLACE INTO expert_load(run_id, layer, step, load, importance) "
+               "VALUES(?, ?, ?, ?, ?)");
   q.bind(1, run_id).bind(2, row.layer).bind(3, row.step);
   q.bind_blob(4, to_blob(row.load)).bind_blob(5, to_blob(row.importance)).run();
 }
 
 void RunStore::add_routing_matrix(int64_t run_id, const RoutingMatrixRow& row) {
-  SqliteStmt q(*db_, "INSERT OR REPLACE INTO routing_matrix(run_id, layer, step, split, classes, "
-                     "experts, counts) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  SqliteStmt q(*db_,
+               "INSERT OR REPLACE INTO routing_matrix(run_id, layer, step, split, classes, "
+               "experts, counts) VALUES(?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, run_id).bind(2, row.layer).bind(3, row.step).bind(4, row.split);
   q.bind(5, row.classes).bind(6, row.experts).bind_blob(7, to_blob(row.counts)).run();
 }
 
 std::vector<ExpertLoadRow> RunStore::expert_load(int64_t run_id) {
-  SqliteStmt q(*db_, "SELECT layer, step, load, importance FROM expert_load WHERE run_id = ? "
-                     "ORDER BY layer, step");
+  SqliteStmt q(*db_,
+               "SELECT layer, step, load, importance FROM expert_load WHERE run_id = ? "
+               "ORDER BY layer, step");
   q.bind(1, run_id);
   std::vector<ExpertLoadRow> rows;
   while (q.step()) {
-    rows.push_back({q.integer(0), q.integer(1), from_blob<float>(q.blob(2)),
-                    from_blob<float>(q.blob(3))});
+    rows.push_back(
+        {q.integer(0), q.integer(1), from_blob<float>(q.blob(2)), from_blob<float>(q.blob(3))});
   }
   return rows;
 }
 
 std::vector<RoutingMatrixRow> RunStore::routing_matrices(int64_t run_id) {
-  SqliteStmt q(*db_, "SELECT layer, step, split, classes, experts, counts FROM routing_matrix "
-                     "WHERE run_id = ? ORDER BY layer, step, split");
+  SqliteStmt q(*db_,
+               "SELECT layer, step, split, classes, experts, counts FROM routing_matrix "
+               "WHERE run_id = ? ORDER BY layer, step, split");
   q.bind(1, run_id);
   std::vector<RoutingMatrixRow> rows;
   while (q.step()) {
@@ -279,8 +290,9 @@ std::vector<RoutingMatrixRow> RunStore::routing_matrices(int64_t run_id) {
 }
 
 int RunStore::mark_interrupted_runs() {
-  SqliteStmt q(*db_, "SELECT id, json_extract(env_json, '$.pid'), json_extract(env_json, "
-                     "'$.host') FROM runs WHERE status = 'running'");
+  SqliteStmt q(*db_,
+               "SELECT id, json_extract(env_json, '$.pid'), json_extract(env_json, "
+               "'$.host') FROM runs WHERE status = 'running'");
   std::vector<int64_t> gone;
   std::string here = host_name();
   while (q.step()) {
@@ -321,7 +333,8 @@ RunRow RunStore::find_run(const std::string& reference) {
                      "\" (give a run id or the start of its uuid; `slimlab-cli list` shows them)");
   }
   if (rows.size() > 1) {
-    throw StoreError(path() + ": \"" + reference + "\" matches several runs; give more of the uuid");
+    throw StoreError(path() + ": \"" + reference +
+                     "\" matches several runs; give more of the uuid");
   }
   return rows.front();
 }
@@ -335,9 +348,10 @@ std::optional<RunRow> RunStore::latest_finished(const std::string& name) {
 }
 
 std::vector<MetricRow> RunStore::metrics(int64_t run_id) {
-  SqliteStmt q(*db_, "SELECT k.name, m.step, m.wall_ms, m.value FROM metrics m "
-                     "JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = ? "
-                     "ORDER BY k.name, m.step");
+  SqliteStmt q(*db_,
+               "SELECT k.name, m.step, m.wall_ms, m.value FROM metrics m "
+               "JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = ? "
+               "ORDER BY k.name, m.step");
   q.bind(1, run_id);
   std::vector<MetricRow> rows;
   while (q.step()) rows.push_back({q.text(0), q.integer(1), q.integer(2), q.real(3)});
@@ -345,9 +359,10 @@ std::vector<MetricRow> RunStore::metrics(int64_t run_id) {
 }
 
 std::vector<MetricRow> RunStore::series(int64_t run_id, const std::string& key) {
-  SqliteStmt q(*db_, "SELECT m.step, m.wall_ms, m.value FROM metrics m "
-                     "JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = ? AND k.name = ? "
-                     "ORDER BY m.step");
+  SqliteStmt q(*db_,
+               "SELECT m.step, m.wall_ms, m.value FROM metrics m "
+               "JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = ? AND k.name = ? "
+               "ORDER BY m.step");
   q.bind(1, run_id).bind(2, key);
   std::vector<MetricRow> rows;
   while (q.step()) rows.push_back({key, q.integer(0), q.integer(1), q.real(2)});
@@ -355,16 +370,18 @@ std::vector<MetricRow> RunStore::series(int64_t run_id, const std::string& key) 
 }
 
 std::optional<double> RunStore::last_value(int64_t run_id, const std::string& key) {
-  SqliteStmt q(*db_, "SELECT m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id "
-                     "WHERE m.run_id = ? AND k.name = ? ORDER BY m.step DESC LIMIT 1");
+  SqliteStmt q(*db_,
+               "SELECT m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id "
+               "WHERE m.run_id = ? AND k.name = ? ORDER BY m.step DESC LIMIT 1");
   q.bind(1, run_id).bind(2, key);
   if (!q.step()) return std::nullopt;
   return q.real(0);
 }
 
 std::vector<EventRow> RunStore::events(int64_t run_id) {
-  SqliteStmt q(*db_, "SELECT step, wall_ms, kind, payload_json FROM events WHERE run_id = ? "
-                     "ORDER BY step, id");
+  SqliteStmt q(*db_,
+               "SELECT step, wall_ms, kind, payload_json FROM events WHERE run_id = ? "
+               "ORDER BY step, id");
   q.bind(1, run_id);
   std::vector<EventRow> rows;
   while (q.step()) rows.push_back({q.integer(0), q.integer(1), q.text(2), q.text(3)});
@@ -372,8 +389,9 @@ std::vector<EventRow> RunStore::events(int64_t run_id) {
 }
 
 std::optional<CheckpointRow> RunStore::latest_checkpoint(int64_t run_id) {
-  SqliteStmt q(*db_, "SELECT step, bytes FROM checkpoints WHERE run_id = ? "
-                     "ORDER BY step DESC LIMIT 1");
+  SqliteStmt q(*db_,
+               "SELECT step, bytes FROM checkpoints WHERE run_id = ? "
+               "ORDER BY step DESC LIMIT 1");
   q.bind(1, run_id);
   if (!q.step()) return std::nullopt;
   return CheckpointRow{q.integer(0), q.blob(1)};

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite.h"
 #include "store/run_status.h"
+#include "store/sqlite.h"
 
 namespace slimlab {
 

@@ -5,8 +5,8 @@
 namespace slimlab {
 
 SqliteDb::SqliteDb(const std::string& path, Mode mode) : path_(path) {
-  int flags = mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY
-                                     : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // One connection per thread; SlimLab never shares them.
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -39,8 +39,7 @@ int64_t SqliteDb::last_insert_id() const { return sqlite3_last_insert_rowid(db_)
 int SqliteDb::changes() const { return sqlite3_changes(db_); }
 
 SqliteStmt::SqliteStmt(SqliteDb& db, const std::string& sql) : db_(db) {
-  if (sqlite3_prepare_v2(db.handle(), sql.c_str(), int(sql.size()), &stmt_, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(db.handle(), sql.c_str(), int(sql.size()), &stmt_, nullptr) != SQLITE_OK) {
     db.fail("cannot prepare query");
   }
 }
@@ -105,8 +104,9 @@ bool SqliteStmt::is_null(int column) const {
 
 std::string SqliteStmt::text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
-                                                    size_t(sqlite3_column_bytes(stmt_, column)));
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p),
+                                    size_t(sqlite3_column_bytes(stmt_, column)));
 }
 
 std::string SqliteStmt::blob(int column) const {

@@ -71,7 +71,7 @@ class StoreWriter {
   bool stopping_ = false;
   bool urgent_ = false;  // A checkpoint, status or flush is waiting: write now.
   std::string error_;
-  std::unique_ptr<RunStore> store_;          // writer thread only, after construction
+  std::unique_ptr<RunStore> store_;         // writer thread only, after construction
   std::map<std::string, int64_t> key_ids_;  // writer thread only
   std::thread thread_;
 };

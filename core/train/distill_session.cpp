@@ -23,8 +23,8 @@ std::unique_ptr<Teacher> teacher_from_run(const std::string& field, const std::s
     throw InputError(field + ": run " + std::to_string(stored.run.id) +
                      " was trained on other data: " + e.what());
   }
-  return teacher_from_module(model, "run " + std::to_string(stored.run.id) + " (" +
-                                        stored.run.name + ")");
+  return teacher_from_module(model,
+                             "run " + std::to_string(stored.run.id) + " (" + stored.run.name + ")");
 }
 
 }  // namespace

@@ -8,14 +8,14 @@
 #include <c10/util/Exception.h>
 
 #include "data/dataset.h"
+#include "measure/system_info.h"
 #include "models/model_factory.h"
 #include "moe/upcycle.h"
-#include "train/distill_session.h"
-#include "train/stored_model.h"
-#include "measure/system_info.h"
 #include "spec/spec_error.h"
 #include "store/run_store.h"
 #include "store/store_writer.h"
+#include "train/distill_session.h"
+#include "train/stored_model.h"
 #include "util/paths.h"
 
 namespace slimlab {
@@ -55,7 +55,9 @@ class RunRecorder : public TrainObserver {
     writer_.metric(prefix + "balance_loss", r.step, r.balance_loss);
     writer_.metric(prefix + "importance_loss", r.step, r.importance_loss);
     writer_.metric(prefix + "z_loss", r.step, r.z_loss);
-    ExpertLoadRow row{r.layer, r.step, {r.load_share.begin(), r.load_share.end()},
+    ExpertLoadRow row{r.layer,
+                      r.step,
+                      {r.load_share.begin(), r.load_share.end()},
                       {r.importance.begin(), r.importance.end()}};
     writer_.custom([row](RunStore& store, int64_t run) { store.add_expert_load(run, row); });
     next_.on_router(r);
@@ -98,9 +100,8 @@ nlohmann::json distill_summary(Distiller& distiller, const ExperimentSpec& spec,
   }
   j["teachers"] = teachers;
   j["student_params"] = outcome.result.params;
-  j["compression"] = outcome.result.params > 0
-                         ? double(teacher_params) / double(outcome.result.params)
-                         : 0.0;
+  j["compression"] =
+      outcome.result.params > 0 ? double(teacher_params) / double(outcome.result.params) : 0.0;
   for (const auto& [key, value] : outcome.result.test_extra) j["test_" + key] = value;
   if (outcome.result.status != RunStatus::Finished) return j;
   RunStore store(store_path, RunStore::Access::ReadOnly);
@@ -180,7 +181,8 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
   auto stored = load_finished_run(store_path, spec.model.upcycle_from, field);
   const auto& source_spec = stored.spec;
   const auto* source = &stored.run;
-  if (source_spec.model.kind != ModelKind::MoeMlp || source_spec.model.moe_mlp.moe().experts() != 1) {
+  if (source_spec.model.kind != ModelKind::MoeMlp ||
+      source_spec.model.moe_mlp.moe().experts() != 1) {
     throw InputError(field + ": run " + std::to_string(source->id) + " (" + source->name +
                      ") is not a single-expert moe-mlp (experts: 1), the dense form to upcycle");
   }
@@ -219,8 +221,8 @@ RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_p
     uuid = store.get_run(run_id).uuid;
     if (parent > 0) {
       store.add_event(run_id, {0, now_ms(), "upcycled",
-                               "{\"from_run\":" + std::to_string(parent) + ",\"noise\":" +
-                                   std::to_string(spec.model.upcycle_noise) + "}"});
+                               "{\"from_run\":" + std::to_string(parent) +
+                                   ",\"noise\":" + std::to_string(spec.model.upcycle_noise) + "}"});
     }
   }
   auto outcome = train_recorded(trainer, spec, store_path, run_id, observer, control);

@@ -17,7 +17,7 @@ struct RunOutcome {
   std::string run_uuid;
   std::string name;
   TrainResult result;
-  ModelCost cost;     ///< Parameters (total, active) and MACs per sample.
+  ModelCost cost;  ///< Parameters (total, active) and MACs per sample.
   /// Distillation: share of the teacher-student gap closed; NaN without a baseline run.
   double gap_closed = std::numeric_limits<double>::quiet_NaN();
   /// Distillation runs: teachers, compression, test agreement, gap closed (JSON object).

@@ -11,7 +11,7 @@ namespace slimlab {
 struct StepRecord {
   int64_t step = 0;  ///< Optimiser steps completed, 1-based.
   int64_t total_steps = 0;
-  int64_t epoch = 0;  ///< 0-based epoch the step belongs to.
+  int64_t epoch = 0;    ///< 0-based epoch the step belongs to.
   double loss = 0;      ///< Task (cross-entropy) loss.
   double aux_loss = 0;  ///< Sum of the MoE auxiliary losses (0 without MoE layers).
   double accuracy = 0;

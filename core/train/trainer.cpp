@@ -110,9 +110,8 @@ void Trainer::State::compare_with_teachers(Evaluation& e, const TensorDataset& s
                                            const std::string& name, bool per_class) {
   if (!distiller || e.student_logits.numel() == 0) return;
   auto d = distiller->evaluate(e.student_logits, split, name, data.classes);
-  e.extra = {{"teacher_accuracy", d.teacher_accuracy},
-             {"agreement", d.agreement},
-             {"mean_kl", d.mean_kl}};
+  e.extra = {
+      {"teacher_accuracy", d.teacher_accuracy}, {"agreement", d.agreement}, {"mean_kl", d.mean_kl}};
   if (per_class) {
     for (size_t c = 0; c < d.class_agreement.size(); ++c) {
       e.extra.emplace_back("agreement/class" + std::to_string(c), d.class_agreement[c]);
@@ -148,8 +147,8 @@ Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make
   for (const auto& layer : s.moe_layers) s.router_windows.emplace_back(layer->options.experts());
   int64_t n = s.data.train.size();
   s.steps_per_epoch = (n + spec.data.batch_size - 1) / spec.data.batch_size;
-  s.total_steps = spec.schedule.steps > 0 ? spec.schedule.steps
-                                          : spec.schedule.epochs * s.steps_per_epoch;
+  s.total_steps =
+      spec.schedule.steps > 0 ? spec.schedule.steps : spec.schedule.epochs * s.steps_per_epoch;
 }
 
 Trainer::~Trainer() = default;
@@ -286,19 +285,20 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     s.optimizer->zero_grad();
     std::vector<torch::Tensor> features;
     auto logits = s.distiller && s.distiller->uses_features()
-                      ? forward_with_features(*s.module, x, features,
-                                              s.distiller->student_layers())
+                      ? forward_with_features(*s.module, x, features, s.distiller->student_layers())
                       : s.model.forward(x);
     auto loss = torch::cross_entropy_loss(logits, y);
     double loss_value = loss.item<double>();
     if (s.distiller) {
-      auto d = s.distiller->loss(logits, features, x, y, index,
-                                 double(s.step) / double(s.total_steps));
-      if (s.distiller->uses_features()) window_extra["train/kd_hint"] += d.hint * double(end - begin);
+      auto d =
+          s.distiller->loss(logits, features, x, y, index, double(s.step) / double(s.total_steps));
+      if (s.distiller->uses_features())
+        window_extra["train/kd_hint"] += d.hint * double(end - begin);
       loss = d.total;
       window_extra["train/kd_hard"] += d.hard * double(end - begin);
       window_extra["train/kd_soft"] += d.soft * double(end - begin);
-      if (s.distiller->options().logit_mse > 0) window_extra["train/kd_mse"] += d.mse * double(end - begin);
+      if (s.distiller->options().logit_mse > 0)
+        window_extra["train/kd_mse"] += d.mse * double(end - begin);
       window_extra["distill/temperature"] += d.temperature * double(end - begin);
       window_extra["distill/alpha"] += d.alpha * double(end - begin);
     }
@@ -372,8 +372,8 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       if (s.data.validation.size() > 0) {
         auto e = s.evaluate(s.data.validation);
         s.compare_with_teachers(e, s.data.validation, "validation", /*per_class=*/false);
-        observer.on_eval({s.step, "validation", e.loss, e.accuracy, s.data.validation.size(),
-                          e.extra});
+        observer.on_eval(
+            {s.step, "validation", e.loss, e.accuracy, s.data.validation.size(), e.extra});
         s.report_routing(observer, e, "validation");
         result.validation_loss = e.loss;
         result.validation_accuracy = e.accuracy;

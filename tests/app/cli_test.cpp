@@ -146,17 +146,20 @@ TEST_F(CliTest, BadSpecsFailWithOneLineAndStoreNothing) {
 TEST_F(CliTest, CorruptIdxFilesNameFileAndOffset) {
   auto data = dir_.file("idx");
   std::filesystem::create_directories(data);
-  write_file(data + "/train-images-idx3-ubyte", std::string("\0\0\x08\x03\0\0\0\x0a\0\0\0\x1c\0\0\0\x1c", 16) + "short");
+  write_file(data + "/train-images-idx3-ubyte",
+             std::string("\0\0\x08\x03\0\0\0\x0a\0\0\0\x1c\0\0\0\x1c", 16) + "short");
   write_file(data + "/train-labels-idx1-ubyte", "garbage!");
   write_file(data + "/t10k-images-idx3-ubyte", "x");
   write_file(data + "/t10k-labels-idx1-ubyte", "x");
-  auto r = cli("run " + preset("mlp-fashion.json") + " --set data.dataset=idx --set data.path=" + data);
+  auto r =
+      cli("run " + preset("mlp-fashion.json") + " --set data.dataset=idx --set data.path=" + data);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(data + "/train-images-idx3-ubyte: truncated at byte 21"), std::string::npos)
       << r.err;
   write_file(data + "/train-images-idx3-ubyte", "NOTANIDXFILE");
   r = cli("run " + preset("mlp-fashion.json") + " --set data.dataset=idx --set data.path=" + data);
-  EXPECT_NE(r.err.find("train-images-idx3-ubyte: wrong magic at byte 0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("train-images-idx3-ubyte: wrong magic at byte 0"), std::string::npos)
+      << r.err;
 }
 
 TEST_F(CliTest, UnusableStoresAreRefusedAndLeftAlone) {
@@ -182,8 +185,9 @@ TEST_F(CliTest, UnusableStoresAreRefusedAndLeftAlone) {
 
 TEST_F(CliTest, CtrlCKeepsTheRunAndResumeFinishesItIdentically) {
   std::string spec = preset("mlp-spirals.json");
-  std::string sets = "--set data.points=50000 --set schedule.epochs=6 "
-                     "--set schedule.checkpoint_interval_steps=50";
+  std::string sets =
+      "--set data.points=50000 --set schedule.epochs=6 "
+      "--set schedule.checkpoint_interval_steps=50";
   auto reference = cli("run " + spec + " " + sets + " --json --quiet");
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
 
@@ -203,7 +207,8 @@ TEST_F(CliTest, CtrlCKeepsTheRunAndResumeFinishesItIdentically) {
   std::string seen;
   char buf[256];
   ssize_t n;
-  while (seen.find("] step ") == std::string::npos && (n = read(err_pipe[0], buf, sizeof buf)) > 0) {
+  while (seen.find("] step ") == std::string::npos &&
+         (n = read(err_pipe[0], buf, sizeof buf)) > 0) {
     seen.append(buf, size_t(n));
   }
   kill(child, SIGINT);
@@ -285,8 +290,9 @@ TEST_F(CliTest, UpcyclingNeedsAFinishedDenseRun) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("model.upcycle_from:"), std::string::npos) << r.err;
 
-  std::string dense = "--set model.moe.experts=1 --set model.moe.gate=top-k "
-                      "--set model.moe.top_k=1 --set name=dense --set schedule.epochs=5";
+  std::string dense =
+      "--set model.moe.experts=1 --set model.moe.gate=top-k "
+      "--set model.moe.top_k=1 --set name=dense --set schedule.epochs=5";
   ASSERT_EQ(cli("run " + preset("moe-spirals.json") + " " + dense + " --quiet").exit_code, 0);
   auto up = cli("run " + preset("moe-spirals.json") +
                 " --set model.upcycle_from=dense --set schedule.epochs=5 --json --quiet");
@@ -300,8 +306,9 @@ TEST_F(CliTest, UpcyclingNeedsAFinishedDenseRun) {
 TEST_F(CliTest, DistillationWithBaselineReportsGapClosed) {
   ASSERT_EQ(cli("run " + preset("mlp-spirals.json") + " --quiet").exit_code, 0);  // Teacher.
   // The shell needs the JSON quoted.
-  std::string student = "--set name=student --set model.hidden=[8] --set schedule.epochs=10 "
-            "--set 'distill.teachers=[{\"run\":\"mlp-spirals\"}]' --set distill.temperature=2";
+  std::string student =
+      "--set name=student --set model.hidden=[8] --set schedule.epochs=10 "
+      "--set 'distill.teachers=[{\"run\":\"mlp-spirals\"}]' --set distill.temperature=2";
   auto r = cli("run " + preset("mlp-spirals.json") + " " + student + " --baseline --json --quiet");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto j = r.last_json();
@@ -315,7 +322,8 @@ TEST_F(CliTest, DistillationWithBaselineReportsGapClosed) {
   auto list = cli("list --json").last_json();
   EXPECT_EQ(list[1]["name"], "student-alone");
   // A second run with --baseline reuses the matching student-alone run.
-  auto again = cli("run " + preset("mlp-spirals.json") + " " + student + " --baseline --json --quiet");
+  auto again =
+      cli("run " + preset("mlp-spirals.json") + " " + student + " --baseline --json --quiet");
   EXPECT_EQ(again.last_json()["run_id"], 4);
 }
 

@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 #include <qcustomplot.h>
 
+#include <QLabel>
 #include <QListWidget>
 #include <QStatusBar>
-#include <QLabel>
 #include <cstdlib>
 
 #include "../core/test_files.h"

@@ -41,9 +41,10 @@ TEST_P(PresetTest, ReachesItsAccuracyBar) {
   while (std::getline(in, line)) last = line.empty() ? last : line;
   auto j = nlohmann::json::parse(last);
   double accuracy = j["test_accuracy"].get<double>();
-  std::printf("[ preset   ] %s: test accuracy %.2f%%, %.1f s training at %.0f steps/s, %.1f s wall\n",
-              GetParam().file, 100 * accuracy, j["train_seconds"].get<double>(),
-              j["steps_per_second"].get<double>(), wall);
+  std::printf(
+      "[ preset   ] %s: test accuracy %.2f%%, %.1f s training at %.0f steps/s, %.1f s wall\n",
+      GetParam().file, 100 * accuracy, j["train_seconds"].get<double>(),
+      j["steps_per_second"].get<double>(), wall);
   EXPECT_GE(accuracy, GetParam().min_test_accuracy);
 }
 
@@ -75,8 +76,8 @@ nlohmann::json run_preset(const std::string& db, const std::string& name) {
 /// The last value of metric `key` of run `id`, read back through the CLI's tidy CSV.
 double last_metric(const std::string& db, int64_t id, const std::string& key) {
   slimlab::testing::TempDir dir;
-  std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " export " +
-                        std::to_string(id) + " --csv " + dir.file("m.csv") + " >/dev/null";
+  std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " export " + std::to_string(id) +
+                        " --csv " + dir.file("m.csv") + " >/dev/null";
   EXPECT_EQ(std::system(command.c_str()), 0);
   std::ifstream in(dir.file("m.csv"));
   std::string line;
@@ -107,11 +108,11 @@ TEST(MoePresetTest, TopTwoMatchesTheDenseBaselineAndStaysBalanced) {
   auto dense = run_preset(db, "moe-fashion-dense.json");
   double cv = last_metric(db, moe["run_id"].get<int64_t>(), "moe/0/load_cv");
   double dead = last_metric(db, moe["run_id"].get<int64_t>(), "moe/0/dead_experts");
-  std::printf("[ preset   ] moe-fashion-top2 %.2f%% (%.1f s) vs dense %.2f%% (%.1f s); load CV "
-              "%.3f, dead experts %.0f\n",
-              100 * moe["test_accuracy"].get<double>(), moe["train_seconds"].get<double>(),
-              100 * dense["test_accuracy"].get<double>(), dense["train_seconds"].get<double>(), cv,
-              dead);
+  std::printf(
+      "[ preset   ] moe-fashion-top2 %.2f%% (%.1f s) vs dense %.2f%% (%.1f s); load CV "
+      "%.3f, dead experts %.0f\n",
+      100 * moe["test_accuracy"].get<double>(), moe["train_seconds"].get<double>(),
+      100 * dense["test_accuracy"].get<double>(), dense["train_seconds"].get<double>(), cv, dead);
   EXPECT_GE(moe["test_accuracy"].get<double>(), dense["test_accuracy"].get<double>() - 0.005);
   EXPECT_LE(cv, 0.3);
   EXPECT_EQ(dead, 0.0);
@@ -127,10 +128,9 @@ TEST(KdPresetTest, DistilledStudentBeatsTheStudentAloneOverThreeSeeds) {
   double kd_sum = 0, alone_sum = 0;
   for (int seed = 1; seed <= 3; ++seed) {
     slimlab::testing::TempDir out_dir;
-    std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " +
-                          SLIMLAB_SOURCE_DIR + "/experiments/kd-cnn-to-mlp.json --set seed=" +
-                          std::to_string(seed) + " --baseline --json --quiet >" +
-                          out_dir.file("out");
+    std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
+                          "/experiments/kd-cnn-to-mlp.json --set seed=" + std::to_string(seed) +
+                          " --baseline --json --quiet >" + out_dir.file("out");
     ASSERT_EQ(std::system(command.c_str()), 0);
     std::ifstream in(out_dir.file("out"));
     std::string line, last;
@@ -141,14 +141,16 @@ TEST(KdPresetTest, DistilledStudentBeatsTheStudentAloneOverThreeSeeds) {
     double g = kd["gap_closed"].get<double>();
     double alone =
         (kd["test_accuracy"].get<double>() - g * teacher["test_accuracy"].get<double>()) / (1 - g);
-    std::printf("[ preset   ] kd-cnn-to-mlp seed %d: distilled %.2f%%, alone %.2f%%, gap closed "
-                "%.3f\n",
-                seed, 100 * kd["test_accuracy"].get<double>(), 100 * alone, g);
+    std::printf(
+        "[ preset   ] kd-cnn-to-mlp seed %d: distilled %.2f%%, alone %.2f%%, gap closed "
+        "%.3f\n",
+        seed, 100 * kd["test_accuracy"].get<double>(), 100 * alone, g);
     kd_sum += kd["test_accuracy"].get<double>();
     alone_sum += alone;
   }
-  std::printf("[ preset   ] kd-cnn-to-mlp means over 3 seeds: distilled %.2f%%, alone %.2f%%, "
-              "teacher %.2f%%\n",
-              100 * kd_sum / 3, 100 * alone_sum / 3, 100 * teacher["test_accuracy"].get<double>());
+  std::printf(
+      "[ preset   ] kd-cnn-to-mlp means over 3 seeds: distilled %.2f%%, alone %.2f%%, "
+      "teacher %.2f%%\n",
+      100 * kd_sum / 3, 100 * alone_sum / 3, 100 * teacher["test_accuracy"].get<double>());
   EXPECT_GT(kd_sum / 3, alone_sum / 3);
 }

@@ -71,7 +71,10 @@ int main(int argc, char** argv) {
                 ("dense FFN hidden " + std::to_string(k * hidden) + " (= k x expert)").c_str(),
                 dense.median_ms, dense.min_ms, dense.max_ms, "1.00x");
     for (double factor : {1.25, 0.0}) {
-      MoeLayer layer(MoeOptions(experts, width).hidden(hidden).top_k(k).capacity_factor(factor)
+      MoeLayer layer(MoeOptions(experts, width)
+                         .hidden(hidden)
+                         .top_k(k)
+                         .capacity_factor(factor)
                          .balance_loss(0.01));
       layer->train();
       auto moe = time_it(

@@ -54,6 +54,6 @@ TEST(DatasetTest, FashionMnistFromDebianPackage) {
   EXPECT_NEAR(pool.mean().item<double>(), 0.0, 1e-3);
   EXPECT_NEAR(pool.std().item<double>(), 1.0, 1e-3);
   // Every class appears 6000 times in the 60,000 training images.
-  EXPECT_TRUE(torch::all(torch::bincount(torch::cat({d.train.y, d.validation.y})) == 6000)
-                  .item<bool>());
+  EXPECT_TRUE(
+      torch::all(torch::bincount(torch::cat({d.train.y, d.validation.y})) == 6000).item<bool>());
 }

@@ -123,16 +123,16 @@ TEST(DistillerTest, SeveralTeachersAverageTheirSoftTargetsByWeight) {
   Distiller distiller(options, std::move(teachers));
   auto x = torch::zeros({4, 1});
   auto student = torch::log(torch::tensor({{0.75, 0.25}})).expand({4, 2});
-  auto loss = distiller.loss(student, {}, x, torch::zeros({4}, torch::kInt64),
-                             torch::arange(4), 0);
+  auto loss = distiller.loss(student, {}, x, torch::zeros({4}, torch::kInt64), torch::arange(4), 0);
   EXPECT_NEAR(loss.soft, 0.0, 1e-6);
 }
 
 TEST(SafetensorsTest, RoundTripsAndRefusesLyingHeaders) {
   TempDir dir;
   auto path = dir.file("w.safetensors");
-  std::map<std::string, torch::Tensor> tensors = {{"a", torch::arange(6).reshape({2, 3}).to(torch::kFloat32)},
-                                                  {"b", torch::tensor({7, 8}, torch::kInt64)}};
+  std::map<std::string, torch::Tensor> tensors = {
+      {"a", torch::arange(6).reshape({2, 3}).to(torch::kFloat32)},
+      {"b", torch::tensor({7, 8}, torch::kInt64)}};
   write_safetensors(path, tensors);
   auto back = read_safetensors(path);
   EXPECT_TRUE(torch::equal(back.at("a"), tensors.at("a")));
@@ -153,10 +153,11 @@ TEST(SafetensorsTest, RoundTripsAndRefusesLyingHeaders) {
                         16)
                 .find("overlap"),
             std::string::npos);
-  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)
-                .find("needs 12"),
-            std::string::npos);
-  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8)
+  EXPECT_NE(
+      with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8).find("needs 12"),
+      std::string::npos);
+  EXPECT_NE(with_header(
+                R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8)
                 .find("absurd"),
             std::string::npos);
   EXPECT_NE(with_header(R"({"x":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", 1)
@@ -208,7 +209,8 @@ def forward(self, x):
   EXPECT_EQ(teacher->logits(x).sizes(), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(teacher->params(), 12);
 
-  auto wrong_classes = input_error([&] { teacher_from_torchscript(dir.file("teacher.pt"), {4}, 10); });
+  auto wrong_classes =
+      input_error([&] { teacher_from_torchscript(dir.file("teacher.pt"), {4}, 10); });
   EXPECT_NE(wrong_classes.find("returns shape [1, 3]"), std::string::npos) << wrong_classes;
   auto wrong_input = input_error([&] { teacher_from_torchscript(dir.file("teacher.pt"), {5}, 3); });
   EXPECT_NE(wrong_input.find("fails on an input of shape [1, 5]"), std::string::npos)
@@ -293,10 +295,11 @@ TEST(FeaturesTest, NamedLayersOfEveryModel) {
   ModelSpec moe;
   moe.kind = ModelKind::MoeMlp;
   moe.moe_mlp.width(12).moe(MoeOptions(2).hidden(4).top_k(1));
-  for (const auto& c : {Case{mlp, {1, 28, 28}, "hidden0", 16}, Case{mlp, {1, 28, 28}, "hidden1", 8},
-                        Case{mlp, {1, 28, 28}, "penultimate", 8}, Case{cnn, {1, 28, 28}, "conv1", 6 * 7 * 7},
-                        Case{cnn, {1, 28, 28}, "fc", 10}, Case{vit, {1, 28, 28}, "block1", 16},
-                        Case{moe, {1, 28, 28}, "input", 12}}) {
+  for (const auto& c :
+       {Case{mlp, {1, 28, 28}, "hidden0", 16}, Case{mlp, {1, 28, 28}, "hidden1", 8},
+        Case{mlp, {1, 28, 28}, "penultimate", 8}, Case{cnn, {1, 28, 28}, "conv1", 6 * 7 * 7},
+        Case{cnn, {1, 28, 28}, "fc", 10}, Case{vit, {1, 28, 28}, "block1", 16},
+        Case{moe, {1, 28, 28}, "input", 12}}) {
     SCOPED_TRACE(c.layer);
     auto model = make_model(c.spec, c.shape, 3);
     model.ptr()->eval();

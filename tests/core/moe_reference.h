@@ -11,7 +11,7 @@ namespace slimlab::testing {
 /// The obvious implementation: visit assignments in rank-major order, count each expert's
 /// slots, run the expert on one token at a time.
 inline torch::Tensor reference_moe(MoeLayerImpl& layer, const torch::Tensor& x, const Routing& r,
-                            int64_t capacity) {
+                                   int64_t capacity) {
   const int64_t tokens = x.size(0), k = r.expert.size(1);
   std::vector<int64_t> used(static_cast<size_t>(layer.options.experts()), 0);
   std::vector<torch::Tensor> rows(static_cast<size_t>(tokens));

@@ -29,10 +29,14 @@ Routing make_routing(torch::Tensor probs, torch::Tensor expert, torch::Tensor we
 
 const char* gate_name(GateKind g) {
   switch (g) {
-    case GateKind::TopK: return "top-k";
-    case GateKind::NoisyTopK: return "noisy-top-k";
-    case GateKind::Switch: return "switch";
-    default: return "gumbel-softmax";
+    case GateKind::TopK:
+      return "top-k";
+    case GateKind::NoisyTopK:
+      return "noisy-top-k";
+    case GateKind::Switch:
+      return "switch";
+    default:
+      return "gumbel-softmax";
   }
 }
 
@@ -58,8 +62,8 @@ TEST(MoeLossTest, SwitchLossIsAlphaWhenUniformAndAlphaTimesEWhenCollapsed) {
 TEST(MoeLossTest, ZLossAndImportanceLossMatchHandComputation) {
   auto logits = torch::tensor({0.0, 0.0, 1.0, 2.0}, torch::kFloat64).reshape({2, 2});
   double lse0 = std::log(2.0), lse1 = 2.0 + std::log(1.0 + std::exp(-1.0));
-  EXPECT_NEAR(router_z_loss(logits, 1e-3).item<double>(),
-              1e-3 * (lse0 * lse0 + lse1 * lse1) / 2.0, 1e-15);
+  EXPECT_NEAR(router_z_loss(logits, 1e-3).item<double>(), 1e-3 * (lse0 * lse0 + lse1 * lse1) / 2.0,
+              1e-15);
 
   // Gate weights: token 0 -> expert 0 (0.75) + expert 1 (0.25); token 1 -> expert 0 (1.0).
   // Importance = [1.75, 0.25, 0]; mean 2/3; population variance = 0.5972...; CV^2 = 1.34375.
@@ -72,11 +76,11 @@ TEST(MoeLossTest, ZLossAndImportanceLossMatchHandComputation) {
 }
 
 TEST(MoeCapacityTest, CapacityFormulaAndDropless) {
-  EXPECT_EQ(expert_capacity(1.25, 2, 64, 8), 20);   // ceil(1.25 * 2 * 64 / 8) = 20 exactly.
-  EXPECT_EQ(expert_capacity(1.0, 1, 10, 4), 3);     // ceil(2.5).
-  EXPECT_EQ(expert_capacity(1.2, 2, 100, 8), 30);   // ceil(30.0).
-  EXPECT_EQ(expert_capacity(0.3, 1, 10, 4), 1);     // ceil(0.75).
-  EXPECT_EQ(expert_capacity(0.0, 2, 50, 8), 100);   // Dropless: every assignment fits.
+  EXPECT_EQ(expert_capacity(1.25, 2, 64, 8), 20);  // ceil(1.25 * 2 * 64 / 8) = 20 exactly.
+  EXPECT_EQ(expert_capacity(1.0, 1, 10, 4), 3);    // ceil(2.5).
+  EXPECT_EQ(expert_capacity(1.2, 2, 100, 8), 30);  // ceil(30.0).
+  EXPECT_EQ(expert_capacity(0.3, 1, 10, 4), 1);    // ceil(0.75).
+  EXPECT_EQ(expert_capacity(0.0, 2, 50, 8), 100);  // Dropless: every assignment fits.
   EXPECT_EQ(expert_capacity(-1.0, 1, 7, 2), 7);
 }
 
@@ -91,7 +95,7 @@ TEST(MoeCapacityTest, DropsExactlyTheAssignmentsBeyondCapacityFirstChoicesFirst)
   // expert 1 takes token 4's first choice, then second choices of tokens 0, 1, 2 and drops the
   // rest (capacity 4), and token 4's second choice (expert 0) is dropped too.
   std::vector<bool> keep(plan.keep.data_ptr<bool>(), plan.keep.data_ptr<bool>() + 12);
-  std::vector<bool> expected = {true, true, true, true, true, false,    // rank 0, tokens 0..5
+  std::vector<bool> expected = {true, true, true, true,  true,  false,   // rank 0, tokens 0..5
                                 true, true, true, false, false, false};  // rank 1
   EXPECT_EQ(keep, expected);
   EXPECT_EQ(plan.keep.sum().item<int64_t>(), 8);
@@ -112,9 +116,9 @@ class MoeDispatchTest : public ::testing::TestWithParam<DispatchCase> {};
 
 TEST_P(MoeDispatchTest, BatchedMatchesPerTokenReferenceInValueAndGradient) {
   const auto c = GetParam();
-  SCOPED_TRACE(::testing::Message() << "tokens=" << c.tokens << " experts=" << c.experts
-                                    << " k=" << c.k << " capacity_factor=" << c.capacity_factor
-                                    << " gate=" << gate_name(c.gate));
+  SCOPED_TRACE(::testing::Message()
+               << "tokens=" << c.tokens << " experts=" << c.experts << " k=" << c.k
+               << " capacity_factor=" << c.capacity_factor << " gate=" << gate_name(c.gate));
   torch::manual_seed(1234 + c.tokens * 7 + c.experts);
   auto options = MoeOptions(c.experts, 12).hidden(10).top_k(c.k).gate(c.gate);
   MoeLayer layer(options);
@@ -126,13 +130,13 @@ TEST_P(MoeDispatchTest, BatchedMatchesPerTokenReferenceInValueAndGradient) {
 
   auto batched = layer->dispatch_combine(x, plan);
   auto batched_grads = torch::autograd::grad({(batched * probe).sum()},
-                                             {x, layer->w1, layer->b2, layer->router->weight},
-                                             {}, /*retain_graph=*/true, false,
+                                             {x, layer->w1, layer->b2, layer->router->weight}, {},
+                                             /*retain_graph=*/true, false,
                                              /*allow_unused=*/true);
   auto reference = slimlab::testing::reference_moe(*layer, x, routing, capacity);
   auto reference_grads = torch::autograd::grad({(reference * probe).sum()},
-                                               {x, layer->w1, layer->b2, layer->router->weight},
-                                               {}, /*retain_graph=*/true, false, true);
+                                               {x, layer->w1, layer->b2, layer->router->weight}, {},
+                                               /*retain_graph=*/true, false, true);
   EXPECT_TRUE(torch::allclose(batched, reference, 1e-5, 1e-5))
       << "max diff " << (batched - reference).abs().max().item<double>();
   const char* names[] = {"x", "w1", "b2", "router"};
@@ -145,26 +149,30 @@ TEST_P(MoeDispatchTest, BatchedMatchesPerTokenReferenceInValueAndGradient) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, MoeDispatchTest,
-    ::testing::Values(DispatchCase{1, 1, 1, 1.0, GateKind::TopK},
-                      DispatchCase{7, 3, 2, 1.0, GateKind::TopK},
-                      DispatchCase{33, 8, 2, 1.25, GateKind::TopK},
-                      DispatchCase{33, 8, 2, 0.5, GateKind::TopK},
-                      DispatchCase{64, 8, 3, 0.0, GateKind::TopK},
-                      DispatchCase{64, 4, 4, 1.0, GateKind::TopK},
-                      DispatchCase{50, 8, 2, 1.0, GateKind::NoisyTopK},
-                      DispatchCase{50, 8, 1, 1.0, GateKind::Switch},
-                      DispatchCase{20, 16, 1, 0.25, GateKind::Switch},
-                      DispatchCase{40, 6, 2, 1.25, GateKind::GumbelSoftmax}));
+INSTANTIATE_TEST_SUITE_P(Shapes, MoeDispatchTest,
+                         ::testing::Values(DispatchCase{1, 1, 1, 1.0, GateKind::TopK},
+                                           DispatchCase{7, 3, 2, 1.0, GateKind::TopK},
+                                           DispatchCase{33, 8, 2, 1.25, GateKind::TopK},
+                                           DispatchCase{33, 8, 2, 0.5, GateKind::TopK},
+                                           DispatchCase{64, 8, 3, 0.0, GateKind::TopK},
+                                           DispatchCase{64, 4, 4, 1.0, GateKind::TopK},
+                                           DispatchCase{50, 8, 2, 1.0, GateKind::NoisyTopK},
+                                           DispatchCase{50, 8, 1, 1.0, GateKind::Switch},
+                                           DispatchCase{20, 16, 1, 0.25, GateKind::Switch},
+                                           DispatchCase{40, 6, 2, 1.25, GateKind::GumbelSoftmax}));
 
 class MoeGateTest : public ::testing::TestWithParam<std::pair<GateKind, GumbelMode>> {};
 
 TEST_P(MoeGateTest, TaskGradientReachesTheRouter) {
   auto [gate, mode] = GetParam();
   torch::manual_seed(5);
-  MoeLayer layer(MoeOptions(4, 8).hidden(8).gate(gate).gumbel_mode(mode).top_k(2)
-                     .capacity_factor(0).balance_loss(0));
+  MoeLayer layer(MoeOptions(4, 8)
+                     .hidden(8)
+                     .gate(gate)
+                     .gumbel_mode(mode)
+                     .top_k(2)
+                     .capacity_factor(0)
+                     .balance_loss(0));
   layer->train();
   auto y = layer->forward(torch::randn({32, 8}));
   (y * torch::randn_like(y)).sum().backward();
@@ -172,20 +180,21 @@ TEST_P(MoeGateTest, TaskGradientReachesTheRouter) {
   EXPECT_GT(layer->router->weight.grad().abs().sum().item<double>(), 0.0) << gate_name(gate);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllGates, MoeGateTest,
-                         ::testing::Values(std::make_pair(GateKind::TopK, GumbelMode::Soft),
-                                           std::make_pair(GateKind::NoisyTopK, GumbelMode::Soft),
-                                           std::make_pair(GateKind::Switch, GumbelMode::Soft),
-                                           std::make_pair(GateKind::GumbelSoftmax, GumbelMode::Soft),
-                                           std::make_pair(GateKind::GumbelSoftmax, GumbelMode::Hard)),
-                         [](const auto& info) {
-                           std::string name = gate_name(info.param.first);
-                           if (info.param.first == GateKind::GumbelSoftmax) {
-                             name += info.param.second == GumbelMode::Hard ? "_hard" : "_soft";
-                           }
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    AllGates, MoeGateTest,
+    ::testing::Values(std::make_pair(GateKind::TopK, GumbelMode::Soft),
+                      std::make_pair(GateKind::NoisyTopK, GumbelMode::Soft),
+                      std::make_pair(GateKind::Switch, GumbelMode::Soft),
+                      std::make_pair(GateKind::GumbelSoftmax, GumbelMode::Soft),
+                      std::make_pair(GateKind::GumbelSoftmax, GumbelMode::Hard)),
+    [](const auto& info) {
+      std::string name = gate_name(info.param.first);
+      if (info.param.first == GateKind::GumbelSoftmax) {
+        name += info.param.second == GumbelMode::Hard ? "_hard" : "_soft";
+      }
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
 
 TEST(MoeGateTest, BalanceLossAloneTrainsARenormalisedTopOneRouter) {
   torch::manual_seed(6);
@@ -214,8 +223,8 @@ TEST(MoeGateTest, NoiseOnlyInTrainingAndSameSeedSameRouting) {
   auto c = layer->route(x);
   torch::manual_seed(8);
   auto d = layer->route(x);
-  EXPECT_TRUE(torch::equal(c.expert, d.expert));        // Same seed, same routing.
-  EXPECT_FALSE(torch::equal(c.expert, a.expert));       // Training adds noise.
+  EXPECT_TRUE(torch::equal(c.expert, d.expert));   // Same seed, same routing.
+  EXPECT_FALSE(torch::equal(c.expert, a.expert));  // Training adds noise.
 }
 
 TEST(RouterStatsTest, WindowStatisticsByHand) {
@@ -235,8 +244,8 @@ TEST(RouterStatsTest, WindowStatisticsByHand) {
   // Shares 0.75, 0.25, 0, 0: mean 0.25, population std sqrt(0.09375) = 0.30619.
   EXPECT_NEAR(r.load_cv, std::sqrt(0.09375) / 0.25, 1e-12);
   EXPECT_NEAR(r.max_over_mean, 3.0, 1e-12);
-  EXPECT_NEAR(r.gate_entropy, -(0.5 * std::log(0.5) + 0.25 * std::log(0.25) +
-                                2 * 0.125 * std::log(0.125)), 1e-12);
+  EXPECT_NEAR(r.gate_entropy,
+              -(0.5 * std::log(0.5) + 0.25 * std::log(0.25) + 2 * 0.125 * std::log(0.125)), 1e-12);
   EXPECT_NEAR(r.dropped_share, 0.25, 1e-12);
   EXPECT_EQ(r.dead_experts, 2);
   EXPECT_NEAR(r.balance_loss, 0.02, 1e-7);
@@ -261,8 +270,9 @@ TEST(ModelCostTest, CountsMatchTheBuiltModels) {
   ModelSpec vit;
   vit.kind = ModelKind::Vit;
   vit.vit.patch_size(7).dim(16).depth(2).heads(4);
-  for (const auto& c : {Case{"mlp", mlp, {1, 28, 28}}, Case{"moe-mlp", moe, {2}}, Case{"vit", vit, {1, 28, 28}},
-                        Case{"noisy", noisy, {1, 28, 28}}, Case{"cnn+moe", cnn, {1, 28, 28}}}) {
+  for (const auto& c :
+       {Case{"mlp", mlp, {1, 28, 28}}, Case{"moe-mlp", moe, {2}}, Case{"vit", vit, {1, 28, 28}},
+        Case{"noisy", noisy, {1, 28, 28}}, Case{"cnn+moe", cnn, {1, 28, 28}}}) {
     SCOPED_TRACE(c.name);
     auto model = make_model(c.spec, c.shape, 10);
     auto cost = model_cost(c.spec, c.shape, 10);
@@ -302,8 +312,8 @@ TEST(UpcycleTest, IdenticalExpertsReproduceTheDenseModel) {
   dense_spec.moe_mlp.width(16).moe(MoeOptions(1).hidden(12).top_k(1).capacity_factor(0));
   auto dense = make_model(dense_spec, {6}, 3);
   ModelSpec moe_spec = dense_spec;
-  moe_spec.moe_mlp.moe(MoeOptions(4).hidden(12).top_k(2).capacity_factor(0)
-                           .eval_capacity_factor(0));
+  moe_spec.moe_mlp.moe(
+      MoeOptions(4).hidden(12).top_k(2).capacity_factor(0).eval_capacity_factor(0));
   auto moe = make_model(moe_spec, {6}, 3);
   upcycle_from_dense(*moe.ptr(), *dense.ptr(), /*noise=*/0.0);
   dense.ptr()->eval();

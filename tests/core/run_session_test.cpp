@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "store/run_store.h"
 #include "spec/spec_error.h"
+#include "store/run_store.h"
 #include "test_files.h"
 #include "train/run_session.h"
 

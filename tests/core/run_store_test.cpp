@@ -6,8 +6,8 @@
 
 #include "store/run_store.h"
 #include "store/store_writer.h"
-#include "util/paths.h"
 #include "test_files.h"
+#include "util/paths.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;
@@ -58,7 +58,8 @@ TEST(RunStoreTest, RoundTripsRunsMetricsEventsCheckpoints) {
     store.add_metric(id, key, 20, 2000, 0.25);
     store.add_metric(id, key, 20, 2100, 0.2);  // A resumed run re-logs a step: newest wins.
     store.add_event(id, {20, 2000, "checkpoint", R"({"bytes":3})"});
-    for (int step : {10, 20, 30}) store.add_checkpoint(id, step, std::string(3, char('a' + step / 10)));
+    for (int step : {10, 20, 30})
+      store.add_checkpoint(id, step, std::string(3, char('a' + step / 10)));
     store.set_status(id, RunStatus::Finished);
   }
   RunStore store(path, RunStore::Access::ReadOnly);

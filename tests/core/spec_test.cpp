@@ -72,7 +72,8 @@ TEST(SpecTest, OutOfRangeListEntryNamesItsIndex) {
 TEST(SpecTest, WrongTypesAndRangesNameTheField) {
   auto j = mlp_spec();
   j["data"]["batch_size"] = "abc";
-  EXPECT_EQ(error_of([&] { spec_from_json(j); }), "data.batch_size: must be an integer, got \"abc\"");
+  EXPECT_EQ(error_of([&] { spec_from_json(j); }),
+            "data.batch_size: must be an integer, got \"abc\"");
   j = mlp_spec();
   j["data"]["validation_share"] = 1.5;
   EXPECT_EQ(error_of([&] { spec_from_json(j); }),
@@ -126,8 +127,9 @@ TEST(SpecTest, RejectsBrokenAndDeeplyNestedJson) {
   EXPECT_NE(error_of([] { parse_json_text("{\"a\": ", "x.json"); }).find("x.json: not valid JSON"),
             std::string::npos);
   std::string deep(1000, '[');
-  EXPECT_NE(error_of([&] { parse_json_text(deep + std::string(1000, ']'), "d.json"); })
-                .find("deeper than 64"),
+  EXPECT_NE(error_of([&] {
+              parse_json_text(deep + std::string(1000, ']'), "d.json");
+            }).find("deeper than 64"),
             std::string::npos);
   EXPECT_NE(error_of([] { load_json_file("/nonexistent/spec.json"); }).find("cannot open"),
             std::string::npos);

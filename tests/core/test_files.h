@@ -31,7 +31,8 @@ class TempDir {
 };
 
 /// The bytes of an unsigned-byte IDX file with the given dimensions and values.
-inline std::string idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& values) {
+inline std::string idx_bytes(const std::vector<uint32_t>& dims,
+                             const std::vector<uint8_t>& values) {
   std::string out = {0, 0, 0x08, char(dims.size())};
   for (uint32_t d : dims) {
     out += char(d >> 24);
