@@ -13,13 +13,13 @@
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
+#include "train/trainer_state.h"
 
 namespace slimlab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kEvalBatch = 1000;
 // A training loss this many times the chance level ln(classes) means the run has diverged even
 // while it is still finite (dead ReLUs after a huge step keep it finite but useless).
 constexpr double kExplodedOverChance = 1000.0;
@@ -46,93 +46,6 @@ std::string json_escape(const std::string& s) {
 }
 
 }  // namespace
-
-struct Trainer::State {
-  ExperimentSpec spec;
-  DataSplits data;
-  torch::nn::AnyModule model;
-  std::shared_ptr<torch::nn::Module> module;
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  int64_t step = 0;
-  int64_t steps_per_epoch = 0;
-  int64_t total_steps = 0;
-  std::vector<MoeLayer> moe_layers;
-  std::vector<RouterWindow> router_windows;
-  std::unique_ptr<Distiller> distiller;
-
-  struct Evaluation {
-    double loss = 0;
-    double accuracy = 0;
-    std::vector<torch::Tensor> routing;  ///< Per MoE layer: [classes, experts] first choices.
-    std::vector<std::pair<std::string, double>> extra;  ///< Distillation figures.
-    torch::Tensor student_logits;                       ///< [N, C], with a distiller only.
-  };
-  Evaluation evaluate(const TensorDataset& split);
-  void compare_with_teachers(Evaluation& e, const TensorDataset& split, const std::string& name,
-                             bool per_class);
-  void report_routing(TrainObserver& observer, const Evaluation& e, const std::string& split);
-};
-
-Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) {
-  Evaluation result;
-  if (split.size() == 0) return result;
-  torch::NoGradGuard no_grad;
-  module->eval();
-  for (const auto& layer : moe_layers) {
-    result.routing.push_back(
-        torch::zeros({data.classes * layer->options.experts()}, torch::kInt64));
-  }
-  double loss_sum = 0;
-  int64_t correct = 0;
-  std::vector<torch::Tensor> all_logits;  // Only kept for distillation's comparisons.
-  for (int64_t begin = 0; begin < split.size(); begin += kEvalBatch) {
-    int64_t end = std::min(begin + kEvalBatch, split.size());
-    auto x = split.x.slice(0, begin, end);
-    auto y = split.y.slice(0, begin, end);
-    auto logits = model.forward(x);
-    loss_sum += torch::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-    if (distiller) all_logits.push_back(logits);
-    for (size_t i = 0; i < moe_layers.size(); ++i) {
-      auto experts = moe_layers[i]->options.experts();
-      auto cell = y * experts + moe_layers[i]->last_top1;
-      result.routing[i].index_add_(0, cell, torch::ones_like(cell));
-    }
-  }
-  module->train();
-  if (!all_logits.empty()) result.student_logits = torch::cat(all_logits);
-  result.loss = loss_sum / double(split.size());
-  result.accuracy = double(correct) / double(split.size());
-  return result;
-}
-
-void Trainer::State::compare_with_teachers(Evaluation& e, const TensorDataset& split,
-                                           const std::string& name, bool per_class) {
-  if (!distiller || e.student_logits.numel() == 0) return;
-  auto d = distiller->evaluate(e.student_logits, split, name, data.classes);
-  e.extra = {
-      {"teacher_accuracy", d.teacher_accuracy}, {"agreement", d.agreement}, {"mean_kl", d.mean_kl}};
-  if (per_class) {
-    for (size_t c = 0; c < d.class_agreement.size(); ++c) {
-      e.extra.emplace_back("agreement/class" + std::to_string(c), d.class_agreement[c]);
-    }
-  }
-}
-
-void Trainer::State::report_routing(TrainObserver& observer, const Evaluation& e,
-                                    const std::string& split) {
-  for (size_t i = 0; i < e.routing.size(); ++i) {
-    RoutingMatrixRecord r;
-    r.step = step;
-    r.layer = int64_t(i);
-    r.split = split;
-    r.classes = data.classes;
-    r.experts = moe_layers[i]->options.experts();
-    auto counts = e.routing[i].contiguous();
-    r.counts.assign(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
-    observer.on_routing_matrix(r);
-  }
-}
 
 Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make_unique<State>()) {
   auto& s = *state_;
@@ -170,71 +83,6 @@ void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
     s.optimizer->add_param_group(torch::optim::OptimizerParamGroup(hint_params));
   }
   s.distiller = std::move(distiller);
-}
-
-void load_model_weights(torch::nn::Module& module, const std::string& bytes) {
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(bytes.data(), bytes.size());
-    torch::serialize::InputArchive model_archive;
-    archive.read("model", model_archive);
-    module.load(model_archive);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string("checkpoint does not fit the model: ") +
-                             e.what_without_backtrace());
-  }
-}
-
-std::string Trainer::checkpoint() const {
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive model_archive;
-  state_->module->save(model_archive);
-  archive.write("model", model_archive);
-  torch::serialize::OutputArchive optimizer_archive;
-  state_->optimizer->save(optimizer_archive);
-  archive.write("optimizer", optimizer_archive);
-  archive.write("step", torch::tensor(state_->step, torch::dtype(torch::kInt64)));
-  if (state_->distiller && state_->distiller->uses_features()) {
-    torch::serialize::OutputArchive hints;
-    state_->distiller->projections().save(hints);
-    archive.write("hints", hints);
-  }
-  auto generator = at::detail::getDefaultCPUGenerator();
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write("rng", generator.get_state());
-  }
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
-}
-
-void Trainer::restore(const std::string& bytes) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(bytes.data(), bytes.size());
-    torch::serialize::InputArchive model_archive;
-    archive.read("model", model_archive);
-    state_->module->load(model_archive);
-    torch::serialize::InputArchive optimizer_archive;
-    archive.read("optimizer", optimizer_archive);
-    state_->optimizer->load(optimizer_archive);
-    if (state_->distiller && state_->distiller->uses_features()) {
-      torch::serialize::InputArchive hints;
-      archive.read("hints", hints);
-      state_->distiller->projections().load(hints);
-    }
-    torch::Tensor step, rng;
-    archive.read("step", step);
-    archive.read("rng", rng);
-    state_->step = step.item<int64_t>();
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string("checkpoint does not match this spec's model: ") +
-                             e.what_without_backtrace());
-  }
 }
 
 std::pair<double, double> Trainer::evaluate(const TensorDataset& split) {
