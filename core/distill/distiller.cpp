@@ -56,6 +56,17 @@ void Distiller::prepare(const DataSplits& data, torch::nn::Module& student) {
       student.train(was_training);
     }
     auto teacher_features = teachers_[size_t(h.teacher_index)]->features(probe, h.teacher_layer);
+    // A flattened conv tap can be thousands wide: refuse projections and caches that would
+    // not fit a laptop, and say which layer to pick instead.
+    const int64_t in = student_features.size(1), out = teacher_features.size(1);
+    const int64_t cache_values = options_.cache_teacher_logits ? data.train.size() * out : 0;
+    if (in * out > (int64_t(1) << 24) || cache_values > (int64_t(1) << 28)) {
+      throw InputError("distill.hints[" + std::to_string(i) + "]: layers of width " +
+                       std::to_string(in) + " (student) and " + std::to_string(out) +
+                       " (teacher) need a " + std::to_string(in * out) +
+                       "-weight projection and a " + std::to_string(cache_values) +
+                       "-value cache; pick a narrower layer (e.g. fc, hidden<i>, penultimate)");
+    }
     projection_list_.push_back(projections_->register_module(
         "hint" + std::to_string(i),
         torch::nn::Linear(student_features.size(1), teacher_features.size(1))));
@@ -88,7 +99,7 @@ std::vector<std::string> Distiller::student_layers() const {
   return layers;
 }
 
-DistillLoss Distiller::loss(const torch::Tensor& student_logits,
+DistillLoss Distiller::loss(const torch::Tensor& student_logits, const torch::Tensor& cross_entropy,
                             const std::vector<torch::Tensor>& student_features,
                             const torch::Tensor& x, const torch::Tensor& y,
                             const torch::Tensor& index, double progress) {
@@ -109,7 +120,7 @@ DistillLoss Distiller::loss(const torch::Tensor& student_logits,
     probs = i == 0 ? p : probs + p;
     mean_logits = i == 0 ? z : mean_logits + z;
   }
-  auto hard = (1.0 - out.alpha) * torch::cross_entropy_loss(student_logits, y);
+  auto hard = (1.0 - out.alpha) * cross_entropy;
   auto soft = out.alpha * hinton_soft_loss(student_logits, probs, out.temperature, o.t_squared);
   out.total = hard + soft;
   out.hard = hard.item<double>();

@@ -47,7 +47,8 @@ class Distiller {
   /// The loss for student logits on training examples `index` (rows of data.train) at training
   /// `progress` 0..1.
   /// `student_features[i]` is the student's output at hint i's layer (when uses_features()).
-  DistillLoss loss(const torch::Tensor& student_logits,
+  /// `cross_entropy` is CE(y, p_s), which the caller has already computed.
+  DistillLoss loss(const torch::Tensor& student_logits, const torch::Tensor& cross_entropy,
                    const std::vector<torch::Tensor>& student_features, const torch::Tensor& x,
                    const torch::Tensor& y, const torch::Tensor& index, double progress);
   /// Compares the student's logits on a whole split with the teachers'.

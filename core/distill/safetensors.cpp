@@ -59,6 +59,15 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
   if (!header.is_object()) throw InputError(path + ": the header is not a JSON object");
 
   const uint64_t data_size = file_size - 8 - header_size;
+  // Every entry is checked, and overlaps rejected, before anything is allocated: the total
+  // allocation is then bounded by the file's own size.
+  struct Entry {
+    std::string name;
+    std::vector<int64_t> shape;
+    torch::ScalarType type;
+    uint64_t begin, end;
+  };
+  std::vector<Entry> entries;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& [name, entry] : header.items()) {
@@ -103,13 +112,7 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
                        " needs " + std::to_string(elements * dtype->bytes));
     }
     ranges.emplace_back(begin, end);
-    auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype->type));
-    in.seekg(std::streamoff(8 + header_size + begin));
-    if (end > begin &&
-        !in.read(static_cast<char*>(tensor.data_ptr()), std::streamsize(end - begin))) {
-      throw InputError(where + ": could not read its bytes");
-    }
-    tensors.emplace(name, tensor);
+    entries.push_back({name, shape, dtype->type, begin, end});
   }
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i) {
@@ -117,6 +120,15 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
       throw InputError(path + ": two tensors overlap at byte " + std::to_string(ranges[i].first) +
                        " of the data");
     }
+  }
+  for (const auto& e : entries) {
+    auto tensor = torch::empty(e.shape, torch::TensorOptions().dtype(e.type));
+    in.seekg(std::streamoff(8 + header_size + e.begin));
+    if (e.end > e.begin &&
+        !in.read(static_cast<char*>(tensor.data_ptr()), std::streamsize(e.end - e.begin))) {
+      throw InputError(path + ": tensor \"" + e.name + "\": could not read its bytes");
+    }
+    tensors.emplace(e.name, tensor);
   }
   return tensors;
 }

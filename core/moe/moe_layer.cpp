@@ -82,7 +82,8 @@ void MoeLayerImpl::reset() {
   if (o.gate() == GateKind::NoisyTopK) {
     noise = register_module(
         "noise", torch::nn::Linear(torch::nn::LinearOptions(o.dim(), o.experts()).bias(false)));
-    // Start with little noise: softplus(0) = 0.69 would swamp an untrained router.
+    // Shazeer et al. initialise W_noise to zero: every logit starts with noise of standard
+    // deviation softplus(0) = 0.69, and training learns where to lower it.
     torch::NoGradGuard no_grad;
     noise->weight.zero_();
   }
@@ -180,6 +181,9 @@ torch::Tensor MoeLayerImpl::forward(torch::Tensor x) {
   auto plan = plan_dispatch(routing, expert_capacity(factor, k, x.size(0), experts), experts);
   auto y = dispatch_combine(x, plan);
 
+  last_top1 = routing.expert.select(1, 0).detach();  // Evaluation reads only this.
+  if (!is_training()) return y;
+
   auto zero = torch::zeros({}, x.options());
   last_aux.balance = o.balance_loss() > 0
                          ? switch_balance_loss(routing.probs, routing.expert, o.balance_loss())
@@ -194,7 +198,6 @@ torch::Tensor MoeLayerImpl::forward(torch::Tensor x) {
   last_counts.prob_sum = routing.probs.detach().sum(0).to(torch::kFloat64);
   last_counts.tokens = x.size(0);
   last_counts.top_k = k;
-  last_top1 = routing.expert.select(1, 0).detach();
   return y;
 }
 

@@ -32,6 +32,12 @@ MoeOptions read_moe(SpecReader r) {
   r.number("balance_loss", o.balance_loss(), 0.0, 100.0);
   r.number("importance_loss", o.importance_loss(), 0.0, 100.0);
   r.number("z_loss", o.z_loss(), 0.0, 100.0);
+  bool unit_weights = o.top_k() == 1 && o.renormalize() && o.gate() != GateKind::Switch;
+  if (o.importance_loss() > 0 && unit_weights) {
+    throw InputError(r.path() +
+                     ".importance_loss: has no effect with top_k 1 and renormalize "
+                     "true (every gate weight is 1); use balance_loss, or the switch gate");
+  }
   r.finish();
   return o;
 }

@@ -13,9 +13,10 @@
 namespace slimlab {
 namespace {
 
-std::unique_ptr<Teacher> teacher_from_run(const std::string& field, const std::string& reference,
+std::unique_ptr<Teacher> teacher_from_run(const std::string& field, std::string& reference,
                                           const DataSplits& data, const std::string& store_path) {
   auto stored = load_finished_run(store_path, reference, field);
+  reference = stored.run.uuid;
   auto model = make_model(stored.spec.model, data.sample_shape, data.classes);
   try {
     load_model_weights(*model.ptr(), stored.checkpoint);
@@ -29,11 +30,11 @@ std::unique_ptr<Teacher> teacher_from_run(const std::string& field, const std::s
 
 }  // namespace
 
-std::unique_ptr<Distiller> make_distiller(const ExperimentSpec& spec, const DataSplits& data,
+std::unique_ptr<Distiller> make_distiller(ExperimentSpec& spec, const DataSplits& data,
                                           const std::string& store_path) {
   std::vector<std::unique_ptr<Teacher>> teachers;
   for (size_t i = 0; i < spec.distill.teachers.size(); ++i) {
-    const auto& t = spec.distill.teachers[i];
+    auto& t = spec.distill.teachers[i];
     const std::string field = "distill.teachers[" + std::to_string(i) + "]";
     switch (t.source) {
       case TeacherSource::Run:

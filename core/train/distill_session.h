@@ -14,7 +14,8 @@ namespace slimlab {
 /// Loads every teacher `spec.distill` names (stored runs from `store_path`, TorchScript and
 /// safetensors files) and checks each against the data. Throws InputError naming the teacher
 /// field and the problem, before anything is stored.
-std::unique_ptr<Distiller> make_distiller(const ExperimentSpec& spec, const DataSplits& data,
+/// Teachers given by run name are pinned: their `ref` in `spec` becomes the run's uuid.
+std::unique_ptr<Distiller> make_distiller(ExperimentSpec& spec, const DataSplits& data,
                                           const std::string& store_path);
 
 /// The same student trained alone: `spec` without distillation, named "<name>-alone".

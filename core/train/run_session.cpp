@@ -188,7 +188,12 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
   }
   const auto& data = trainer.data();
   auto dense = make_model(source_spec.model, data.sample_shape, data.classes);
-  load_model_weights(*dense.ptr(), stored.checkpoint);
+  try {
+    load_model_weights(*dense.ptr(), stored.checkpoint);
+  } catch (const std::exception& e) {
+    throw InputError(field + ": run " + std::to_string(source->id) +
+                     " does not fit this data: " + e.what());
+  }
   try {
     upcycle_from_dense(trainer.module(), *dense.ptr(), spec.model.upcycle_noise);
   } catch (const std::invalid_argument& e) {
@@ -199,11 +204,18 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
 
 }  // namespace
 
-RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_path,
+RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& store_path,
                           RunObserver& observer, const RunControl& control) {
+  // Run references become uuids in the stored spec, so a resume uses the same teachers and
+  // upcycling source even if newer runs take their names meanwhile.
+  ExperimentSpec spec = requested;
   // Everything that can fail on bad input happens before the run exists in the store.
   Trainer trainer(spec, load_data(spec.data, spec.seed));
-  int64_t parent = spec.model.upcycle_from.empty() ? 0 : upcycle(trainer, spec, store_path);
+  int64_t parent = 0;
+  if (!spec.model.upcycle_from.empty()) {
+    parent = upcycle(trainer, spec, store_path);
+    spec.model.upcycle_from = RunStore(store_path, RunStore::Access::ReadOnly).get_run(parent).uuid;
+  }
   if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
   int64_t run_id;
   std::string uuid;
@@ -247,7 +259,11 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   Trainer trainer(spec, load_data(spec.data, spec.seed));
   if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
   auto checkpoint = store.latest_checkpoint(run.id);
-  if (checkpoint) trainer.restore(checkpoint->bytes);
+  if (checkpoint) {
+    trainer.restore(checkpoint->bytes);
+  } else if (!spec.model.upcycle_from.empty()) {
+    upcycle(trainer, spec, store_path);  // Stopped before its first checkpoint: start over.
+  }
   // Records after the checkpoint came from the lost part of the run; they are logged again.
   store.forget_after(run.id, trainer.step());
   if (!store.claim_for_resume(run.id, environment_json())) {

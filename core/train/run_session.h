@@ -44,7 +44,7 @@ class RunObserver : public TrainObserver {
 /// fails here, before anything is stored), create the run in the store, train while the store
 /// writer records every step, eval, event and checkpoint, then set the final status.
 /// Throws InputError / StoreError for problems found before the run was created.
-RunOutcome run_experiment(const ExperimentSpec& spec, const std::string& store_path,
+RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& store_path,
                           RunObserver& observer, const RunControl& control);
 
 /// Continues a stored run from its newest checkpoint, under the same run id.

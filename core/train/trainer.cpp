@@ -135,39 +135,47 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     auto logits = s.distiller && s.distiller->uses_features()
                       ? forward_with_features(*s.module, x, features, s.distiller->student_layers())
                       : s.model.forward(x);
-    auto loss = torch::cross_entropy_loss(logits, y);
-    double loss_value = loss.item<double>();
+    auto task_loss = torch::cross_entropy_loss(logits, y);
+    double loss_value = task_loss.item<double>();
+    auto loss = task_loss;
     if (s.distiller) {
-      auto d =
-          s.distiller->loss(logits, features, x, y, index, double(s.step) / double(s.total_steps));
-      if (s.distiller->uses_features())
-        window_extra["train/kd_hint"] += d.hint * double(end - begin);
+      auto d = s.distiller->loss(logits, task_loss, features, x, y, index,
+                                 double(s.step) / double(s.total_steps));
       loss = d.total;
-      window_extra["train/kd_hard"] += d.hard * double(end - begin);
-      window_extra["train/kd_soft"] += d.soft * double(end - begin);
-      if (s.distiller->options().logit_mse > 0)
-        window_extra["train/kd_mse"] += d.mse * double(end - begin);
-      window_extra["distill/temperature"] += d.temperature * double(end - begin);
-      window_extra["distill/alpha"] += d.alpha * double(end - begin);
+      const double n = double(end - begin);
+      if (s.distiller->uses_features()) window_extra["train/kd_hint"] += d.hint * n;
+      if (s.distiller->options().logit_mse > 0) window_extra["train/kd_mse"] += d.mse * n;
+      window_extra["train/kd_hard"] += d.hard * n;
+      window_extra["train/kd_soft"] += d.soft * n;
+      window_extra["distill/temperature"] += d.temperature * n;
+      window_extra["distill/alpha"] += d.alpha * n;
     }
     double aux_value = 0;
     if (!s.moe_layers.empty()) {
+      auto aux = torch::zeros({});
       for (size_t i = 0; i < s.moe_layers.size(); ++i) {
         const auto& layer = *s.moe_layers[i];
-        loss = loss + layer.last_aux.total();
+        aux = aux + layer.last_aux.total();
         s.router_windows[i].add(layer.last_counts, layer.last_aux);
       }
-      aux_value = loss.item<double>() - loss_value;
+      loss = loss + aux;
+      aux_value = aux.item<double>();
     }
+    // The whole loss must be finite too: a NaN in a KD, hint or MoE term would corrupt the weights.
+    double total_value = loss.is_same(task_loss) ? loss_value : loss.item<double>();
     double chance = std::log(double(std::max<int64_t>(s.data.classes, 2)));
-    if (!std::isfinite(loss_value) || loss_value > kExplodedOverChance * chance) {
+    if (!std::isfinite(loss_value) || !std::isfinite(total_value) ||
+        loss_value > kExplodedOverChance * chance) {
       std::string culprit;
-      for (const auto& p : s.module->named_parameters()) {
-        if (!torch::isfinite(p.value()).all().item<bool>()) {
-          culprit = p.key();
-          break;
+      std::vector<torch::OrderedDict<std::string, torch::Tensor>> groups = {
+          s.module->named_parameters()};
+      if (s.distiller) groups.push_back(s.distiller->projections().named_parameters());
+      for (const auto& group : groups) {
+        for (const auto& p : group) {
+          if (culprit.empty() && !torch::isfinite(p.value()).all().item<bool>()) culprit = p.key();
         }
       }
+      if (std::isfinite(loss_value) && !std::isfinite(total_value)) loss_value = total_value;
       char what[160];
       if (std::isfinite(loss_value)) {
         std::snprintf(what, sizeof what, "exploded to %.4g (over %.0fx the chance level %.3g)",

@@ -15,6 +15,7 @@
 #include "models/model_factory.h"
 #include "spec/spec_error.h"
 #include "test_files.h"
+#include "train/trainer.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;
@@ -86,7 +87,9 @@ TEST(DistillerTest, GradientsReachTheStudentNeverTheTeacher) {
   auto student = make_model(small_mlp(), {4}, 3);
   auto x = torch::randn({6, 4});
   auto y = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64);
-  auto loss = distiller.loss(student.forward(x), {}, x, y, torch::arange(6), 0.0);
+  auto logits = student.forward(x);
+  auto loss =
+      distiller.loss(logits, torch::cross_entropy_loss(logits, y), {}, x, y, torch::arange(6), 0.0);
   loss.total.backward();
   for (const auto& p : student.ptr()->parameters()) {
     ASSERT_TRUE(p.grad().defined());
@@ -123,7 +126,8 @@ TEST(DistillerTest, SeveralTeachersAverageTheirSoftTargetsByWeight) {
   Distiller distiller(options, std::move(teachers));
   auto x = torch::zeros({4, 1});
   auto student = torch::log(torch::tensor({{0.75, 0.25}})).expand({4, 2});
-  auto loss = distiller.loss(student, {}, x, torch::zeros({4}, torch::kInt64), torch::arange(4), 0);
+  auto loss = distiller.loss(student, torch::zeros({}), {}, x, torch::zeros({4}, torch::kInt64),
+                             torch::arange(4), 0);
   EXPECT_NEAR(loss.soft, 0.0, 1e-6);
 }
 
@@ -248,7 +252,9 @@ TEST(DistillerTest, FeatureHintProjectionHasTheRightShapesAndTrains) {
     adam.zero_grad();
     std::vector<torch::Tensor> features;
     auto logits = forward_with_features(*student.ptr(), data.train.x, features, {"penultimate"});
-    auto loss = distiller.loss(logits, features, data.train.x, data.train.y, torch::arange(64), 0);
+    auto ce = torch::cross_entropy_loss(logits, data.train.y);
+    auto loss =
+        distiller.loss(logits, ce, features, data.train.x, data.train.y, torch::arange(64), 0);
     loss.total.backward();
     adam.step();
     if (step == 0) first = loss.hint;
@@ -320,5 +326,95 @@ TEST(FeaturesTest, NamedLayersOfEveryModel) {
     EXPECT_NE(std::string(e.what()).find("this model has: hidden0, hidden1, penultimate"),
               std::string::npos)
         << e.what();
+  }
+}
+
+TEST(SafetensorsTest, ManyTensorsOverTheSameBytesAreRefusedBeforeAllocating) {
+  TempDir dir;
+  std::string header = "{";
+  for (int i = 0; i < 1000; ++i) {
+    header += (i ? "," : "") + std::string("\"t") + std::to_string(i) +
+              "\":{\"dtype\":\"U8\",\"shape\":[64],\"data_offsets\":[0,64]}";
+  }
+  header += "}";
+  std::string bytes;
+  for (int i = 0; i < 8; ++i) bytes += char((uint64_t(header.size()) >> (8 * i)) & 0xFF);
+  write_file(dir.file("lie.safetensors"), bytes + header + std::string(64, '\0'));
+  EXPECT_NE(input_error([&] { read_safetensors(dir.file("lie.safetensors")); }).find("overlap"),
+            std::string::npos);
+}
+
+namespace {
+
+/// Stops a run once `at` steps are done.
+struct StopAt : TrainObserver {
+  StopAt(RunControl& c, int64_t at) : control(c), at(at) {}
+  void on_step(const StepRecord& r) override {
+    if (r.step >= at) control.stop = true;
+  }
+  void on_checkpoint(const CheckpointRecord& r) override { last = r.bytes; }
+  RunControl& control;
+  int64_t at;
+  std::string last;
+};
+
+ExperimentSpec student_spec(ModelSpec model) {
+  ExperimentSpec spec;
+  spec.seed = 4;
+  spec.data.dataset = DatasetKind::Moons;
+  spec.data.points = 600;
+  spec.data.batch_size = 40;
+  spec.model = model;
+  spec.schedule.epochs = 4;
+  spec.schedule.log_interval_steps = 5;
+  spec.has_distill = true;
+  spec.distill.teachers.resize(1);
+  spec.distill.hints.push_back(HintOptions{});
+  return spec;
+}
+
+std::unique_ptr<Distiller> moons_distiller(const ExperimentSpec& spec, const DataSplits& data) {
+  torch::manual_seed(77);  // The teacher is the same network every time.
+  ModelSpec teacher;
+  teacher.mlp.hidden({24});
+  std::vector<std::unique_ptr<Teacher>> teachers;
+  teachers.push_back(
+      teacher_from_module(make_model(teacher, data.sample_shape, data.classes), "t"));
+  return std::make_unique<Distiller>(spec.distill, std::move(teachers));
+}
+
+}  // namespace
+
+TEST(DistillerTest, ResumeWithHintsAndMoeMatchesAnUnbrokenRun) {
+  ModelSpec moe;
+  moe.kind = ModelKind::MoeMlp;
+  moe.moe_mlp.width(16).moe(MoeOptions(4).hidden(8).top_k(2));
+  for (const auto& model : {small_mlp(), moe}) {
+    auto spec = student_spec(model);
+    SCOPED_TRACE(model_name(model.kind));
+    TrainResult reference;
+    {
+      Trainer trainer(spec, load_data(spec.data, spec.seed));
+      trainer.set_distiller(moons_distiller(spec, trainer.data()));
+      RunControl control;
+      TrainObserver quiet;
+      reference = trainer.run(quiet, control);
+    }
+    RunControl control;
+    StopAt stopper(control, 23);
+    {
+      Trainer trainer(spec, load_data(spec.data, spec.seed));
+      trainer.set_distiller(moons_distiller(spec, trainer.data()));
+      ASSERT_EQ(trainer.run(stopper, control).status, RunStatus::Cancelled);
+    }
+    torch::manual_seed(999);
+    Trainer resumed(spec, load_data(spec.data, spec.seed));
+    resumed.set_distiller(moons_distiller(spec, resumed.data()));
+    resumed.restore(stopper.last);
+    RunControl go;
+    TrainObserver quiet;
+    auto result = resumed.run(quiet, go);
+    ASSERT_EQ(result.status, RunStatus::Finished);
+    EXPECT_NEAR(result.test_loss, reference.test_loss, 1e-6);
   }
 }

@@ -344,3 +344,23 @@ TEST(UpcycleTest, MismatchedWidthsNameTheParameter) {
     EXPECT_NE(std::string(e.what()).find("moe0.w1"), std::string::npos) << e.what();
   }
 }
+
+TEST(MoeLayerTest, HardGumbelWeighsOneAndEvaluationSkipsTheBookkeeping) {
+  torch::manual_seed(12);
+  MoeLayer layer(MoeOptions(4, 8)
+                     .hidden(8)
+                     .gate(GateKind::GumbelSoftmax)
+                     .gumbel_mode(GumbelMode::Hard)
+                     .capacity_factor(0));
+  layer->train();
+  auto routing = layer->route(torch::randn({16, 8}));
+  EXPECT_TRUE(torch::allclose(routing.weight, torch::ones_like(routing.weight)));
+  layer->forward(torch::randn({16, 8}));
+  EXPECT_EQ(layer->last_counts.assigned.sum().item<int64_t>(), 16);
+  EXPECT_EQ(layer->last_counts.kept.sum().item<int64_t>(), 16);
+  layer->eval();
+  layer->last_counts = RouterCounts{};
+  layer->forward(torch::randn({5, 8}));
+  EXPECT_EQ(layer->last_top1.size(0), 5);
+  EXPECT_FALSE(layer->last_counts.assigned.defined());
+}
