@@ -26,6 +26,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   splitter->addWidget(runList_);
   splitter->addWidget(lossPlot_);
   splitter->setStretchFactor(1, 3);
+  splitter->setSizes({330, 770});  // Room for "#12  kd-two-teachers  [finished]  88.58%".
   setCentralWidget(splitter);
   statusBar()->addWidget(storeLabel_);
 
