@@ -18,6 +18,8 @@ Commands:
   show RUN [--experts]                      details and final metrics of RUN; --experts adds
                                             each MoE layer's expert load and class x expert table
   export RUN --csv FILE                     write RUN's metrics as CSV (run,key,step,value)
+  export RUN --safetensors FILE             write RUN's final weights (a teacher for PyTorch or
+                                            for a distillation spec's "safetensors" teacher)
   doctor                                    check LibTorch, BLAS speed, datasets and the store
 
 Options:
@@ -61,6 +63,8 @@ CliArgs parse_args(int argc, char** argv) {
       args.sets.push_back(a.substr(6));
     } else if (is("--csv")) {
       args.csv = value("--csv");
+    } else if (is("--safetensors")) {
+      args.safetensors = value("--safetensors");
     } else if (a == "--json") {
       args.json = true;
     } else if (a == "--baseline") {

@@ -13,6 +13,7 @@ struct CliArgs {
   std::string db;                 ///< --db FILE; "" = the default store.
   std::vector<std::string> sets;  ///< --set path=value, in order.
   std::string csv;                ///< --csv FILE (export).
+  std::string safetensors;        ///< --safetensors FILE (export): the run's final weights.
   bool json = false;              ///< --json: machine-readable output.
   bool quiet = false;             ///< --quiet: no progress bar.
   bool baseline = false;  ///< --baseline (run, distillation): train the student alone first.

@@ -3,12 +3,18 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "data/dataset.h"
+#include "distill/safetensors.h"
+#include "models/model_factory.h"
 #include "progress_bar.h"
+#include "spec/experiment_spec.h"
 #include "spec/spec_error.h"
 #include "store/run_store.h"
+#include "train/trainer.h"
 #include "util/paths.h"
 
 namespace slimlab::cli {
@@ -165,12 +171,36 @@ int command_show(const CliArgs& args) {
   return kExitOk;
 }
 
+int export_weights(RunStore& store, const RunRow& run, const std::string& path) {
+  auto spec = spec_from_json(parse_json_text(run.spec_json, "run " + std::to_string(run.id)));
+  auto checkpoint = store.latest_checkpoint(run.id);
+  if (!checkpoint) {
+    throw InputError("run " + std::to_string(run.id) + " kept no checkpoint to export");
+  }
+  // The architecture's input and class count come from the data it was trained on.
+  auto data = load_data(spec.data, spec.seed);
+  auto model = make_model(spec.model, data.sample_shape, data.classes);
+  load_model_weights(*model.ptr(), checkpoint->bytes);
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& p : model.ptr()->named_parameters()) tensors[p.key()] = p.value().detach();
+  write_safetensors(path, tensors);
+  std::printf("Wrote %zu tensors of run %lld (step %lld) to %s\n", tensors.size(),
+              (long long)run.id, (long long)checkpoint->step, path.c_str());
+  return kExitOk;
+}
+
 int command_export(const CliArgs& args) {
-  if (args.positional.size() != 1 || args.csv.empty()) {
-    throw UsageError("export needs a run and a file: slimlab-cli export RUN --csv FILE");
+  if (args.positional.size() != 1 || (args.csv.empty() && args.safetensors.empty())) {
+    throw UsageError(
+        "export needs a run and a file: slimlab-cli export RUN --csv FILE "
+        "(metrics) or --safetensors FILE (weights)");
   }
   auto store = open_for_reading(store_path(args));
   auto run = store->find_run(args.positional[0]);
+  if (!args.safetensors.empty()) {
+    export_weights(*store, run, args.safetensors);
+    if (args.csv.empty()) return kExitOk;
+  }
   auto rows = store->metrics(run.id);
   std::string tmp = args.csv + ".part";
   {

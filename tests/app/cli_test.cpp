@@ -347,3 +347,19 @@ TEST_F(CliTest, BadTeachersAreRefusedBeforeAnythingIsStored) {
   }
   EXPECT_FALSE(std::filesystem::exists(db()));
 }
+
+TEST_F(CliTest, ExportedWeightsServeAsASafetensorsTeacher) {
+  ASSERT_EQ(cli("run " + preset("mlp-spirals.json") + " --quiet").exit_code, 0);
+  auto weights = dir_.file("spirals.safetensors");
+  auto exported = cli("export 1 --safetensors " + weights);
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("Wrote 6 tensors of run 1"), std::string::npos) << exported.out;
+  // The same architecture loaded from the file agrees with the stored run on every test point.
+  auto r = cli("run " + preset("mlp-spirals.json") + " --set schedule.epochs=1 --set " +
+               "'distill.teachers=[{\"safetensors\":\"" + weights +
+               "\",\"model\":{\"kind\":\"mlp\",\"hidden\":[64,64]}}]' --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto teacher_run = cli("show 1 --json").last_json();
+  EXPECT_DOUBLE_EQ(r.last_json()["test_teacher_accuracy"].get<double>(),
+                   teacher_run["test/accuracy"].get<double>());
+}
