@@ -97,14 +97,12 @@ int command_list(const CliArgs& args) {
   std::printf("%5s  %-24s %-11s %9s %9s  %-16s  %s\n", "ID", "NAME", "STATUS", "TEST ACC", "STEPS",
               "CREATED", "UUID");
   for (const auto& run : runs) {
-    auto steps = store->last_value(run.id, "train/loss");
     auto series = store->series(run.id, "train/loss");
     std::printf("%5lld  %-24.24s %-11s %9s %9lld  %-16s  %.8s\n", (long long)run.id,
                 run.name.c_str(), run.status.c_str(),
                 percent(store->last_value(run.id, "test/accuracy")).c_str(),
                 series.empty() ? 0LL : (long long)series.back().step,
                 local_time(run.created_ms).c_str(), run.uuid.c_str());
-    (void)steps;
   }
   return kExitOk;
 }

@@ -43,9 +43,12 @@ void RouterWindow::add(const RouterCounts& counts, const AuxLosses& aux) {
   prob_sum_ += counts.prob_sum;
   tokens_ += counts.tokens;
   ++steps_;
-  balance_ += aux.balance.item<double>();
-  importance_ += aux.importance.item<double>();
-  z_ += aux.z.item<double>();
+  auto add = [](torch::Tensor& sum, const torch::Tensor& value) {
+    sum = sum.defined() ? sum + value.detach() : value.detach().clone();
+  };
+  add(balance_, aux.balance);
+  add(importance_, aux.importance);
+  add(z_, aux.z);
 }
 
 RouterRecord RouterWindow::take(int64_t step, int64_t layer) {
@@ -70,9 +73,12 @@ RouterRecord RouterWindow::take(int64_t step, int64_t layer) {
   r.gate_entropy = entropy_nats(r.importance);
   r.dropped_share = total > 0 ? 1.0 - double(total_kept) / double(total) : 0.0;
   double n = std::max<int64_t>(steps_, 1);
-  r.balance_loss = balance_ / n;
-  r.importance_loss = importance_ / n;
-  r.z_loss = z_ / n;
+  auto mean = [n](const torch::Tensor& sum) {
+    return sum.defined() ? sum.item<double>() / n : 0.0;
+  };
+  r.balance_loss = mean(balance_);
+  r.importance_loss = mean(importance_);
+  r.z_loss = mean(z_);
   *this = RouterWindow(experts_);
   return r;
 }

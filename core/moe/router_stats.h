@@ -22,7 +22,8 @@ class RouterWindow {
   torch::Tensor assigned_, kept_, prob_sum_;
   int64_t tokens_ = 0;
   int64_t steps_ = 0;
-  double balance_ = 0, importance_ = 0, z_ = 0;
+  // Detached sums, read once per window: an .item() per step would sync every step.
+  torch::Tensor balance_, importance_, z_;
 };
 
 /// Statistics of a load vector (shares summing to 1): population CV and max / mean.

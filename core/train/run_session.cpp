@@ -79,7 +79,7 @@ class RunRecorder : public TrainObserver {
   }
   void on_checkpoint(const CheckpointRecord& r) override {
     writer_.checkpoint(r.step, r.bytes);
-    writer_.event(r.step, "checkpoint", "{\"bytes\":" + std::to_string(r.bytes.size()) + "}");
+    writer_.event(r.step, "checkpoint", nlohmann::json{{"bytes", r.bytes.size()}}.dump());
     next_.on_checkpoint(r);
   }
 
@@ -232,9 +232,10 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
     run_id = store.create_run(row);
     uuid = store.get_run(run_id).uuid;
     if (parent > 0) {
-      store.add_event(run_id, {0, now_ms(), "upcycled",
-                               "{\"from_run\":" + std::to_string(parent) +
-                                   ",\"noise\":" + std::to_string(spec.model.upcycle_noise) + "}"});
+      store.add_event(
+          run_id,
+          {0, now_ms(), "upcycled",
+           nlohmann::json{{"from_run", parent}, {"noise", spec.model.upcycle_noise}}.dump()});
     }
   }
   auto outcome = train_recorded(trainer, spec, store_path, run_id, observer, control);
@@ -270,7 +271,7 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
     throw InputError(which + " was taken by another process meanwhile");
   }
   store.add_event(run.id, {trainer.step(), now_ms(), "resumed",
-                           std::string("{\"from_status\":\"") + run.status + "\"}"});
+                           nlohmann::json{{"from_status", run.status}}.dump()});
   auto outcome = train_recorded(trainer, spec, store_path, run.id, observer, control);
   outcome.run_uuid = run.uuid;
   outcome.name = run.name;

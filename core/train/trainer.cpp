@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "distill/distiller.h"
@@ -34,15 +35,6 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
                                                          .momentum(spec.momentum)
                                                          .nesterov(spec.nesterov)
                                                          .weight_decay(spec.weight_decay));
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -189,8 +181,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
                      (culprit.empty() ? "" : "; first non-finite tensor: " + culprit) +
                      "; try a smaller optimizer.lr";
       observer.on_event({s.step + 1, "diverged",
-                         "{\"reason\":\"" + json_escape(result.error) + "\",\"tensor\":\"" +
-                             json_escape(culprit) + "\"}"});
+                         nlohmann::json{{"reason", result.error}, {"tensor", culprit}}.dump()});
       break;
     }
     loss.backward();
