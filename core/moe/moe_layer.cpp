@@ -1,5 +1,7 @@
 #include "moe/moe_layer.h"
 
+#include <limits>
+
 #include "models/mlp.h"
 
 #include <torch/torch.h>
@@ -103,6 +105,11 @@ Routing MoeLayerImpl::route(const torch::Tensor& x) {
   const auto& o = options;
   Routing r;
   r.logits = router->forward(x);
+  if (expert_keep.defined()) {
+    // A pruned expert never wins; the softmax then spreads over the live experts only, exactly
+    // as a router built without them would.
+    r.logits = r.logits.masked_fill(expert_keep.logical_not(), -std::numeric_limits<float>::infinity());
+  }
   switch (o.gate()) {
     case GateKind::TopK:
       r.probs = torch::softmax(r.logits, 1);
@@ -172,13 +179,23 @@ torch::Tensor MoeLayerImpl::dispatch_combine(const torch::Tensor& x, const Dispa
   return out.index_add(0, token, contribution);
 }
 
+void MoeLayerImpl::keep_experts(const torch::Tensor& keep) {
+  expert_keep = keep.to(torch::kBool);
+  live_experts_ = expert_keep.sum().item<int64_t>();
+}
+
+int64_t MoeLayerImpl::live_experts() const {
+  return live_experts_ > 0 ? live_experts_ : options.experts();
+}
+
 torch::Tensor MoeLayerImpl::forward(torch::Tensor x) {
   const auto& o = options;
   const int64_t experts = o.experts();
   auto routing = route(x);
   const int64_t k = routing.expert.size(1);
   double factor = is_training() ? o.capacity_factor() : o.eval_capacity_factor();
-  auto plan = plan_dispatch(routing, expert_capacity(factor, k, x.size(0), experts), experts);
+  int64_t capacity = expert_capacity(factor, k, x.size(0), live_experts());
+  auto plan = plan_dispatch(routing, capacity, experts);
   auto y = dispatch_combine(x, plan);
 
   last_top1 = routing.expert.select(1, 0).detach();  // Evaluation reads only this.

@@ -84,9 +84,19 @@ class MoeLayerImpl : public torch::nn::Cloneable<MoeLayerImpl> {
   torch::nn::Linear noise{nullptr};  ///< Noisy top-k only.
   torch::Tensor w1, b1, w2, b2;      ///< [E, dim, hidden], [E, hidden], [E, hidden, dim], [E, dim].
 
+  /// Expert-load pruning: experts marked false in `keep` [E] get a -inf router logit, so no
+  /// token goes to them, and capacity counts only the live ones (as a router built without the
+  /// pruned experts would).
+  void keep_experts(const torch::Tensor& keep);
+  torch::Tensor expert_keep;  ///< [E] bool; undefined = every expert is live.
+  int64_t live_experts() const;
+
   AuxLosses last_aux;
   RouterCounts last_counts;
   torch::Tensor last_top1;  ///< [T] int64 first-choice expert of each token.
+
+ private:
+  int64_t live_experts_ = 0;  ///< 0 = all.
 };
 TORCH_MODULE(MoeLayer);
 

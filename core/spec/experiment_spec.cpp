@@ -95,6 +95,10 @@ ExperimentSpec spec_from_json(const nlohmann::json& json) {
     spec.has_distill = true;
     spec.distill = read_distill(r.object("distill"));
   }
+  if (r.has("prune")) {
+    spec.has_prune = true;
+    spec.prune = read_prune(r.object("prune"));
+  }
   r.finish();
   bool image_model = spec.model.kind == ModelKind::Cnn || spec.model.kind == ModelKind::Vit;
   if (image_model && !is_image_dataset(spec.data.dataset)) {
@@ -134,6 +138,7 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
                    {"checkpoint_interval_steps", s.checkpoint_interval_steps},
                    {"log_interval_steps", s.log_interval_steps}};
   if (spec.has_distill) j["distill"] = distill_to_json(spec.distill);
+  if (spec.has_prune) j["prune"] = prune_to_json(spec.prune);
   return j;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "distill/distill_options.h"
+#include "prune/prune_options.h"
 #include "spec/model_spec.h"
 
 namespace slimlab {
@@ -87,6 +88,9 @@ struct ExperimentSpec {
   /// Knowledge distillation: present when the model is trained as a student. Default absent.
   bool has_distill = false;
   DistillOptions distill;
+  /// Pruning: present when the run prunes (see PruneOptions). Default absent.
+  bool has_prune = false;
+  PruneOptions prune;
 };
 
 /// Validates and reads a spec; throws InputError naming the field path.

@@ -31,5 +31,7 @@ inline Enum read_enum(SpecReader& r, const char* key, Enum current,
 ModelSpec read_model(SpecReader r);
 DistillOptions read_distill(SpecReader r);
 nlohmann::json distill_to_json(const DistillOptions& d);
+PruneOptions read_prune(SpecReader r);
+nlohmann::json prune_to_json(const PruneOptions& p);
 
 }  // namespace slimlab::spec_json

@@ -184,6 +184,66 @@ void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_
   out = std::move(values);
 }
 
+void SpecReader::number_list(const char* key, std::vector<double>& out, double min, double max,
+                             size_t min_length, size_t max_length) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_array() || v->size() < min_length || v->size() > max_length) {
+    throw InputError(field(key) + ": must be a list of " + std::to_string(min_length) + " to " +
+                     std::to_string(max_length) + " numbers, got " + describe_json(*v));
+  }
+  std::vector<double> values;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const auto& e = (*v)[i];
+    std::string where = field(key) + "[" + std::to_string(i) + "]";
+    if (!e.is_number() || !(e.get<double>() >= min && e.get<double>() <= max)) {
+      throw InputError(where + ": must be a number between " + format_number(min) + " and " +
+                       format_number(max) + ", got " + describe_json(e));
+    }
+    values.push_back(e.get<double>());
+  }
+  out = std::move(values);
+}
+
+void SpecReader::text_list(const char* key, std::vector<std::string>& out, size_t max_length) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_array() || v->size() > max_length) {
+    throw InputError(field(key) + ": must be a list of at most " + std::to_string(max_length) +
+                     " strings, got " + describe_json(*v));
+  }
+  std::vector<std::string> values;
+  for (size_t i = 0; i < v->size(); ++i) {
+    if (!(*v)[i].is_string()) {
+      throw InputError(field(key) + "[" + std::to_string(i) + "]: must be a string, got " +
+                       describe_json((*v)[i]));
+    }
+    values.push_back((*v)[i].get<std::string>());
+  }
+  out = std::move(values);
+}
+
+void SpecReader::number_map(const char* key, std::map<std::string, double>& out, double min,
+                            double max) {
+  const auto* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_object()) {
+    throw InputError(field(key) + ": must be an object of numbers, e.g. {\"layers.0\": 0.9}, got " +
+                     describe_json(*v));
+  }
+  std::map<std::string, double> values;
+  for (const auto& item : v->items()) {
+    const auto& e = item.value();
+    if (!e.is_number() || !(e.get<double>() >= min && e.get<double>() <= max)) {
+      throw InputError(field(key) + "." + item.key() + ": must be a number between " +
+                       format_number(min) + " and " + format_number(max) + ", got " +
+                       describe_json(e));
+    }
+    values[item.key()] = e.get<double>();
+  }
+  out = std::move(values);
+}
+
 SpecReader SpecReader::object(const char* key) {
   const auto* v = find(key);
   return SpecReader(v == nullptr ? empty_object() : *v, field(key));

@@ -3,6 +3,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -30,6 +31,11 @@ class SpecReader {
   void choice(const char* key, int& index, const std::vector<std::string>& allowed);
   void integer_list(const char* key, std::vector<int64_t>& out, int64_t min, int64_t max,
                     size_t min_length, size_t max_length);
+  void number_list(const char* key, std::vector<double>& out, double min, double max,
+                   size_t min_length, size_t max_length);
+  void text_list(const char* key, std::vector<std::string>& out, size_t max_length);
+  /// An object of numbers under free-form keys (e.g. layer names): {"layers.0": 0.9}.
+  void number_map(const char* key, std::map<std::string, double>& out, double min, double max);
   /// A nested object; absent means an empty object (all defaults).
   SpecReader object(const char* key);
   /// A list of objects; each element's reader has the path `key[i]`. Absent means empty.

@@ -56,7 +56,9 @@ ExperimentSpec baseline_spec(const ExperimentSpec& spec) {
   ExperimentSpec alone = spec;
   alone.has_distill = false;
   alone.distill = DistillOptions{};
-  alone.name = spec.name + "-alone";
+  alone.has_prune = false;
+  alone.prune = PruneOptions{};
+  alone.name = spec.name + (spec.has_distill ? "-alone" : "-dense");
   return alone;
 }
 

@@ -18,7 +18,8 @@ namespace slimlab {
 std::unique_ptr<Distiller> make_distiller(ExperimentSpec& spec, const DataSplits& data,
                                           const std::string& store_path);
 
-/// The same student trained alone: `spec` without distillation, named "<name>-alone".
+/// The baseline a compressed run is judged against: `spec` without distillation and pruning
+/// (the student trained alone, "<name>-alone", or the dense network, "<name>-dense").
 ExperimentSpec baseline_spec(const ExperimentSpec& spec);
 
 /// A finished run of `baseline_spec(spec)` (same student, data, optimiser, schedule and seed).

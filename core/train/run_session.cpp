@@ -15,6 +15,7 @@
 #include "store/run_store.h"
 #include "store/store_writer.h"
 #include "train/distill_session.h"
+#include "train/prune_session.h"
 #include "train/stored_model.h"
 #include "util/paths.h"
 
@@ -161,6 +162,17 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
       writer.metric("test/gap_closed", r.steps, summary["distill"]["gap_closed"].get<double>());
     }
   }
+  if (trainer.pruner() != nullptr && r.status == RunStatus::Finished) {
+    try {
+      auto pruned = summarize_pruning(trainer, spec, store_path, r.test_accuracy);
+      writer.event(r.steps, "prune_report", pruned.report.dump());
+      summary["prune"] = pruned.summary;
+    } catch (const std::exception& e) {
+      // The run itself is fine; only its measurement failed.
+      summary["prune"] = {{"report_error", error_text(e)}};
+    }
+    outcome.prune_summary = summary["prune"];
+  }
   writer.event(r.steps, "summary", summary.dump());
   writer.status(r.status, r.error);
   outcome.error = r.error;
@@ -216,6 +228,9 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
     parent = upcycle(trainer, spec, store_path);
     spec.model.upcycle_from = RunStore(store_path, RunStore::Access::ReadOnly).get_run(parent).uuid;
   }
+  if (spec.has_prune && !spec.prune.from_run.empty()) {
+    parent = start_from_run(trainer, spec, store_path);
+  }
   if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
   int64_t run_id;
   std::string uuid;
@@ -224,7 +239,7 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
     store.mark_interrupted_runs();
     NewRun row;
     row.name = spec.name;
-    row.kind = spec.has_distill ? "distill" : "train";
+    row.kind = spec.has_distill ? "distill" : spec.has_prune ? "prune" : "train";
     row.parent_id = parent;
     row.spec_json = spec_to_json(spec).dump();
     row.env_json = environment_json();
@@ -264,6 +279,8 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
     trainer.restore(checkpoint->bytes);
   } else if (!spec.model.upcycle_from.empty()) {
     upcycle(trainer, spec, store_path);  // Stopped before its first checkpoint: start over.
+  } else if (spec.has_prune && !spec.prune.from_run.empty()) {
+    start_from_run(trainer, spec, store_path);
   }
   // Records after the checkpoint came from the lost part of the run; they are logged again.
   store.forget_after(run.id, trainer.step());

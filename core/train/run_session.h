@@ -22,6 +22,8 @@ struct RunOutcome {
   double gap_closed = std::numeric_limits<double>::quiet_NaN();
   /// Distillation runs: teachers, compression, test agreement, gap closed (JSON object).
   nlohmann::json distill_summary;
+  /// Pruning runs: mask sparsity, physical size, latency and speed-up, accuracy drop.
+  nlohmann::json prune_summary;
   std::string error;  ///< Failure or divergence reason, or a store write error.
 };
 

@@ -54,6 +54,10 @@ Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make
   s.steps_per_epoch = (n + spec.data.batch_size - 1) / spec.data.batch_size;
   s.total_steps =
       spec.schedule.steps > 0 ? spec.schedule.steps : spec.schedule.epochs * s.steps_per_epoch;
+  if (spec.has_prune) {
+    s.pruner = std::make_unique<Pruner>(spec.prune, *s.module, spec.model, spec.seed,
+                                        s.total_steps);
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -64,7 +68,9 @@ int64_t Trainer::steps_per_epoch() const { return state_->steps_per_epoch; }
 int64_t Trainer::parameter_count() const { return count_parameters(*state_->module); }
 const DataSplits& Trainer::data() const { return state_->data; }
 torch::nn::Module& Trainer::module() { return *state_->module; }
+torch::nn::AnyModule& Trainer::model() { return state_->model; }
 Distiller* Trainer::distiller() { return state_->distiller.get(); }
+Pruner* Trainer::pruner() { return state_->pruner.get(); }
 
 void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
   auto& s = *state_;
@@ -110,6 +116,12 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       break;
     }
     auto started = Clock::now();
+    if (s.pruner) {
+      s.pruner->at_step_start(s.step);
+      if (s.pruner->is_prune_step(s.step)) {
+        observer.on_event({s.step, "prune", s.pruner->prune(s.step, *s.optimizer)});
+      }
+    }
     int64_t epoch = s.step / s.steps_per_epoch;
     int64_t batch_index = s.step % s.steps_per_epoch;
     if (epoch != order_epoch) {
@@ -127,6 +139,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     auto logits = s.distiller && s.distiller->uses_features()
                       ? forward_with_features(*s.module, x, features, s.distiller->student_layers())
                       : s.model.forward(x);
+    if (s.pruner) s.pruner->observe_routing();
     auto task_loss = torch::cross_entropy_loss(logits, y);
     double loss_value = task_loss.item<double>();
     auto loss = task_loss;
@@ -185,7 +198,9 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       break;
     }
     loss.backward();
+    if (s.pruner) s.pruner->mask_gradients();
     s.optimizer->step();
+    if (s.pruner) s.pruner->apply_masks();
     ++s.step;
     ++session_steps;
     train_time += Clock::now() - started;
@@ -205,6 +220,9 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       r.aux_loss = window_aux / window_examples;
       for (const auto& [key, sum] : window_extra) r.extra.emplace_back(key, sum / window_examples);
       window_extra.clear();
+      if (s.pruner) {
+        for (auto& metric : s.pruner->sparsity_metrics(s.step)) r.extra.push_back(metric);
+      }
       r.accuracy = window_correct / window_examples;
       r.lr = s.spec.optimizer.lr;
       r.elapsed_seconds = elapsed;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/any.h>
 
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 namespace slimlab {
 
 class Distiller;
+class Pruner;
 
 /// Loads the model weights of checkpoint bytes (made by Trainer::checkpoint) into `module`.
 /// Throws std::runtime_error when they do not fit.
@@ -67,9 +69,12 @@ class Trainer {
   const DataSplits& data() const;
   /// The network being trained (to initialise it before run(), e.g. by upcycling).
   torch::nn::Module& module();
+  torch::nn::AnyModule& model();
   /// Trains the model as a student of `distiller`'s teachers (before run()).
   void set_distiller(std::unique_ptr<Distiller> distiller);
   Distiller* distiller();
+  /// The pruner a spec's "prune" section builds (null without one).
+  Pruner* pruner();
 
  private:
   struct State;

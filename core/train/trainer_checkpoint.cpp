@@ -14,6 +14,7 @@ void load_model_weights(torch::nn::Module& module, const std::string& bytes) {
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     module.load(model_archive);
+    load_expert_masks(module, archive);
   } catch (const c10::Error& e) {
     throw std::runtime_error(std::string("checkpoint does not fit the model: ") +
                              e.what_without_backtrace());
@@ -33,6 +34,11 @@ std::string Trainer::checkpoint() const {
     torch::serialize::OutputArchive hints;
     state_->distiller->projections().save(hints);
     archive.write("hints", hints);
+  }
+  if (state_->pruner) {
+    torch::serialize::OutputArchive prune;
+    state_->pruner->save(prune);
+    archive.write("prune", prune);
   }
   auto generator = at::detail::getDefaultCPUGenerator();
   {
@@ -58,6 +64,11 @@ void Trainer::restore(const std::string& bytes) {
       torch::serialize::InputArchive hints;
       archive.read("hints", hints);
       state_->distiller->projections().load(hints);
+    }
+    if (state_->pruner) {
+      torch::serialize::InputArchive prune;
+      archive.read("prune", prune);
+      state_->pruner->load(prune);
     }
     torch::Tensor step, rng;
     archive.read("step", step);

@@ -13,6 +13,7 @@
 #include "distill/distiller.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
+#include "prune/pruner.h"
 #include "train/trainer.h"
 
 namespace slimlab {
@@ -29,6 +30,7 @@ struct Trainer::State {
   std::vector<MoeLayer> moe_layers;
   std::vector<RouterWindow> router_windows;
   std::unique_ptr<Distiller> distiller;
+  std::unique_ptr<Pruner> pruner;
 
   struct Evaluation {
     double loss = 0;

@@ -1,0 +1,52 @@
+#include "prune/masks.h"
+
+#include <torch/torch.h>
+
+namespace slimlab {
+
+torch::Tensor prune_lowest(const torch::Tensor& scores, int64_t k) {
+  auto flat = scores.detach().flatten();
+  auto keep = torch::ones_like(flat);
+  if (k > 0) {
+    auto order = std::get<1>(flat.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
+    keep.index_fill_(0, order.slice(0, 0, std::min<int64_t>(k, flat.numel())), 0.0);
+  }
+  return keep.view(scores.sizes());
+}
+
+torch::Tensor magnitude_scores(const torch::Tensor& weight, const torch::Tensor& mask) {
+  return weight.detach().abs().masked_fill(mask.eq(0), -1.0);
+}
+
+torch::Tensor random_scores(const torch::Tensor& mask, at::Generator generator) {
+  return torch::rand(mask.sizes(), generator, mask.options()).masked_fill(mask.eq(0), -1.0);
+}
+
+torch::Tensor unit_scores(const torch::Tensor& weight, int p, const torch::Tensor& unit_keep) {
+  auto rows = weight.detach().flatten(1);
+  auto norms = p == 1 ? rows.abs().sum(1) : rows.pow(2).sum(1).sqrt();
+  return norms.masked_fill(unit_keep.eq(0), -1.0);
+}
+
+torch::Tensor nm_mask(const torch::Tensor& weight, int64_t n, int64_t m) {
+  TORCH_CHECK(weight.dim() >= 2 && weight.size(1) % m == 0, "n:m needs size(1) divisible by ", m);
+  // Move the input dimension last so groups of M are M consecutive inputs at one position.
+  auto moved = weight.detach().movedim(1, -1);
+  auto groups = moved.abs().reshape({-1, m});
+  auto top = std::get<1>(groups.topk(n, /*dim=*/1));
+  auto keep = torch::zeros_like(groups).scatter_(1, top, 1.0);
+  return keep.view(moved.sizes()).movedim(-1, 1).contiguous();
+}
+
+torch::Tensor expand_units(const torch::Tensor& unit_keep, const torch::Tensor& like) {
+  std::vector<int64_t> shape(size_t(like.dim()), 1);
+  shape[0] = like.size(0);
+  return unit_keep.to(like.dtype()).view(shape).expand(like.sizes()).contiguous();
+}
+
+double mask_sparsity(const torch::Tensor& mask) {
+  if (mask.numel() == 0) return 0.0;
+  return 1.0 - mask.sum().item<double>() / double(mask.numel());
+}
+
+}  // namespace slimlab

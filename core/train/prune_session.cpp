@@ -1,0 +1,66 @@
+#include "train/prune_session.h"
+
+#include <nlohmann/json.hpp>
+
+#include "prune/prune_report.h"
+#include "prune/pruner.h"
+#include "spec/spec_error.h"
+#include "store/run_store.h"
+#include "train/distill_session.h"
+#include "train/stored_model.h"
+
+namespace slimlab {
+
+int64_t start_from_run(Trainer& trainer, ExperimentSpec& spec, const std::string& store_path) {
+  const std::string field = "prune.from_run";
+  auto stored = load_finished_run(store_path, spec.prune.from_run, field);
+  if (model_to_json(stored.spec.model) != model_to_json(spec.model)) {
+    throw InputError(field + ": run " + std::to_string(stored.run.id) + " (" + stored.run.name +
+                     ") trained another model: " + model_to_json(stored.spec.model).dump() +
+                     "; this spec's model must be the same to start from its weights");
+  }
+  try {
+    load_model_weights(trainer.module(), stored.checkpoint);
+  } catch (const std::exception& e) {
+    throw InputError(field + ": run " + std::to_string(stored.run.id) +
+                     " does not fit this data: " + e.what());
+  }
+  spec.prune.from_run = stored.run.uuid;
+  return stored.run.id;
+}
+
+PruneOutcome summarize_pruning(Trainer& trainer, const ExperimentSpec& spec,
+                               const std::string& store_path, double test_accuracy) {
+  PruneOutcome out;
+  out.report = prune_report(trainer.model(), spec, *trainer.pruner(), trainer.data());
+  const auto& r = out.report;
+  auto& s = out.summary;
+  s["criterion"] = criterion_name(spec.prune.criterion);
+  s["mask_sparsity"] = r["mask_sparsity"];
+  s["params_dense"] = r["before"]["params"];
+  s["nonzeros"] = r["masked"]["nonzeros"];
+  s["params_physical"] = r.contains("shrunk") ? r["shrunk"]["params"] : r["masked"]["params"];
+  s["macs_dense"] = r["before"]["macs"];
+  s["macs_physical"] = r.contains("shrunk") ? r["shrunk"]["macs"] : r["masked"]["macs"];
+  s["bytes_dense"] = r["before"]["bytes_dense"];
+  s["bytes_csr"] = r["masked"]["bytes_csr"];
+  s["latency_batch"] = r["latency"]["batch"];
+  s["latency_dense_ms"] = r["latency"]["dense"]["median_ms"];
+  s["latency_masked_ms"] = r["latency"]["masked"]["median_ms"];
+  if (r.contains("shrunk")) {
+    s["latency_shrunk_ms"] = r["latency"]["shrunk"]["median_ms"];
+    s["shrunk_max_abs_diff"] = r["shrunk_max_abs_diff"];
+  }
+  s["speedup"] = r["speedup"];
+  RunStore store(store_path, RunStore::Access::ReadOnly);
+  if (auto baseline = find_baseline(store, spec)) {
+    if (auto dense = store.last_value(baseline->id, "test/accuracy")) {
+      s["baseline_run"] = baseline->id;
+      s["dense_accuracy"] = *dense;
+      s["accuracy_drop"] = *dense - test_accuracy;
+    }
+  }
+  return out;
+}
+
+}  // namespace slimlab
