@@ -11,12 +11,19 @@ const char* usage_text() {
 
 Commands:
   run SPEC [--set path.to.field=VALUE]...   train the experiment in SPEC (a JSON file)
-      [--baseline]                          distillation: first train the student alone (once),
-                                            so the summary can say how much of the gap KD closed
+      [--baseline]                          distillation / pruning: first train the student alone
+                                            or the dense network (once), so the summary can say how
+                                            much of the gap KD closed or what pruning cost
   resume RUN                                continue RUN from its last checkpoint
   list                                      list the runs in the store
-  show RUN [--experts]                      details and final metrics of RUN; --experts adds
-                                            each MoE layer's expert load and class x expert table
+  show RUN [--experts] [--layers]           details and final metrics of RUN; --experts adds
+                                            each MoE layer's expert load and class x expert table;
+                                            --layers the per-layer table (name, shape, params,
+                                            non-zeros, sparsity, MACs) and, for a pruned run, the
+                                            reality summary: bytes, physical size, latency
+  sensitivity SPEC [--csv FILE] [--retrain] prune each layer of SPEC's "prune" section alone at
+                                            0..95% sparsity and evaluate on the validation split;
+                                            uses (or trains) the dense run of SPEC
   export RUN --csv FILE                     write RUN's metrics as CSV (run,key,step,value)
   export RUN --safetensors FILE             write RUN's final weights (a teacher for PyTorch or
                                             for a distillation spec's "safetensors" teacher)
@@ -38,7 +45,8 @@ Presets live in experiments/ (installed to /usr/local/share/slimlab/experiments)
 CliArgs parse_args(int argc, char** argv) {
   static const std::vector<std::string> kOptions = {"--db",      "--set",     "--csv",
                                                     "--json",    "--quiet",   "--help",
-                                                    "--version", "--experts", "--baseline"};
+                                                    "--version", "--experts", "--baseline",
+                                                    "--layers",  "--retrain"};
   CliArgs args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -71,6 +79,10 @@ CliArgs parse_args(int argc, char** argv) {
       args.baseline = true;
     } else if (a == "--experts") {
       args.experts = true;
+    } else if (a == "--layers") {
+      args.layers = true;
+    } else if (a == "--retrain") {
+      args.retrain = true;
     } else if (a == "--quiet" || a == "-q") {
       args.quiet = true;
     } else if (a == "--help" || a == "-h") {

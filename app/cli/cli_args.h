@@ -18,6 +18,8 @@ struct CliArgs {
   bool quiet = false;             ///< --quiet: no progress bar.
   bool baseline = false;  ///< --baseline (run, distillation): train the student alone first.
   bool experts = false;   ///< --experts (show): router load and class x expert tables.
+  bool layers = false;    ///< --layers (show): per-layer table and pruning reality summary.
+  bool retrain = false;   ///< --retrain (sensitivity): train the dense network again.
 };
 
 /// Parses argv; throws UsageError with a one-line message for unknown or incomplete options.

@@ -1,11 +1,11 @@
 // `slimlab-cli run` and `resume`: the headless front end of core's run session.
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "interrupt_guard.h"
 #include "progress_bar.h"
 #include "spec/experiment_spec.h"
 #include "spec/spec_error.h"
@@ -15,32 +15,6 @@
 #include "util/paths.h"
 
 namespace slimlab::cli {
-namespace {
-
-RunControl* g_control = nullptr;
-
-extern "C" void on_interrupt(int signal_number) {
-  // First Ctrl-C: stop between batches and keep the run. Second: the default (terminate).
-  if (g_control != nullptr) g_control->stop.store(true);
-  std::signal(signal_number, SIG_DFL);
-}
-
-/// Installs the Ctrl-C / SIGTERM handler for the lifetime of a run.
-class InterruptGuard {
- public:
-  explicit InterruptGuard(RunControl& control) {
-    g_control = &control;
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    g_control = nullptr;
-  }
-};
-
-}  // namespace
 
 void print_distill(const nlohmann::json& d) {
   for (const auto& t : d["teachers"]) {
@@ -94,6 +68,7 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
   std::printf("  %lld steps, %.1f s training at %.0f steps/s\n", (long long)r.steps,
               r.train_seconds, r.steps_per_second);
   if (!outcome.distill_summary.is_null()) print_distill(outcome.distill_summary);
+  if (!outcome.prune_summary.is_null()) print_prune_summary(outcome.prune_summary);
   std::printf("  stored in %s\n", store.c_str());
   if (json) {
     nlohmann::json j = {{"run_id", outcome.run_id},
@@ -111,6 +86,7 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
                         {"store", store}};
     for (const auto& [key, value] : r.test_extra) j["test_" + key] = value;
     if (std::isfinite(outcome.gap_closed)) j["gap_closed"] = outcome.gap_closed;
+    if (!outcome.prune_summary.is_null()) j["prune"] = outcome.prune_summary;
     if (r.status == RunStatus::Finished) {
       j["test_accuracy"] = r.test_accuracy;
       j["test_loss"] = r.test_loss;
@@ -139,17 +115,14 @@ bool has_baseline(const std::string& store, const ExperimentSpec& spec) {
   return find_baseline(s, spec).has_value();
 }
 
-int command_run(const CliArgs& args) {
-  if (args.positional.size() != 1) {
-    throw UsageError("run needs one spec file, e.g. slimlab-cli run experiments/mlp-fashion.json");
-  }
-  auto json = load_json_file(args.positional[0]);
-  for (const auto& assignment : args.sets) apply_override(json, assignment);
+ExperimentSpec load_spec(const std::string& path, const std::vector<std::string>& sets) {
+  auto json = load_json_file(path);
+  for (const auto& assignment : sets) apply_override(json, assignment);
   ExperimentSpec spec;
   try {
     spec = spec_from_json(json);
   } catch (const InputError& e) {
-    throw InputError(args.positional[0] + ": " + e.what());
+    throw InputError(path + ": " + e.what());
   }
   for (auto& teacher : spec.distill.teachers) {
     if (teacher.source != TeacherSource::Run) {
@@ -160,12 +133,22 @@ int command_run(const CliArgs& args) {
     // Stored absolute, so `resume` and `show` mean the same files from any directory.
     spec.data.path = std::filesystem::absolute(spec.data.path).lexically_normal().string();
   }
+  return spec;
+}
+
+int command_run(const CliArgs& args) {
+  if (args.positional.size() != 1) {
+    throw UsageError("run needs one spec file, e.g. slimlab-cli run experiments/mlp-fashion.json");
+  }
+  ExperimentSpec spec = load_spec(args.positional[0], args.sets);
   auto store = store_path(args);
   RunControl control;
   InterruptGuard guard(control);
   ProgressBar progress(!args.quiet);
-  if (args.baseline && spec.has_distill && !has_baseline(store, spec)) {
-    std::printf("Training the student alone first (--baseline): %s-alone\n", spec.name.c_str());
+  if (args.baseline && (spec.has_distill || spec.has_prune) && !has_baseline(store, spec)) {
+    std::printf("Training the %s first (--baseline): %s\n",
+                spec.has_distill ? "student alone" : "dense network",
+                baseline_spec(spec).name.c_str());
     auto alone = run_experiment(baseline_spec(spec), store, progress, control);
     progress.finish();
     if (int code = report(alone, store, false); code != kExitOk) return code;

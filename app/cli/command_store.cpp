@@ -122,6 +122,7 @@ int command_show(const CliArgs& args) {
     j["env"] = nlohmann::json::parse(run.env_json, nullptr, false);
     j["summary"] = summary;
     if (args.experts) j["experts"] = experts_json(*store, run);
+    if (args.layers) j["layers"] = layers_json(*store, run);
     std::printf("%s\n", j.dump().c_str());
     return kExitOk;
   }
@@ -140,6 +141,7 @@ int command_show(const CliArgs& args) {
                 summary.value("train_seconds", 0.0), summary.value("steps_per_second", 0.0));
   }
   if (summary.is_object() && summary.contains("distill")) print_distill(summary["distill"]);
+  if (summary.is_object() && summary.contains("prune")) print_prune_summary(summary["prune"]);
   std::printf("  final metrics\n");
   std::string last_key;
   auto rows = store->metrics(run.id);
@@ -166,6 +168,7 @@ int command_show(const CliArgs& args) {
   }
   std::printf("  spec\n    %s\n", spec_text.c_str());
   if (args.experts) print_experts(*store, run);
+  if (args.layers) print_layers(*store, run);
   return kExitOk;
 }
 

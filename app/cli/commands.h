@@ -3,6 +3,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "cli_args.h"
+#include "spec/experiment_spec.h"
 #include "store/run_store.h"
 
 namespace slimlab::cli {
@@ -22,6 +23,19 @@ int command_list(const CliArgs& args);
 int command_show(const CliArgs& args);
 int command_export(const CliArgs& args);
 int command_doctor(const CliArgs& args);
+int command_sensitivity(const CliArgs& args);
+
+/// Reads a spec file, applies --set overrides and makes file paths absolute. Throws InputError
+/// naming the file and field.
+ExperimentSpec load_spec(const std::string& path, const std::vector<std::string>& sets);
+
+/// Prints a pruned run's reality summary: mask vs physical size, MACs, bytes, latency, accuracy.
+void print_prune_summary(const nlohmann::json& summary);
+/// Prints the per-layer table of `run` (from its prune report, or computed from its weights)
+/// and, for a pruned run, the reality summary.
+void print_layers(slimlab::RunStore& store, const slimlab::RunRow& run);
+/// The same as JSON: {"table": ..., "report": ...}.
+nlohmann::json layers_json(slimlab::RunStore& store, const slimlab::RunRow& run);
 
 /// Prints the final expert load and class x expert table of every MoE layer of `run`.
 void print_experts(slimlab::RunStore& store, const slimlab::RunRow& run);

@@ -22,6 +22,7 @@ int dispatch(const CliArgs& args) {
   if (c == "show") return command_show(args);
   if (c == "export") return command_export(args);
   if (c == "doctor") return command_doctor(args);
+  if (c == "sensitivity") return command_sensitivity(args);
   if (c == "version") {
     std::printf("slimlab-cli %s (LibTorch %s)\n", slimlab_version(), torch_version().c_str());
     return kExitOk;
@@ -30,7 +31,7 @@ int dispatch(const CliArgs& args) {
     std::fputs(usage_text(), c.empty() ? stderr : stdout);
     return c.empty() ? kExitBadInput : kExitOk;
   }
-  auto near = nearest_word(c, {"run", "resume", "list", "show", "export", "doctor"});
+  auto near = nearest_word(c, {"run", "resume", "list", "show", "export", "doctor", "sensitivity"});
   throw UsageError("unknown command \"" + c + "\"" +
                    (near.empty() ? "" : "; did you mean " + near + "?") +
                    " (see slimlab-cli --help)");

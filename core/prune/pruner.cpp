@@ -27,6 +27,23 @@ std::string archive_key(std::string name) {
 
 int64_t rounded_count(double share, int64_t n) { return int64_t(std::llround(share * double(n))); }
 
+// Zeroes the optimiser's running averages of pruned weights. Their gradients are masked from now
+// on, so Adam's first moment would otherwise decay through the denormal range (0.9^n), where
+// every multiply is ~100x slower on x86: training became 30% slower after pruning.
+void mask_optimizer_state(torch::optim::Optimizer& optimizer, const ParamMask& m) {
+  auto& states = optimizer.state();
+  auto it = states.find(c10::guts::to_string(m.param.unsafeGetTensorImpl()));
+  if (it == states.end()) return;
+  torch::NoGradGuard no_grad;
+  if (auto* adam = dynamic_cast<torch::optim::AdamParamState*>(it->second.get())) {
+    adam->exp_avg().mul_(m.mask);
+    adam->exp_avg_sq().mul_(m.mask);
+    if (adam->max_exp_avg_sq().defined()) adam->max_exp_avg_sq().mul_(m.mask);
+  } else if (auto* sgd = dynamic_cast<torch::optim::SGDParamState*>(it->second.get())) {
+    if (sgd->momentum_buffer().defined()) sgd->momentum_buffer().mul_(m.mask);
+  }
+}
+
 }  // namespace
 
 Pruner::Pruner(const PruneOptions& options, torch::nn::Module& module, const ModelSpec& model,
@@ -86,7 +103,7 @@ bool Pruner::is_prune_step(int64_t step) const {
   return std::find(steps_.begin(), steps_.end(), step) != steps_.end();
 }
 
-std::string Pruner::prune(int64_t step, torch::optim::Optimizer& optimizer) {
+std::string Pruner::prune(int64_t step, torch::optim::Optimizer* optimizer) {
   if (options_.criterion == PruneCriterion::ExpertLoad) {
     prune_experts(step);
   } else if (is_structured(options_.criterion)) {
@@ -95,6 +112,11 @@ std::string Pruner::prune(int64_t step, torch::optim::Optimizer& optimizer) {
     prune_weights(step);
   }
   apply_masks();
+  if (optimizer != nullptr) {
+    for (const auto& state : layers_) {
+      for (const auto& m : state.masks) mask_optimizer_state(*optimizer, m);
+    }
+  }
   if (options_.rewind && !rewind_weights_.empty()) rewind(optimizer);
   nlohmann::json layers = nlohmann::json::object();
   for (auto& state : layers_) {
@@ -174,7 +196,7 @@ void Pruner::prune_experts(int64_t step) {
   }
 }
 
-void Pruner::rewind(torch::optim::Optimizer& optimizer) {
+void Pruner::rewind(torch::optim::Optimizer* optimizer) {
   torch::NoGradGuard no_grad;
   auto params = module_.parameters();
   for (size_t i = 0; i < params.size() && i < rewind_weights_.size(); ++i) {
@@ -182,7 +204,7 @@ void Pruner::rewind(torch::optim::Optimizer& optimizer) {
   }
   apply_masks();
   // Frankle & Carbin retrain the rewound ticket from a fresh optimiser.
-  optimizer.state().clear();
+  if (optimizer != nullptr) optimizer->state().clear();
 }
 
 void Pruner::mask_gradients() {

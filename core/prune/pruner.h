@@ -35,7 +35,7 @@ struct LayerState {
 /// lottery ticket, and reports per-layer sparsity. Built before training, so a bad prune
 /// section fails before a run exists.
 ///   Pruner pruner(spec.prune, module, spec.model, spec.seed, total_steps);
-///   if (pruner.is_prune_step(step)) event = pruner.prune(step, optimizer);
+///   if (pruner.is_prune_step(step)) event = pruner.prune(step, &optimizer);
 class Pruner {
  public:
   /// Throws InputError naming the prune field for layers that do not exist, schedules that
@@ -47,8 +47,9 @@ class Pruner {
   /// weights when `step` is the rewind step.
   void at_step_start(int64_t step);
   bool is_prune_step(int64_t step) const;
-  /// Prunes every layer to the schedule's sparsity at `step`; returns the event's JSON.
-  std::string prune(int64_t step, torch::optim::Optimizer& optimizer);
+  /// Prunes every layer to the schedule's sparsity at `step`; returns the event's JSON. A rewind
+  /// clears `optimizer`'s state (may be null outside training).
+  std::string prune(int64_t step, torch::optim::Optimizer* optimizer);
 
   /// After backward(): zero the gradients of pruned weights.
   void mask_gradients();
@@ -72,7 +73,7 @@ class Pruner {
   void prune_weights(int64_t step);
   void prune_units(int64_t step);
   void prune_experts(int64_t step);
-  void rewind(torch::optim::Optimizer& optimizer);
+  void rewind(torch::optim::Optimizer* optimizer);
 
   PruneOptions options_;
   torch::nn::Module& module_;

@@ -12,14 +12,14 @@
 namespace slimlab {
 
 /// The run-store schema this build writes; files with a higher `PRAGMA user_version` are refused.
-constexpr int kStoreSchema = 2;
+constexpr int kStoreSchema = 3;
 
 /// One row of `runs`.
 struct RunRow {
   int64_t id = 0;
   std::string uuid;
   std::string name;
-  std::string kind;  ///< "train" now; "moe", "distill", "prune" as those land.
+  std::string kind;  ///< "train", "distill" or "prune".
   std::string status;
   int64_t parent_id = 0;  ///< 0 when none.
   int64_t created_ms = 0;
@@ -72,6 +72,16 @@ struct RoutingMatrixRow {
   std::vector<int64_t> counts;  ///< Row-major [classes][experts].
 };
 
+/// One point of a pruning sensitivity curve of the run's trained network.
+struct SensitivityStoreRow {
+  std::string criterion;  ///< "magnitude", "l1-norm", ...
+  std::string layer;
+  double sparsity = 0;
+  std::string split;  ///< The split evaluated ("validation", or "test" without one).
+  double accuracy = 0;
+  double loss = 0;
+};
+
 struct CheckpointRow {
   int64_t step = 0;
   std::string bytes;
@@ -109,6 +119,8 @@ class RunStore {
   void add_checkpoint(int64_t run_id, int64_t step, const std::string& bytes, int keep = 2);
   void add_expert_load(int64_t run_id, const ExpertLoadRow& row);
   void add_routing_matrix(int64_t run_id, const RoutingMatrixRow& row);
+  /// Stores sensitivity points, replacing earlier ones for the same criterion, layer, sparsity.
+  void add_sensitivity(int64_t run_id, const std::vector<SensitivityStoreRow>& rows);
   /// Marks `running` runs whose process (env_json pid on this host) has gone as `interrupted`.
   int mark_interrupted_runs();
 
@@ -128,6 +140,8 @@ class RunStore {
   std::vector<ExpertLoadRow> expert_load(int64_t run_id);
   /// All routing matrices of a run, ordered by layer, step, split.
   std::vector<RoutingMatrixRow> routing_matrices(int64_t run_id);
+  /// Sensitivity points of a run, ordered by criterion, layer, sparsity.
+  std::vector<SensitivityStoreRow> sensitivity(int64_t run_id);
 
  private:
   void migrate();

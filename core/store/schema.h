@@ -71,6 +71,19 @@ CREATE TABLE routing_matrix(
   counts BLOB NOT NULL,
   PRIMARY KEY(run_id, layer, step, split)) WITHOUT ROWID;
 )sql",
+    // 2 -> 3: pruning sensitivity curves (layer pruned alone to `sparsity`, then evaluated).
+    // Per-layer sparsity over steps lives in `metrics` as "sparsity/<layer>".
+    R"sql(
+CREATE TABLE sensitivity(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  criterion TEXT NOT NULL,
+  layer TEXT NOT NULL,
+  sparsity REAL NOT NULL,
+  split TEXT NOT NULL,
+  accuracy REAL NOT NULL,
+  loss REAL NOT NULL,
+  PRIMARY KEY(run_id, criterion, layer, sparsity)) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace slimlab

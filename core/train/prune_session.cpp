@@ -36,6 +36,7 @@ PruneOutcome summarize_pruning(Trainer& trainer, const ExperimentSpec& spec,
   const auto& r = out.report;
   auto& s = out.summary;
   s["criterion"] = criterion_name(spec.prune.criterion);
+  s["test_accuracy"] = test_accuracy;
   s["mask_sparsity"] = r["mask_sparsity"];
   s["params_dense"] = r["before"]["params"];
   s["nonzeros"] = r["masked"]["nonzeros"];

@@ -119,7 +119,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     if (s.pruner) {
       s.pruner->at_step_start(s.step);
       if (s.pruner->is_prune_step(s.step)) {
-        observer.on_event({s.step, "prune", s.pruner->prune(s.step, *s.optimizer)});
+        observer.on_event({s.step, "prune", s.pruner->prune(s.step, s.optimizer.get())});
       }
     }
     int64_t epoch = s.step / s.steps_per_epoch;

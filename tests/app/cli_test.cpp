@@ -363,3 +363,75 @@ TEST_F(CliTest, ExportedWeightsServeAsASafetensorsTeacher) {
   EXPECT_DOUBLE_EQ(r.last_json()["test_teacher_accuracy"].get<double>(),
                    teacher_run["test/accuracy"].get<double>());
 }
+
+namespace {
+
+constexpr const char* kQuickFashion =
+    "--set data.train_subset=3000 --set data.test_subset=1000 --set schedule.epochs=2";
+
+}  // namespace
+
+TEST_F(CliTest, StructuredPruneRunReportsTheRealityAndShowsLayers) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  auto r = cli("run " + preset("prune-cnn-channels.json") + " " + kQuickFashion +
+               " --set prune.start_step=5 --set prune.frequency=5 --set prune.rounds=4 --json "
+               "--quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto p = r.last_json()["prune"];
+  EXPECT_EQ(p["criterion"], "l1-norm");
+  EXPECT_LT(p["params_physical"].get<int64_t>(), p["params_dense"].get<int64_t>() / 2);
+  EXPECT_LT(p["shrunk_max_abs_diff"].get<double>(), 1e-4);
+  EXPECT_GT(p["latency_shrunk_ms"].get<double>(), 0.0);
+  EXPECT_NE(r.out.find("latency   batch 256"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("add --baseline"), std::string::npos);
+
+  auto show = cli("show 1 --layers");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  for (const char* text : {"features.0", "features.3", "fc", "shrunk", "CSR", "speed-up"}) {
+    EXPECT_NE(show.out.find(text), std::string::npos) << text << "\n" << show.out;
+  }
+  auto j = cli("show 1 --layers --json").last_json();
+  EXPECT_EQ(j["layers"]["table"]["layers"][0]["name"], "features.0");
+  // Per-layer sparsity over steps is in the metrics, for plots and CSV.
+  auto csv = cli("export 1 --csv " + dir_.file("m.csv"));
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(read_all(dir_.file("m.csv")).find("sparsity/features.0"), std::string::npos);
+}
+
+TEST_F(CliTest, SensitivityTrainsTheDenseRunOnceAndWritesCsv) {
+  auto spec = dir_.file("sens.json");
+  write_file(spec, R"({"name": "sens", "data": {"dataset": "moons", "points": 600},
+    "model": {"kind": "mlp", "hidden": [16, 16]}, "schedule": {"epochs": 3},
+    "prune": {"criterion": "magnitude", "sensitivity_sparsities": [0, 0.5, 0.9]}})");
+  auto first = cli("sensitivity " + spec + " --csv " + dir_.file("s.csv") + " --quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("trained now"), std::string::npos) << first.out;
+  auto csv = read_all(dir_.file("s.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 3 * 3) << csv;
+  EXPECT_EQ(csv.rfind("layer,sparsity,accuracy,loss\nlayers.0,0,", 0), 0u) << csv;
+  // The second analysis reuses the finished dense run instead of training again.
+  auto second = cli("sensitivity " + spec + " --json --quiet");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out.find("trained now"), std::string::npos);
+  EXPECT_EQ(second.last_json()["rows"].size(), 9u);
+  EXPECT_EQ(cli("list --json").last_json().size(), 1u);
+}
+
+TEST_F(CliTest, BadPruneSectionsAreRefusedBeforeAnythingIsStored) {
+  struct Case {
+    const char* set;
+    const char* message;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"--set prune.layers=[\\\"layers.7\\\"]", "prune.layers[0]: no layer \"layers.7\""},
+           {"--set prune.sparsity=1.2", "prune.sparsity: must be between 0 and 1"},
+           {"--set prune.criterion=n:m --set prune.n=5", "N must be below M"},
+       }) {
+    auto r = cli("run " + preset("prune-nm-2-4.json") + " " + c.set);
+    EXPECT_EQ(r.exit_code, 2) << c.set << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(db()));
+}

@@ -154,3 +154,30 @@ TEST(KdPresetTest, DistilledStudentBeatsTheStudentAloneOverThreeSeeds) {
       100 * kd_sum / 3, 100 * alone_sum / 3, 100 * teacher["test_accuracy"].get<double>());
   EXPECT_GT(kd_sum / 3, alone_sum / 3);
 }
+
+TEST(PrunePresetTest, LeNet300At90PercentSparsityLosesAtMostOnePoint) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  slimlab::testing::TempDir dir;
+  std::string command = std::string(SLIMLAB_CLI) + " --db " + dir.file("runs.sqlite") + " run " +
+                        SLIMLAB_SOURCE_DIR + "/experiments/prune-lenet300-agp.json" +
+                        " --baseline --json --quiet >" + dir.file("out");
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::ifstream in(dir.file("out"));
+  std::string line, last;
+  while (std::getline(in, line)) last = line.rfind("{", 0) == 0 ? line : last;
+  auto j = nlohmann::json::parse(last);
+  ASSERT_TRUE(j.contains("prune")) << last;
+  const auto& p = j["prune"];
+  ASSERT_TRUE(p.contains("dense_accuracy")) << last;
+  std::printf(
+      "[ preset   ] prune-lenet300-agp: %.2f%% at %.2f%% global sparsity (%lld of %lld weights "
+      "left), dense %.2f%%, drop %.2f points; CSR %lld of %lld bytes\n",
+      100 * j["test_accuracy"].get<double>(), 100 * p["mask_sparsity"].get<double>(),
+      (long long)p["nonzeros"].get<int64_t>(), (long long)p["params_dense"].get<int64_t>(),
+      100 * p["dense_accuracy"].get<double>(), 100 * p["accuracy_drop"].get<double>(),
+      (long long)p["bytes_csr"].get<int64_t>(), (long long)p["bytes_dense"].get<int64_t>());
+  EXPECT_GE(p["mask_sparsity"].get<double>(), 0.9 - 1e-6);
+  EXPECT_LE(p["accuracy_drop"].get<double>(), 0.010);
+}

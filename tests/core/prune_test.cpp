@@ -1,0 +1,407 @@
+// Pruning: masks, schedules, zero weights under Adam, shrinking and refusals, against hand
+// counts and the formulas of REFERENCES.md.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "models/model_factory.h"
+#include "moe/moe_layer.h"
+#include "prune/masks.h"
+#include "prune/prune_report.h"
+#include "prune/pruner.h"
+#include "prune/sensitivity.h"
+#include "prune/shrink.h"
+#include "spec/spec_error.h"
+#include "train/trainer.h"
+
+using namespace slimlab;
+
+namespace {
+
+struct Recorder : TrainObserver {
+  std::vector<StepRecord> steps;
+  std::vector<EventRecord> events;
+  std::vector<CheckpointRecord> checkpoints;
+  void on_step(const StepRecord& r) override { steps.push_back(r); }
+  void on_event(const EventRecord& r) override { events.push_back(r); }
+  void on_checkpoint(const CheckpointRecord& r) override { checkpoints.push_back(r); }
+};
+
+ExperimentSpec moons_spec() {
+  ExperimentSpec spec;
+  spec.name = "prune";
+  spec.seed = 5;
+  spec.data.dataset = DatasetKind::Moons;
+  spec.data.points = 640;
+  spec.data.test_points = 200;
+  spec.data.batch_size = 32;
+  spec.model.mlp.hidden({48, 40});
+  spec.optimizer.lr = 0.01;
+  spec.schedule.steps = 120;
+  spec.schedule.log_interval_steps = 1;
+  spec.has_prune = true;
+  return spec;
+}
+
+int64_t zeros(const torch::Tensor& t) { return t.eq(0).sum().item<int64_t>(); }
+
+torch::nn::AnyModule mlp(std::vector<int64_t> hidden) {
+  ModelSpec m;
+  m.mlp.hidden(hidden);
+  torch::manual_seed(1);
+  return make_model(m, {1, 8, 8}, 10);
+}
+
+}  // namespace
+
+TEST(PruneMasks, LowestKPrunesExactlyKAndBreaksTiesByPosition) {
+  auto scores = torch::tensor({3.0, 1.0, 1.0, 1.0, 0.5, 2.0});
+  auto keep = prune_lowest(scores, 3);
+  EXPECT_TRUE(keep.equal(torch::tensor({1.0, 0.0, 0.0, 1.0, 0.0, 1.0})));
+  EXPECT_EQ(zeros(prune_lowest(scores, 0)), 0);
+}
+
+TEST(PruneMasks, NmKeepsExactlyNOfEveryMInputs) {
+  torch::manual_seed(0);
+  for (auto shape : std::vector<std::vector<int64_t>>{{8, 16}, {6, 8, 3, 3}, {4, 12, 5}}) {
+    auto w = torch::randn(shape);
+    auto keep = nm_mask(w, 2, 4);
+    // Groups run along dim 1 (inputs); count non-zeros per group of 4 consecutive inputs.
+    auto groups = keep.movedim(1, -1).reshape({-1, 4}).sum(1);
+    EXPECT_TRUE(groups.eq(2).all().item<bool>()) << w.sizes();
+    // The kept two are the two largest |w| of their group.
+    auto moved = w.movedim(1, -1).reshape({-1, 4}).abs();
+    auto kept_min = (moved * keep.movedim(1, -1).reshape({-1, 4}) +
+                     (1 - keep.movedim(1, -1).reshape({-1, 4})) * 1e9)
+                        .amin(1);
+    auto dropped_max = (moved * (1 - keep.movedim(1, -1).reshape({-1, 4}))).amax(1);
+    EXPECT_TRUE(kept_min.ge(dropped_max).all().item<bool>());
+  }
+}
+
+TEST(PruneMasks, LocalMagnitudeHitsTheSparsityOfEveryLayerToTheWeight) {
+  auto model = mlp({37, 23});
+  PruneOptions o;
+  o.sparsity = 0.37;
+  Pruner pruner(o, *model.ptr(), ModelSpec{}, 0, 10);
+  pruner.prune(0, nullptr);
+  ASSERT_EQ(pruner.layers().size(), 3u);
+  for (const auto& state : pruner.layers()) {
+    const auto& w = state.layer.weight;
+    int64_t wanted = std::llround(0.37 * double(w.numel()));
+    EXPECT_LE(std::abs(zeros(w) - wanted), 1) << state.layer.name;
+    // The survivors are the largest: the smallest kept |w| >= the largest pruned original.
+    EXPECT_EQ(zeros(state.masks[0].mask), wanted);
+  }
+}
+
+TEST(PruneMasks, GlobalMagnitudeHitsTheOverallSparsityWithOneThreshold) {
+  auto model = mlp({37, 23});
+  std::vector<torch::Tensor> before;
+  for (const auto& p : model.ptr()->parameters()) before.push_back(p.detach().clone());
+  PruneOptions o;
+  o.scope = PruneScope::Global;
+  o.sparsity = 0.8;
+  Pruner pruner(o, *model.ptr(), ModelSpec{}, 0, 10);
+  pruner.prune(0, nullptr);
+  int64_t total = 0, pruned = 0;
+  double largest_pruned = 0, smallest_kept = 1e9;
+  for (const auto& state : pruner.layers()) {
+    auto m = state.masks[0].mask;
+    auto w = state.layer.weight.detach();
+    total += w.numel();
+    pruned += zeros(m);
+    auto kept = w.abs().masked_select(m.ne(0));
+    smallest_kept = std::min(smallest_kept, kept.min().item<double>());
+  }
+  // The same pass over the originals: what was pruned was never larger than what was kept.
+  auto params = model.ptr()->parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i].dim() < 2) continue;
+    auto gone = before[i].abs().masked_select(params[i].eq(0));
+    if (gone.numel() > 0) largest_pruned = std::max(largest_pruned, gone.max().item<double>());
+  }
+  EXPECT_LE(std::abs(pruned - std::llround(0.8 * double(total))), 1);
+  EXPECT_LE(largest_pruned, smallest_kept);
+  // Global differs from local: the first (widest) layer takes more than its share.
+  EXPECT_GT(pruner.layers()[0].sparsity, 0.8);
+}
+
+TEST(PruneMasks, RandomIsExactAndFollowsTheSeed) {
+  auto a = mlp({30}), b = mlp({30});
+  PruneOptions o;
+  o.criterion = PruneCriterion::Random;
+  o.sparsity = 0.5;
+  Pruner pa(o, *a.ptr(), ModelSpec{}, 7, 10), pb(o, *b.ptr(), ModelSpec{}, 7, 10);
+  pa.prune(0, nullptr);
+  pb.prune(0, nullptr);
+  const auto& m = pa.layers()[0].masks[0].mask;
+  EXPECT_EQ(zeros(m), std::llround(0.5 * double(m.numel())));
+  EXPECT_TRUE(m.equal(pb.layers()[0].masks[0].mask));
+}
+
+TEST(PruneMasks, StructuredRemovesWholeRowsAndTheirBiases) {
+  auto model = mlp({20, 10});
+  ModelSpec spec;
+  spec.mlp.hidden({20, 10});
+  PruneOptions o;
+  o.criterion = PruneCriterion::L1Norm;
+  o.sparsity = 0.3;
+  Pruner pruner(o, *model.ptr(), spec, 0, 10);
+  pruner.prune(0, nullptr);
+  ASSERT_EQ(pruner.layers().size(), 2u);  // Not the output layer: its units are the classes.
+  for (const auto& state : pruner.layers()) {
+    auto rows_gone = state.layer.weight.abs().sum(1).eq(0);
+    EXPECT_EQ(rows_gone.sum().item<int64_t>(), std::llround(0.3 * double(state.layer.units)));
+    EXPECT_TRUE(state.layer.bias.masked_select(rows_gone).eq(0).all().item<bool>());
+  }
+}
+
+TEST(PruneSchedule, AgpMatchesZhuAndGuptaAtEveryStep) {
+  PruneOptions o;
+  o.schedule = PruneSchedule::Agp;
+  o.initial_sparsity = 0.1;
+  o.sparsity = 0.9;
+  o.start_step = 30;
+  o.frequency = 7;
+  o.rounds = 5;
+  for (int64_t t = 0; t < 100; ++t) {
+    double expected = 0;
+    if (t >= 30) {
+      // The value at the last prune step t0 + j dt <= t; fixed after t0 + n dt.
+      int64_t j = std::min<int64_t>(5, (t - 30) / 7);
+      expected = 0.9 + (0.1 - 0.9) * std::pow(1.0 - double(j * 7) / (5.0 * 7.0), 3);
+    }
+    EXPECT_NEAR(scheduled_sparsity(o, 0.9, t), expected, 1e-12) << "step " << t;
+  }
+  EXPECT_EQ(prune_steps(o), (std::vector<int64_t>{30, 37, 44, 51, 58, 65}));
+}
+
+TEST(PruneSchedule, IterativeRemovesTheSameShareOfSurvivorsEachRound) {
+  PruneOptions o;
+  o.schedule = PruneSchedule::Iterative;
+  o.sparsity = 1.0 - std::pow(0.8, 3);  // Three rounds of 20% (the lottery-ticket recipe).
+  o.frequency = 10;
+  o.rounds = 3;
+  EXPECT_NEAR(scheduled_sparsity(o, o.sparsity, 10), 0.2, 1e-12);
+  EXPECT_NEAR(scheduled_sparsity(o, o.sparsity, 25), 1 - 0.8 * 0.8, 1e-12);
+  EXPECT_NEAR(scheduled_sparsity(o, o.sparsity, 99), o.sparsity, 1e-12);
+  EXPECT_EQ(scheduled_sparsity(o, o.sparsity, 9), 0.0);
+}
+
+TEST(PruneTraining, AgpRunFollowsTheScheduleAndPrunedWeightsStayZeroUnderAdam) {
+  auto spec = moons_spec();
+  spec.prune.scope = PruneScope::Global;
+  spec.prune.sparsity = 0.75;
+  spec.prune.schedule = PruneSchedule::Agp;
+  spec.prune.start_step = 4;
+  spec.prune.frequency = 3;
+  spec.prune.rounds = 5;
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  Recorder recorder;
+  RunControl control;
+  auto result = trainer.run(recorder, control);
+  ASSERT_EQ(result.status, RunStatus::Finished);
+  const int64_t weights = 2 * 48 + 48 * 40 + 40 * 2;
+  int events = 0;
+  for (const auto& e : recorder.events) {
+    if (e.kind != "prune") continue;
+    ++events;
+    auto j = nlohmann::json::parse(e.payload_json);
+    double formula = scheduled_sparsity(spec.prune, 0.75, e.step);
+    EXPECT_NEAR(j["global"].get<double>(), formula, 1.0 / double(weights)) << "step " << e.step;
+  }
+  EXPECT_EQ(events, 6);
+  // Every logged step reports the staircase the formula gives (steps are 1-based after a step).
+  for (const auto& r : recorder.steps) {
+    for (const auto& [key, value] : r.extra) {
+      if (key == "sparsity/global") {
+        EXPECT_NEAR(value, scheduled_sparsity(spec.prune, 0.75, r.step - 1), 1.0 / weights)
+            << "step " << r.step;
+      }
+    }
+  }
+  // 120 - 19 = 101 Adam steps after the last prune: the pruned weights are still exactly zero.
+  for (const auto& state : trainer.pruner()->layers()) {
+    auto pruned = state.layer.weight.detach().masked_select(state.masks[0].mask.eq(0));
+    EXPECT_GT(pruned.numel(), 0);
+    EXPECT_EQ(pruned.abs().max().item<double>(), 0.0) << state.layer.name;
+  }
+}
+
+TEST(PruneTraining, ResumeRestoresMasksAndMatchesAnUnbrokenRun) {
+  auto spec = moons_spec();
+  spec.prune.sparsity = 0.6;
+  spec.prune.schedule = PruneSchedule::Iterative;
+  spec.prune.frequency = 20;
+  spec.prune.rounds = 4;
+  spec.schedule.checkpoint_interval_steps = 30;
+  Recorder whole;
+  Trainer a(spec, load_data(spec.data, spec.seed));
+  RunControl control;
+  a.run(whole, control);
+  // Stop at 30 (after two prune steps), then continue from that checkpoint in a new trainer.
+  std::string checkpoint;
+  for (const auto& c : whole.checkpoints) {
+    if (c.step == 30) checkpoint = c.bytes;
+  }
+  ASSERT_FALSE(checkpoint.empty());
+  Trainer b(spec, load_data(spec.data, spec.seed));
+  b.restore(checkpoint);
+  Recorder rest;
+  b.run(rest, control);
+  auto pa = a.module().parameters(), pb = b.module().parameters();
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(pa[i].equal(pb[i])) << i;
+}
+
+TEST(PruneTraining, LotteryRewindRestoresTheSurvivorsToTheirInitialValues) {
+  auto spec = moons_spec();
+  spec.prune.sparsity = 0.5;
+  spec.prune.start_step = 40;
+  spec.prune.rewind = true;
+  spec.schedule.steps = 41;  // One step after the prune: weights are init + one Adam step.
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  std::vector<torch::Tensor> initial;
+  for (const auto& p : trainer.module().parameters()) initial.push_back(p.detach().clone());
+  Recorder recorder;
+  RunControl control;
+  trainer.run(recorder, control);
+  // 41 steps, the last after the rewind: every survivor is within one Adam step (lr) of init.
+  auto params = trainer.module().parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto moved = (params[i].detach() - initial[i]).abs();
+    auto pruned = params[i].detach().eq(0) & initial[i].ne(0);
+    EXPECT_LE(moved.masked_select(pruned.logical_not()).max().item<double>(), 0.0101) << i;
+  }
+}
+
+TEST(PruneShrink, ShrunkMlpAndCnnComputeWhatTheMaskedNetworksCompute) {
+  for (auto kind : {ModelKind::Mlp, ModelKind::Cnn}) {
+    ModelSpec spec;
+    spec.kind = kind;
+    spec.mlp.hidden({64, 32});
+    spec.cnn.channels({8, 12}).fc_hidden(24);
+    torch::manual_seed(2);
+    auto model = make_model(spec, {1, 28, 28}, 10);
+    PruneOptions o;
+    o.criterion = PruneCriterion::L2Norm;
+    o.sparsity = 0.5;
+    Pruner pruner(o, *model.ptr(), spec, 0, 10);
+    pruner.prune(0, nullptr);
+    std::map<std::string, torch::Tensor> keep;
+    for (const auto& s : pruner.layers()) keep[s.layer.name] = s.unit_keep;
+    auto shrunk = shrink_model(spec, *model.ptr(), keep, {1, 28, 28}, 10);
+    model.ptr()->eval();
+    torch::NoGradGuard no_grad;
+    auto x = torch::randn({16, 1, 28, 28});
+    auto diff = (shrunk.model.forward(x) - model.forward(x)).abs().max().item<double>();
+    EXPECT_LT(diff, 1e-5) << model_name(kind);
+    EXPECT_LT(count_parameters(*shrunk.model.ptr()), count_parameters(*model.ptr()) / 2);
+  }
+}
+
+TEST(PruneShrink, ExpertLoadDropsTheLeastUsedExpertsAndTheShrunkMixtureAgrees) {
+  ModelSpec spec;
+  spec.kind = ModelKind::MoeMlp;
+  spec.moe_mlp.width(32).moe(MoeOptions().experts(6).hidden(16).top_k(2));
+  torch::manual_seed(4);
+  auto model = make_model(spec, {1, 8, 8}, 10);
+  PruneOptions o;
+  o.criterion = PruneCriterion::ExpertLoad;
+  o.sparsity = 0.5;
+  o.start_step = 1;
+  Pruner pruner(o, *model.ptr(), spec, 0, 10);
+  model.ptr()->train();
+  for (int i = 0; i < 5; ++i) {
+    model.forward(torch::randn({64, 1, 8, 8}));
+    pruner.observe_routing();
+  }
+  auto load = pruner.layers()[0].router_load.clone();
+  pruner.prune(1, nullptr);
+  const auto& keep = pruner.layers()[0].unit_keep;
+  EXPECT_EQ(keep.sum().item<int64_t>(), 3);
+  // Every expert kept was used at least as much as every expert dropped.
+  auto kept = load.masked_select(keep.ne(0)), dropped = load.masked_select(keep.eq(0));
+  EXPECT_GE(kept.min().item<int64_t>(), dropped.max().item<int64_t>());
+  model.ptr()->eval();
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({40, 1, 8, 8});
+  auto shrunk = shrink_model(spec, *model.ptr(), {{"moe0", keep}}, {1, 8, 8}, 10);
+  EXPECT_LT((shrunk.model.forward(x) - model.forward(x)).abs().max().item<double>(), 1e-5);
+  EXPECT_EQ(shrunk.spec.moe_mlp.moe().experts(), 3);
+}
+
+TEST(PruneRefusals, BadLayersSparsitiesAndNmAreRefusedBeforeTraining) {
+  auto spec_with = [](const std::string& prune) {
+    return nlohmann::json::parse(R"({"data": {"dataset": "moons"}, "prune": )" + prune + "}");
+  };
+  auto message = [&](const std::string& prune) -> std::string {
+    try {
+      auto spec = spec_from_json(spec_with(prune));
+      Trainer trainer(spec, load_data(spec.data, spec.seed));
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(message(R"({"layers": ["layers.9"]})").find("prune.layers[0]: no layer \"layers.9\""),
+            std::string::npos);
+  EXPECT_NE(message(R"({"layers": ["layers.9"]})").find("prunable: layers.0, layers.2"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"sparsity": 1})").find("prune.sparsity: must be at least 0 and below 1"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"sparsity": -0.1})").find("prune.sparsity"), std::string::npos);
+  EXPECT_NE(message(R"({"criterion": "n:m", "n": 4, "m": 4})").find("N must be below M"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"criterion": "l1-norm", "scope": "global"})").find("prune.scope"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"schedule": "agp", "start_step": 0, "frequency": 1000})")
+                .find("must come before the run's last step"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"criterion": "expert-load", "start_step": 5})").find("needs MoE layers"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"layer_sparsity": {"layers.7": 0.5}})").find("prune.layer_sparsity"),
+            std::string::npos);
+}
+
+TEST(PruneSensitivity, SweepsEachLayerAloneAndRestoresTheWeights) {
+  auto spec = moons_spec();
+  spec.has_prune = false;
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  std::vector<torch::Tensor> before;
+  for (const auto& p : trainer.module().parameters()) before.push_back(p.detach().clone());
+  PruneOptions o;
+  o.sensitivity_sparsities = {0.0, 0.5, 0.95};
+  int evaluations = 0;
+  auto rows = sensitivity_analysis(trainer.module(), spec.model, o, 0, [&] {
+    ++evaluations;
+    // The layer being swept has exactly the requested share of zeros; the others none.
+    int64_t zero_layers = 0;
+    for (const auto& p : trainer.module().parameters()) zero_layers += p.dim() == 2 && zeros(p) > 0;
+    EXPECT_LE(zero_layers, 1);
+    return trainer.evaluate(trainer.data().validation);
+  });
+  EXPECT_EQ(rows.size(), 9u);  // 3 layers x 3 sparsities.
+  EXPECT_EQ(evaluations, 9);
+  auto params = trainer.module().parameters();
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(params[i].equal(before[i]));
+  EXPECT_DOUBLE_EQ(rows[0].accuracy, rows[3].accuracy);  // Sparsity 0 is the same network.
+}
+
+TEST(PruneReport, LayerTableCountsParamsNonZerosAndConvMacsByHand) {
+  ModelSpec spec;
+  spec.kind = ModelKind::Cnn;
+  spec.cnn.channels({4, 6}).kernel_size(3).fc_hidden(16);
+  auto model = make_model(spec, {1, 28, 28}, 10);
+  auto table = layer_table(*model.ptr(), spec, {1, 28, 28});
+  const auto& rows = table["layers"];
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0]["macs"].get<int64_t>(), 4 * 1 * 9 * 28 * 28);
+  EXPECT_EQ(rows[1]["macs"].get<int64_t>(), 6 * 4 * 9 * 14 * 14);
+  EXPECT_EQ(rows[2]["macs"].get<int64_t>(), 16 * 6 * 7 * 7);
+  EXPECT_EQ(table["totals"]["params"].get<int64_t>(), count_parameters(*model.ptr()));
+  EXPECT_EQ(table["bytes"]["dense"].get<int64_t>(), 4 * count_parameters(*model.ptr()));
+}
