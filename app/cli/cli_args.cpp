@@ -43,10 +43,9 @@ Presets live in experiments/ (installed to /usr/local/share/slimlab/experiments)
 }
 
 CliArgs parse_args(int argc, char** argv) {
-  static const std::vector<std::string> kOptions = {"--db",      "--set",     "--csv",
-                                                    "--json",    "--quiet",   "--help",
-                                                    "--version", "--experts", "--baseline",
-                                                    "--layers",  "--retrain"};
+  static const std::vector<std::string> kOptions = {
+      "--db",      "--set",     "--csv",      "--json",   "--quiet",  "--help",
+      "--version", "--experts", "--baseline", "--layers", "--retrain"};
   CliArgs args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

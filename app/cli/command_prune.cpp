@@ -59,8 +59,9 @@ void print_prune_summary(const nlohmann::json& p) {
               p.value("params_dense", 0LL), p.value("macs_dense", 0LL));
   std::printf("  bytes     %lld dense, %lld as CSR\n", p.value("bytes_dense", 0LL),
               p.value("bytes_csr", 0LL));
-  std::printf("  latency   batch %lld: dense %.3f ms, masked %.3f ms", p.value("latency_batch", 0LL),
-              p.value("latency_dense_ms", 0.0), p.value("latency_masked_ms", 0.0));
+  std::printf("  latency   batch %lld: dense %.3f ms, masked %.3f ms",
+              p.value("latency_batch", 0LL), p.value("latency_dense_ms", 0.0),
+              p.value("latency_masked_ms", 0.0));
   if (p.contains("latency_shrunk_ms")) {
     std::printf(", shrunk %.3f ms (max output difference %.2g)", p.value("latency_shrunk_ms", 0.0),
                 p.value("shrunk_max_abs_diff", 0.0));
@@ -78,7 +79,8 @@ void print_prune_summary(const nlohmann::json& p) {
 nlohmann::json layers_json(RunStore& store, const RunRow& run) {
   nlohmann::json j;
   for (const auto& e : store.events(run.id)) {
-    if (e.kind == "prune_report") j["report"] = nlohmann::json::parse(e.payload_json, nullptr, false);
+    if (e.kind == "prune_report")
+      j["report"] = nlohmann::json::parse(e.payload_json, nullptr, false);
   }
   j["table"] = j.contains("report") ? j["report"]["table"] : computed_table(store, run);
   return j;
@@ -113,26 +115,26 @@ void print_layers(RunStore& store, const RunRow& run) {
 
 int command_sensitivity(const CliArgs& args) {
   if (args.positional.size() != 1) {
-    throw UsageError("sensitivity needs one spec file with a \"prune\" section, e.g. "
-                     "slimlab-cli sensitivity experiments/prune-sensitivity.json");
+    throw UsageError(
+        "sensitivity needs one spec file with a \"prune\" section, e.g. "
+        "slimlab-cli sensitivity experiments/prune-sensitivity.json");
   }
   auto spec = load_spec(args.positional[0], args.sets);
   auto store = store_path(args);
   RunControl control;
   InterruptGuard guard(control);
   ProgressBar progress(!args.quiet);
-  auto outcome = run_sensitivity(spec, store, progress, control, args.retrain,
-                                 [&](size_t done, size_t total) {
-                                   if (!args.quiet) {
-                                     std::fprintf(stderr, "\rsensitivity %zu/%zu", done, total);
-                                   }
-                                 });
+  auto outcome =
+      run_sensitivity(spec, store, progress, control, args.retrain, [&](size_t done, size_t total) {
+        if (!args.quiet) {
+          std::fprintf(stderr, "\rsensitivity %zu/%zu", done, total);
+        }
+      });
   progress.finish();
   if (!args.quiet) std::fprintf(stderr, "\n");
-  std::printf("Sensitivity of run %lld (%s)%s, %s, on the %s split:\n",
-              (long long)outcome.run_id, outcome.run_name.c_str(),
-              outcome.trained_now ? ", trained now" : "", criterion_name(spec.prune.criterion),
-              outcome.split.c_str());
+  std::printf("Sensitivity of run %lld (%s)%s, %s, on the %s split:\n", (long long)outcome.run_id,
+              outcome.run_name.c_str(), outcome.trained_now ? ", trained now" : "",
+              criterion_name(spec.prune.criterion), outcome.split.c_str());
   std::string layer;
   for (const auto& r : outcome.rows) {
     if (r.layer != layer) std::printf("  %s\n", (layer = r.layer).c_str());
@@ -151,8 +153,10 @@ int command_sensitivity(const CliArgs& args) {
   if (args.json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& r : outcome.rows) {
-      rows.push_back(
-          {{"layer", r.layer}, {"sparsity", r.sparsity}, {"accuracy", r.accuracy}, {"loss", r.loss}});
+      rows.push_back({{"layer", r.layer},
+                      {"sparsity", r.sparsity},
+                      {"accuracy", r.accuracy},
+                      {"loss", r.loss}});
     }
     std::printf("%s\n", nlohmann::json{{"run_id", outcome.run_id},
                                        {"split", outcome.split},

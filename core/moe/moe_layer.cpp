@@ -108,7 +108,8 @@ Routing MoeLayerImpl::route(const torch::Tensor& x) {
   if (expert_keep.defined()) {
     // A pruned expert never wins; the softmax then spreads over the live experts only, exactly
     // as a router built without them would.
-    r.logits = r.logits.masked_fill(expert_keep.logical_not(), -std::numeric_limits<float>::infinity());
+    r.logits =
+        r.logits.masked_fill(expert_keep.logical_not(), -std::numeric_limits<float>::infinity());
   }
   switch (o.gate()) {
     case GateKind::TopK:

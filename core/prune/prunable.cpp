@@ -125,7 +125,8 @@ std::vector<PrunableLayer> select_layers(torch::nn::Module& module, const ModelS
     throw InputError("prune.criterion: " + criterion + " finds nothing to prune in this " +
                      model_name(spec.kind) + " model: " + why);
   }
-  std::vector<PrunableLayer> chosen = options.layers.empty() ? candidates : std::vector<PrunableLayer>{};
+  std::vector<PrunableLayer> chosen =
+      options.layers.empty() ? candidates : std::vector<PrunableLayer>{};
   for (size_t i = 0; i < options.layers.size(); ++i) {
     const auto& name = options.layers[i];
     const std::string field = "prune.layers[" + std::to_string(i) + "]";

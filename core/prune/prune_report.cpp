@@ -34,7 +34,9 @@ double applications(const ModelSpec& spec, int64_t image_size, const PrunableLay
 }
 
 nlohmann::json latency_json(const Latency& l) {
-  return {{"median_ms", l.median_ms}, {"p10_ms", l.p10_ms}, {"p90_ms", l.p90_ms},
+  return {{"median_ms", l.median_ms},
+          {"p10_ms", l.p10_ms},
+          {"p90_ms", l.p90_ms},
           {"repeats", l.repeats}};
 }
 
@@ -93,9 +95,13 @@ nlohmann::json layer_table(torch::nn::Module& module, const ModelSpec& spec,
   for (const auto& p : module.parameters()) rest_nz += p.ne(0).sum().item<int64_t>();
   rest_nz -= nonzeros;
   if (all > covered) {
-    rows.push_back({{"name", "(other)"}, {"shape", nlohmann::json::array()}, {"params", all - covered},
-                    {"nonzeros", rest_nz}, {"sparsity", 1.0 - double(rest_nz) / double(all - covered)},
-                    {"macs", 0}, {"nonzero_macs", 0}});
+    rows.push_back({{"name", "(other)"},
+                    {"shape", nlohmann::json::array()},
+                    {"params", all - covered},
+                    {"nonzeros", rest_nz},
+                    {"sparsity", 1.0 - double(rest_nz) / double(all - covered)},
+                    {"macs", 0},
+                    {"nonzero_macs", 0}});
     csr += (all - covered) * 4;
   }
   nonzeros += rest_nz;
@@ -130,12 +136,10 @@ nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& 
   auto dense = make_model(spec.model, data.sample_shape, data.classes);
   auto dense_table = layer_table(*dense.ptr(), spec.model, data.sample_shape);
   auto summary = [](const nlohmann::json& table) {
-    return nlohmann::json{{"params", table["totals"]["params"]},
-                          {"nonzeros", table["totals"]["nonzeros"]},
-                          {"macs", table["totals"]["macs"]},
-                          {"nonzero_macs", table["totals"]["nonzero_macs"]},
-                          {"bytes_dense", table["bytes"]["dense"]},
-                          {"bytes_csr", table["bytes"]["csr"]}};
+    return nlohmann::json{
+        {"params", table["totals"]["params"]},    {"nonzeros", table["totals"]["nonzeros"]},
+        {"macs", table["totals"]["macs"]},        {"nonzero_macs", table["totals"]["nonzero_macs"]},
+        {"bytes_dense", table["bytes"]["dense"]}, {"bytes_csr", table["bytes"]["csr"]}};
   };
   report["before"] = summary(dense_table);
   report["masked"] = summary(report["table"]);
@@ -158,11 +162,11 @@ nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& 
     torch::NoGradGuard no_grad;
     auto difference = (shrunk.model.forward(input) - masked.forward(input)).abs().max();
     report["shrunk_max_abs_diff"] = difference.item<double>();
-    report["speedup"] = latency["dense"]["median_ms"].get<double>() /
-                        latency["shrunk"]["median_ms"].get<double>();
+    report["speedup"] =
+        latency["dense"]["median_ms"].get<double>() / latency["shrunk"]["median_ms"].get<double>();
   } else {
-    report["speedup"] = latency["dense"]["median_ms"].get<double>() /
-                        latency["masked"]["median_ms"].get<double>();
+    report["speedup"] =
+        latency["dense"]["median_ms"].get<double>() / latency["masked"]["median_ms"].get<double>();
   }
   report["latency"] = latency;
   return report;

@@ -100,8 +100,9 @@ ShrunkModel shrink_model(const ModelSpec& spec, torch::nn::Module& masked,
     for (size_t i = 0; i < spec.cnn.channels().size(); ++i) size /= 2;
     positions_before["fc"] = size * size;
   } else if (spec.kind != ModelKind::MoeMlp) {
-    throw std::invalid_argument(std::string("shrinking supports mlp, cnn and moe-mlp models, not ") +
-                                model_name(spec.kind));
+    throw std::invalid_argument(
+        std::string("shrinking supports mlp, cnn and moe-mlp models, not ") +
+        model_name(spec.kind));
   }
   chain(chained, unit_keep, positions_before, rules, kept);
   if (spec.kind == ModelKind::Mlp) {

@@ -5,8 +5,8 @@ namespace slimlab::spec_json {
 
 namespace {
 
-const std::vector<std::string> kCriterionNames = {"magnitude", "random",  "l1-norm",
-                                                  "l2-norm",   "n:m",     "expert-load"};
+const std::vector<std::string> kCriterionNames = {"magnitude", "random", "l1-norm",
+                                                  "l2-norm",   "n:m",    "expert-load"};
 const std::vector<std::string> kScopeNames = {"local", "global"};
 const std::vector<std::string> kPruneScheduleNames = {"one-shot", "iterative", "agp"};
 

@@ -13,12 +13,12 @@
 namespace slimlab {
 
 SensitivityOutcome run_sensitivity(const ExperimentSpec& spec, const std::string& store_path,
-                                   RunObserver& observer, const RunControl& control,
-                                   bool retrain,
+                                   RunObserver& observer, const RunControl& control, bool retrain,
                                    const std::function<void(size_t, size_t)>& progress) {
   if (!spec.has_prune) {
-    throw InputError("prune: a sensitivity analysis needs the spec's \"prune\" section (which "
-                     "layers, which criterion, which sparsities)");
+    throw InputError(
+        "prune: a sensitivity analysis needs the spec's \"prune\" section (which "
+        "layers, which criterion, which sparsities)");
   }
   // Everything that can fail on bad input fails here, before any training.
   const ExperimentSpec dense = baseline_spec(spec);
@@ -34,9 +34,8 @@ SensitivityOutcome run_sensitivity(const ExperimentSpec& spec, const std::string
   if (reference.empty()) {
     auto trained = run_experiment(dense, store_path, observer, control);
     if (trained.result.status != RunStatus::Finished) {
-      throw std::runtime_error("training the dense network (run " +
-                               std::to_string(trained.run_id) + ") did not finish: " +
-                               status_name(trained.result.status) +
+      throw std::runtime_error("training the dense network (run " + std::to_string(trained.run_id) +
+                               ") did not finish: " + status_name(trained.result.status) +
                                (trained.error.empty() ? "" : " (" + trained.error + ")"));
     }
     reference = std::to_string(trained.run_id);
@@ -56,8 +55,8 @@ SensitivityOutcome run_sensitivity(const ExperimentSpec& spec, const std::string
   outcome.split = validation ? "validation" : "test";
   const auto& split = validation ? data.validation : data.test;
   outcome.rows = sensitivity_analysis(
-      trainer.module(), spec.model, spec.prune, spec.seed,
-      [&] { return trainer.evaluate(split); }, progress);
+      trainer.module(), spec.model, spec.prune, spec.seed, [&] { return trainer.evaluate(split); },
+      progress);
 
   std::vector<SensitivityStoreRow> rows;
   for (const auto& r : outcome.rows) {

@@ -55,8 +55,8 @@ Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make
   s.total_steps =
       spec.schedule.steps > 0 ? spec.schedule.steps : spec.schedule.epochs * s.steps_per_epoch;
   if (spec.has_prune) {
-    s.pruner = std::make_unique<Pruner>(spec.prune, *s.module, spec.model, spec.seed,
-                                        s.total_steps);
+    s.pruner =
+        std::make_unique<Pruner>(spec.prune, *s.module, spec.model, spec.seed, s.total_steps);
   }
 }
 

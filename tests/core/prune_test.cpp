@@ -405,3 +405,16 @@ TEST(PruneReport, LayerTableCountsParamsNonZerosAndConvMacsByHand) {
   EXPECT_EQ(table["totals"]["params"].get<int64_t>(), count_parameters(*model.ptr()));
   EXPECT_EQ(table["bytes"]["dense"].get<int64_t>(), 4 * count_parameters(*model.ptr()));
 }
+
+TEST(PruneSpec, RoundTripsWithEveryDefaultWrittenOut) {
+  auto spec = spec_from_json(nlohmann::json::parse(R"({"prune": {"criterion": "l2-norm",
+      "sparsity": 0.4, "layer_sparsity": {"layers.0": 0.6}, "schedule": "agp",
+      "frequency": 50, "rounds": 4, "rewind": true, "sensitivity_sparsities": [0, 0.5]}})"));
+  ASSERT_TRUE(spec.has_prune);
+  EXPECT_EQ(spec.prune.criterion, PruneCriterion::L2Norm);
+  EXPECT_EQ(spec.prune.layer_sparsity.at("layers.0"), 0.6);
+  auto written = spec_to_json(spec);
+  EXPECT_EQ(written["prune"]["n"], 2);  // Defaults are written, so the stored spec is complete.
+  EXPECT_EQ(spec_to_json(spec_from_json(written)), written);
+  EXPECT_FALSE(spec_from_json(nlohmann::json::object()).has_prune);
+}

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "store/run_store.h"
+#include "store/schema.h"
 #include "store/store_writer.h"
 #include "test_files.h"
 #include "util/paths.h"
@@ -169,4 +170,37 @@ TEST(RunStoreTest, RunsOfDeadProcessesBecomeInterrupted) {
   EXPECT_EQ(store.get_run(gone_id).status, "interrupted");
   EXPECT_EQ(store.get_run(alive_id).status, "running");
   EXPECT_EQ(store.get_run(remote_id).status, "running");  // Another host's process: unknown.
+}
+
+TEST(RunStoreTest, SchemaTwoStoresMigrateAndKeepSensitivityCurves) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  int64_t id;
+  {
+    // A store as the previous release wrote it: schema 2, one run.
+    SqliteDb db(path, SqliteDb::Mode::ReadWrite);
+    db.exec("PRAGMA journal_mode = WAL");
+    for (int v = 0; v < 2; ++v) db.exec(kMigrations[v]);
+    db.exec("PRAGMA user_version = 2");
+    db.exec(
+        "INSERT INTO runs(uuid, name, kind, status, created_ms, spec_json, seed) "
+        "VALUES('u-1', 'old', 'train', 'finished', 1, '{}', 0)");
+  }
+  {
+    RunStore store(path, RunStore::Access::ReadWrite);
+    EXPECT_EQ(store.schema_version(), 3);
+    auto runs = store.list_runs();
+    ASSERT_EQ(runs.size(), 1u);
+    id = runs[0].id;
+    store.add_sensitivity(id, {{"magnitude", "layers.0", 0.5, "validation", 0.8, 0.6},
+                               {"magnitude", "layers.0", 0.0, "validation", 0.9, 0.3}});
+    // Re-running replaces the same point instead of adding a second one.
+    store.add_sensitivity(id, {{"magnitude", "layers.0", 0.5, "validation", 0.7, 0.7}});
+  }
+  RunStore store(path, RunStore::Access::ReadOnly);
+  auto rows = store.sensitivity(id);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].sparsity, 0.0);
+  EXPECT_EQ(rows[1].accuracy, 0.7);
+  EXPECT_EQ(rows[1].split, "validation");
 }
