@@ -62,14 +62,17 @@ INSTANTIATE_TEST_SUITE_P(Fashion, PresetTest,
 
 namespace {
 
-nlohmann::json run_preset(const std::string& db, const std::string& name) {
+/// Runs a preset through the CLI (with `extra` arguments) and returns its --json summary.
+nlohmann::json run_preset(const std::string& db, const std::string& name,
+                          const std::string& extra = "") {
   slimlab::testing::TempDir dir;
   std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
-                        "/experiments/" + name + " --json --quiet >" + dir.file("out");
+                        "/experiments/" + name + " " + extra + " --json --quiet >" +
+                        dir.file("out");
   EXPECT_EQ(std::system(command.c_str()), 0) << name;
   std::ifstream in(dir.file("out"));
   std::string line, last;
-  while (std::getline(in, line)) last = line.empty() ? last : line;
+  while (std::getline(in, line)) last = line.rfind("{", 0) == 0 ? line : last;
   return nlohmann::json::parse(last);
 }
 
@@ -127,17 +130,10 @@ TEST(KdPresetTest, DistilledStudentBeatsTheStudentAloneOverThreeSeeds) {
   auto teacher = run_preset(db, "cnn-fashion.json");
   double kd_sum = 0, alone_sum = 0;
   for (int seed = 1; seed <= 3; ++seed) {
-    slimlab::testing::TempDir out_dir;
-    std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
-                          "/experiments/kd-cnn-to-mlp.json --set seed=" + std::to_string(seed) +
-                          " --baseline --json --quiet >" + out_dir.file("out");
-    ASSERT_EQ(std::system(command.c_str()), 0);
-    std::ifstream in(out_dir.file("out"));
-    std::string line, last;
-    while (std::getline(in, line)) last = line.rfind("{", 0) == 0 ? line : last;
-    auto kd = nlohmann::json::parse(last);
+    auto kd =
+        run_preset(db, "kd-cnn-to-mlp.json", "--set seed=" + std::to_string(seed) + " --baseline");
     // gap_closed = (kd - alone) / (teacher - alone) => alone = (kd - g * teacher) / (1 - g).
-    ASSERT_TRUE(kd.contains("gap_closed")) << last;
+    ASSERT_TRUE(kd.contains("gap_closed")) << kd.dump();
     double g = kd["gap_closed"].get<double>();
     double alone =
         (kd["test_accuracy"].get<double>() - g * teacher["test_accuracy"].get<double>()) / (1 - g);
@@ -160,17 +156,10 @@ TEST(PrunePresetTest, LeNet300At90PercentSparsityLosesAtMostOnePoint) {
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   }
   slimlab::testing::TempDir dir;
-  std::string command = std::string(SLIMLAB_CLI) + " --db " + dir.file("runs.sqlite") + " run " +
-                        SLIMLAB_SOURCE_DIR + "/experiments/prune-lenet300-agp.json" +
-                        " --baseline --json --quiet >" + dir.file("out");
-  ASSERT_EQ(std::system(command.c_str()), 0);
-  std::ifstream in(dir.file("out"));
-  std::string line, last;
-  while (std::getline(in, line)) last = line.rfind("{", 0) == 0 ? line : last;
-  auto j = nlohmann::json::parse(last);
-  ASSERT_TRUE(j.contains("prune")) << last;
+  auto j = run_preset(dir.file("runs.sqlite"), "prune-lenet300-agp.json", "--baseline");
+  ASSERT_TRUE(j.contains("prune")) << j.dump();
   const auto& p = j["prune"];
-  ASSERT_TRUE(p.contains("dense_accuracy")) << last;
+  ASSERT_TRUE(p.contains("dense_accuracy")) << j.dump();
   std::printf(
       "[ preset   ] prune-lenet300-agp: %.2f%% at %.2f%% global sparsity (%lld of %lld weights "
       "left), dense %.2f%%, drop %.2f points; CSR %lld of %lld bytes\n",

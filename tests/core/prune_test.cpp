@@ -16,19 +16,12 @@
 #include "prune/shrink.h"
 #include "spec/spec_error.h"
 #include "train/trainer.h"
+#include "train_recorder.h"
 
 using namespace slimlab;
+using slimlab::testing::Recorder;
 
 namespace {
-
-struct Recorder : TrainObserver {
-  std::vector<StepRecord> steps;
-  std::vector<EventRecord> events;
-  std::vector<CheckpointRecord> checkpoints;
-  void on_step(const StepRecord& r) override { steps.push_back(r); }
-  void on_event(const EventRecord& r) override { events.push_back(r); }
-  void on_checkpoint(const CheckpointRecord& r) override { checkpoints.push_back(r); }
-};
 
 ExperimentSpec moons_spec() {
   ExperimentSpec spec;

@@ -6,22 +6,12 @@
 
 #include "models/model_factory.h"
 #include "train/trainer.h"
+#include "train_recorder.h"
 
 using namespace slimlab;
+using slimlab::testing::Recorder;
 
 namespace {
-
-/// Keeps every record the trainer reports.
-struct Recorder : TrainObserver {
-  std::vector<StepRecord> steps;
-  std::vector<EvalRecord> evals;
-  std::vector<EventRecord> events;
-  std::vector<CheckpointRecord> checkpoints;
-  void on_step(const StepRecord& r) override { steps.push_back(r); }
-  void on_eval(const EvalRecord& r) override { evals.push_back(r); }
-  void on_event(const EventRecord& r) override { events.push_back(r); }
-  void on_checkpoint(const CheckpointRecord& r) override { checkpoints.push_back(r); }
-};
 
 /// Stops the run once `at_step` steps are done.
 struct StopAt : Recorder {

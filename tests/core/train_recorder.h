@@ -1,0 +1,22 @@
+#pragma once
+
+// Test observers shared by the trainer and pruning tests.
+#include <vector>
+
+#include "train/train_observer.h"
+
+namespace slimlab::testing {
+
+/// Keeps every record the trainer reports.
+struct Recorder : TrainObserver {
+  std::vector<StepRecord> steps;
+  std::vector<EvalRecord> evals;
+  std::vector<EventRecord> events;
+  std::vector<CheckpointRecord> checkpoints;
+  void on_step(const StepRecord& r) override { steps.push_back(r); }
+  void on_eval(const EvalRecord& r) override { evals.push_back(r); }
+  void on_event(const EventRecord& r) override { events.push_back(r); }
+  void on_checkpoint(const CheckpointRecord& r) override { checkpoints.push_back(r); }
+};
+
+}  // namespace slimlab::testing
