@@ -19,8 +19,10 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   QCommandLineOption db("db", "The run store to open.", "FILE");
   QCommandLineOption screenshot("screenshot", "Save the window as PNG to FILE and quit.", "FILE");
-  parser.addOption(db);
-  parser.addOption(screenshot);
+  QCommandLineOption screenshots("screenshots",
+                                 "Save every tab of run --run as DIR/<tab>.png and quit.", "DIR");
+  QCommandLineOption run("run", "The run to show (with --screenshots).", "ID");
+  parser.addOptions({db, screenshot, screenshots, run});
   parser.process(app);
 
   QString store = parser.value(db);
@@ -31,9 +33,12 @@ int main(int argc, char** argv) {
   }
   slimlab::MainWindow window(store);
   window.show();
-  if (parser.isSet(screenshot)) {
+  if (parser.isSet(screenshots)) {
+    window.saveTabScreenshots(parser.value(screenshots), parser.value(run).toLongLong(),
+                              [] { QApplication::quit(); });
+  } else if (parser.isSet(screenshot)) {
     // Grab once the event loop has laid the window out and the queued replots have run.
-    QTimer::singleShot(500, &window, [&window, path = parser.value(screenshot)] {
+    QTimer::singleShot(1500, &window, [&window, path = parser.value(screenshot)] {
       window.grab().save(path);
       QApplication::quit();
     });

@@ -1,35 +1,107 @@
 #pragma once
 
+#include <QElapsedTimer>
+#include <QFutureWatcher>
 #include <QMainWindow>
 #include <QString>
+#include <functional>
 
-class QListWidget;
+#include "run_data.h"
+#include "run_loading.h"
+
+class QAction;
+class QCheckBox;
+class QComboBox;
 class QLabel;
+class QLineEdit;
+class QListWidget;
+class QSlider;
+class QTabWidget;
+class QTimer;
 
 namespace slimlab {
 
+class DistillView;
+class ExpertView;
 class LossPlot;
+class RunController;
+class SparsityView;
 
-/// SlimLab's workbench window. For now: the runs of one store and the loss / accuracy curves
-/// of the selected run. The experiment form, live runs and comparisons come with the GUI issue.
+/// SlimLab's workbench window: the experiment library and the runs of one store on the left,
+/// the selected run's loss, expert, sparsity and distillation views on the right, and run
+/// control (start, pause, stop) in the toolbar. Training happens on RunController's worker
+/// thread; stored runs load on a pool thread; the GUI thread only draws.
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit MainWindow(QString storePath, QWidget* parent = nullptr);
+  ~MainWindow() override;
 
   /// Re-reads the run list from the store.
   void reloadRuns();
-  /// Selects a run by id and shows its curves.
+  /// Shows a stored run (loaded in the background; `runShown` follows).
   void showRun(qint64 runId);
+  /// Starts the spec in `path` (a preset or a saved spec); false with a message when it is
+  /// invalid (nothing starts).
+  bool startSpecFile(const QString& path);
+  /// Opens another store; a file that is not a SlimLab store is refused and the current one
+  /// stays open.
+  bool openStorePath(const QString& path);
+  /// Saves each tab as `<dir>/<tab>.png` once run `runId` is shown, then calls `done`.
+  void saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done);
+
+  /// Tests turn message boxes off; problems are then only emitted as `problem`.
+  void setInteractive(bool on) { interactive_ = on; }
+
+  RunController& controller() { return *controller_; }
+  const RunData& shownRun() const { return shown_; }
+  QTabWidget* tabs() const { return tabs_; }
+
+ Q_SIGNALS:
+  void runShown(qint64 runId);
+  void runFinished(qint64 runId, const QString& status);
+  /// Something the user must read: an invalid spec, a refused store or run.
+  void problem(const QString& title, const QString& text);
 
  private:
-  void openStore();
+  void buildActions();
+  void buildLibrary();
   void fillRunList();
+  void drawShown(bool full);
+  void onTick();
+  void updateControls();
+  void openStore();
+  void editSpec();
+  void exportPlot();
+  void about();
+  void warn(const QString& title, const QString& text);
 
   QString storePath_;
+  RunController* controller_;
+  QListWidget* library_;
+  QLineEdit* filter_;
   QListWidget* runList_;
+  QTabWidget* tabs_;
   LossPlot* lossPlot_;
+  ExpertView* expertView_;
+  SparsityView* sparsityView_;
+  DistillView* distillView_;
+  QSlider* smoothing_;
+  QCheckBox* logScale_;
+  QComboBox* xAxis_;
   QLabel* storeLabel_;
+  QLabel* progressLabel_;
+  QAction* startAction_;
+  QAction* pauseAction_;
+  QAction* stopAction_;
+  QTimer* redraw_;
+  QElapsedTimer sinceHeavyDraw_;
+  QFutureWatcher<RunData> loader_;
+  QFutureWatcher<WeightHistogram> histogramLoader_;
+  RunData shown_;
+  bool showingLive_ = false;
+  qint64 pendingRun_ = 0;
+  bool interactive_ = true;
 };
 
 }  // namespace slimlab

@@ -57,10 +57,12 @@ torch::Tensor switch_balance_loss(const torch::Tensor& probs, const torch::Tenso
   return alpha * double(experts) * (f * p).sum();
 }
 
-torch::Tensor importance_loss(const Routing& routing, int64_t experts, double w) {
+torch::Tensor importance_loss(const Routing& routing, int64_t experts, double w,
+                              const torch::Tensor& keep) {
   auto gates = torch::zeros({routing.weight.size(0), experts}, routing.weight.options())
                    .scatter(1, routing.expert, routing.weight);
   auto importance = gates.sum(0);
+  if (keep.defined()) importance = importance.masked_select(keep);
   auto mean = importance.mean();
   auto variance = (importance - mean).pow(2).mean();  // Population variance, as Shazeer's code.
   return w * variance / (mean * mean + 1e-10);
@@ -206,8 +208,14 @@ torch::Tensor MoeLayerImpl::forward(torch::Tensor x) {
   last_aux.balance = o.balance_loss() > 0
                          ? switch_balance_loss(routing.probs, routing.expert, o.balance_loss())
                          : zero;
-  last_aux.importance =
-      o.importance_loss() > 0 ? importance_loss(routing, experts, o.importance_loss()) : zero;
+  last_aux.importance = o.importance_loss() > 0
+                            ? importance_loss(routing, experts, o.importance_loss(), expert_keep)
+                            : zero;
+  if (live_experts_ > 0) {
+    // After expert pruning: alpha * E_live * sum f P, what the mixture without them computes
+    // (f and P of pruned experts are 0).
+    last_aux.balance = last_aux.balance * (double(live_experts_) / double(experts));
+  }
   last_aux.z = o.z_loss() > 0 ? router_z_loss(routing.logits, o.z_loss()) : zero;
 
   torch::NoGradGuard no_grad;

@@ -57,8 +57,10 @@ DispatchPlan plan_dispatch(const Routing& routing, int64_t capacity, int64_t exp
 /// assignments (before capacity) sent to expert i and P_i the mean router probability.
 torch::Tensor switch_balance_loss(const torch::Tensor& probs, const torch::Tensor& expert,
                                   double alpha);
-/// w * CV(sum_x G(x))^2 with the population coefficient of variation over experts.
-torch::Tensor importance_loss(const Routing& routing, int64_t experts, double w);
+/// w * CV(sum_x G(x))^2 with the population coefficient of variation over experts (only those
+/// marked in `keep`, when given: the live ones after expert pruning).
+torch::Tensor importance_loss(const Routing& routing, int64_t experts, double w,
+                              const torch::Tensor& keep = {});
 /// coef * (1/T) * sum_x (logsumexp_j h_j(x))^2 (ST-MoE).
 torch::Tensor router_z_loss(const torch::Tensor& logits, double coef);
 

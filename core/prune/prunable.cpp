@@ -150,6 +150,9 @@ std::vector<PrunableLayer> select_layers(torch::nn::Module& module, const ModelS
                        (near.empty() ? "" : " (did you mean \"" + near + "\"?)") +
                        "; prunable: " + list_names(candidates));
     }
+    for (const auto& earlier : chosen) {
+      if (earlier.name == name) throw InputError(field + ": \"" + name + "\" is listed twice");
+    }
     chosen.push_back(*it);
   }
   for (const auto& [name, value] : options.layer_sparsity) {

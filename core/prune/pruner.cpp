@@ -60,7 +60,14 @@ Pruner::Pruner(const PruneOptions& options, torch::nn::Module& module, const Mod
                      " comes after the first prune step " + std::to_string(steps_.front()) +
                      "; a rewind restores weights from before pruning");
   }
-  if (options.criterion == PruneCriterion::ExpertLoad && options.start_step == 0) {
+  for (const auto& [name, s_f] : options.layer_sparsity) {
+    if (options.schedule == PruneSchedule::Agp && options.initial_sparsity > s_f) {
+      throw InputError("prune.layer_sparsity." + name + ": " + std::to_string(s_f) +
+                       " is below initial_sparsity; AGP only adds pruning");
+    }
+  }
+  if (options.criterion == PruneCriterion::ExpertLoad && steps_.front() == 0 &&
+      scheduled_sparsity(options, options.sparsity, 0) > 0) {
     throw InputError(
         "prune.start_step: expert-load pruning ranks experts by the router load it measured "
         "while training; start after some steps (e.g. 200), not at 0");
@@ -77,7 +84,15 @@ Pruner::Pruner(const PruneOptions& options, torch::nn::Module& module, const Mod
     if (layer.kind == LayerKind::MoeLayer) {
       auto& moe = moe_of(state);
       int64_t experts = moe.options.experts(), top_k = moe.options.top_k();
-      int64_t removed = rounded_count(state.final_sparsity, experts);
+      int64_t removed = rounded_count(
+          std::max(state.final_sparsity, scheduled_sparsity(options, state.final_sparsity, 0)),
+          experts);
+      if (!layers_.empty() && layers_.front().layer.kind == LayerKind::MoeLayer &&
+          rounded_count(layers_.front().final_sparsity, layers_.front().layer.units) != removed) {
+        throw InputError("prune.layer_sparsity: every MoE layer must lose as many experts (" +
+                         layer.name + " would differ from " + layers_.front().layer.name +
+                         "); they share one expert count in the model spec");
+      }
       if (experts - removed < top_k) {
         throw InputError("prune.sparsity: removing " + std::to_string(removed) + " of the " +
                          std::to_string(experts) + " experts of " + layer.name +
@@ -156,7 +171,9 @@ void Pruner::prune_weights(int64_t step) {
     for (auto& state : layers_) {
       double s = scheduled_sparsity(options_, state.final_sparsity, step);
       auto scores = scores_of(state);
-      state.masks[0].mask = prune_lowest(scores, rounded_count(s, scores.numel()));
+      // One weight always stays: an all-zero layer would cut the network in two.
+      int64_t k = std::min(rounded_count(s, scores.numel()), scores.numel() - 1);
+      state.masks[0].mask = prune_lowest(scores, k);
     }
     return;
   }
@@ -266,9 +283,6 @@ void Pruner::save(torch::serialize::OutputArchive& archive) const {
     }
     if (state.unit_keep.defined()) archive.write(prefix + "keep", state.unit_keep);
     if (state.router_load.defined()) archive.write(prefix + "load", state.router_load);
-    if (state.layer.kind == LayerKind::MoeLayer) {
-      archive.write("expert_" + archive_key(state.layer.name), state.unit_keep.to(torch::kBool));
-    }
   }
   for (size_t j = 0; j < rewind_weights_.size(); ++j) {
     archive.write("rewind" + std::to_string(j), rewind_weights_[j]);
@@ -292,21 +306,32 @@ void Pruner::load(torch::serialize::InputArchive& archive) {
     state.sparsity = mask_sparsity(state.masks[0].mask);
   }
   rewind_weights_.clear();
-  torch::Tensor weight;
-  while (archive.try_read("rewind" + std::to_string(rewind_weights_.size()), weight)) {
+  for (;;) {
+    torch::Tensor weight;  // Fresh each time: try_read fills a defined tensor in place.
+    if (!archive.try_read("rewind" + std::to_string(rewind_weights_.size()), weight)) break;
     rewind_weights_.push_back(weight);
   }
 }
 
-void load_expert_masks(torch::nn::Module& module, torch::serialize::InputArchive& checkpoint) {
-  torch::serialize::InputArchive prune;
-  if (!checkpoint.try_read("prune", prune)) return;
+void save_expert_masks(torch::nn::Module& module, torch::serialize::OutputArchive& checkpoint) {
+  torch::serialize::OutputArchive masks;
+  bool any = false;
   for (const auto& m : module.named_modules()) {
     auto* moe = dynamic_cast<MoeLayerImpl*>(m.value().get());
-    torch::Tensor keep;
-    if (moe != nullptr && prune.try_read("expert_" + archive_key(m.key()), keep)) {
-      moe->keep_experts(keep);
-    }
+    if (moe == nullptr || !moe->expert_keep.defined()) continue;
+    masks.write(archive_key(m.key()), moe->expert_keep);
+    any = true;
+  }
+  if (any) checkpoint.write("expert_masks", masks);
+}
+
+void load_expert_masks(torch::nn::Module& module, torch::serialize::InputArchive& checkpoint) {
+  torch::serialize::InputArchive masks;
+  if (!checkpoint.try_read("expert_masks", masks)) return;
+  for (const auto& m : module.named_modules()) {
+    auto* moe = dynamic_cast<MoeLayerImpl*>(m.value().get());
+    torch::Tensor keep;  // Fresh for each layer (try_read fills a defined tensor in place).
+    if (moe != nullptr && masks.try_read(archive_key(m.key()), keep)) moe->keep_experts(keep);
   }
 }
 

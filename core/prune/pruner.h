@@ -83,8 +83,11 @@ class Pruner {
   std::vector<torch::Tensor> rewind_weights_;  ///< All parameters at rewind_step.
 };
 
-/// Puts the expert masks a checkpoint's "prune" entry holds on the MoE layers of `module`
-/// (pruned experts are then never routed to). No-op for checkpoints without one.
+/// Writes the expert masks of `module`'s MoE layers (those pruned by expert load) into a
+/// checkpoint's "expert_masks" entry; nothing when no layer has one.
+void save_expert_masks(torch::nn::Module& module, torch::serialize::OutputArchive& checkpoint);
+/// Puts a checkpoint's expert masks back on the MoE layers of `module` (pruned experts are then
+/// never routed to). No-op for checkpoints without them.
 void load_expert_masks(torch::nn::Module& module, torch::serialize::InputArchive& checkpoint);
 
 }  // namespace slimlab

@@ -16,6 +16,7 @@
 #include "store/store_writer.h"
 #include "train/distill_session.h"
 #include "train/prune_session.h"
+#include "train/record_keys.h"
 #include "train/stored_model.h"
 #include "util/paths.h"
 
@@ -38,24 +39,11 @@ class RunRecorder : public TrainObserver {
     if (auto error = writer_.error(); !error.empty()) {
       throw std::runtime_error("the run store stopped recording: " + error);
     }
-    writer_.metric("train/loss", r.step, r.loss);
-    writer_.metric("train/accuracy", r.step, r.accuracy);
-    writer_.metric("train/lr", r.step, r.lr);
-    writer_.metric("train/steps_per_second", r.step, r.steps_per_second);
-    if (r.aux_loss != 0) writer_.metric("train/aux_loss", r.step, r.aux_loss);
-    for (const auto& [key, value] : r.extra) writer_.metric(key, r.step, value);
+    for_each_metric(r, sink_);
     next_.on_step(r);
   }
   void on_router(const RouterRecord& r) override {
-    const std::string prefix = "moe/" + std::to_string(r.layer) + "/";
-    writer_.metric(prefix + "load_cv", r.step, r.load_cv);
-    writer_.metric(prefix + "max_over_mean", r.step, r.max_over_mean);
-    writer_.metric(prefix + "gate_entropy", r.step, r.gate_entropy);
-    writer_.metric(prefix + "dropped_share", r.step, r.dropped_share);
-    writer_.metric(prefix + "dead_experts", r.step, double(r.dead_experts));
-    writer_.metric(prefix + "balance_loss", r.step, r.balance_loss);
-    writer_.metric(prefix + "importance_loss", r.step, r.importance_loss);
-    writer_.metric(prefix + "z_loss", r.step, r.z_loss);
+    for_each_metric(r, sink_);
     ExpertLoadRow row{r.layer,
                       r.step,
                       {r.load_share.begin(), r.load_share.end()},
@@ -69,9 +57,7 @@ class RunRecorder : public TrainObserver {
     next_.on_routing_matrix(r);
   }
   void on_eval(const EvalRecord& r) override {
-    writer_.metric(r.split + "/loss", r.step, r.loss);
-    writer_.metric(r.split + "/accuracy", r.step, r.accuracy);
-    for (const auto& [key, value] : r.extra) writer_.metric(r.split + "/" + key, r.step, value);
+    for_each_metric(r, sink_);
     next_.on_eval(r);
   }
   void on_event(const EventRecord& r) override {
@@ -87,6 +73,9 @@ class RunRecorder : public TrainObserver {
  private:
   StoreWriter& writer_;
   RunObserver& next_;
+  MetricSink sink_ = [this](const std::string& key, int64_t step, double value) {
+    writer_.metric(key, step, value);
+  };
 };
 
 /// Teachers, compression and (when the student-alone baseline exists) the gap closed.

@@ -27,21 +27,6 @@ struct RunOutcome {
   std::string error;  ///< Failure or divergence reason, or a store write error.
 };
 
-/// Called once the run exists in the store and training is about to start (training thread).
-struct RunStartInfo {
-  int64_t run_id = 0;
-  int64_t start_step = 0;
-  int64_t total_steps = 0;
-  int64_t params = 0;
-  int64_t train_examples = 0;
-};
-
-/// Extends TrainObserver with the start of a run; UIs (CLI progress bar, Qt bridge) implement it.
-class RunObserver : public TrainObserver {
- public:
-  virtual void on_start(const RunStartInfo& info) {}
-};
-
 /// The one path of a run, from the CLI or the GUI: load data, build the trainer (bad input
 /// fails here, before anything is stored), create the run in the store, train while the store
 /// writer records every step, eval, event and checkpoint, then set the final status.

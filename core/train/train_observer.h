@@ -85,9 +85,26 @@ class TrainObserver {
   virtual void on_routing_matrix(const RoutingMatrixRecord& record) {}
 };
 
+/// Called once the run exists in the store and training is about to start (training thread).
+struct RunStartInfo {
+  int64_t run_id = 0;
+  int64_t start_step = 0;
+  int64_t total_steps = 0;
+  int64_t params = 0;
+  int64_t train_examples = 0;
+};
+
+/// Extends TrainObserver with the start of a run; UIs (CLI progress bar, Qt bridge) implement it.
+class RunObserver : public TrainObserver {
+ public:
+  virtual void on_start(const RunStartInfo& info) {}
+};
+
 /// Commands into a running trainer, read between batches (any thread may set them).
 struct RunControl {
   std::atomic<bool> stop{false};
+  /// While set, the trainer waits between batches (stop still ends the run).
+  std::atomic<bool> pause{false};
 };
 
 }  // namespace slimlab

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "distill/distiller.h"
 #include "models/features.h"
@@ -111,6 +112,10 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   Clock::duration train_time{0};
 
   while (s.step < s.total_steps) {
+    while (control.pause.load(std::memory_order_relaxed) &&
+           !control.stop.load(std::memory_order_relaxed)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     if (control.stop.load(std::memory_order_relaxed)) {
       result.status = RunStatus::Cancelled;
       break;
@@ -221,7 +226,8 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       for (const auto& [key, sum] : window_extra) r.extra.emplace_back(key, sum / window_examples);
       window_extra.clear();
       if (s.pruner) {
-        for (auto& metric : s.pruner->sparsity_metrics(s.step)) r.extra.push_back(metric);
+        // The masks in force during step s.step were made at the top of it (s.step - 1 done).
+        for (auto& metric : s.pruner->sparsity_metrics(s.step - 1)) r.extra.push_back(metric);
       }
       r.accuracy = window_correct / window_examples;
       r.lr = s.spec.optimizer.lr;

@@ -35,6 +35,7 @@ std::string Trainer::checkpoint() const {
     state_->distiller->projections().save(hints);
     archive.write("hints", hints);
   }
+  save_expert_masks(*state_->module, archive);
   if (state_->pruner) {
     torch::serialize::OutputArchive prune;
     state_->pruner->save(prune);
@@ -57,6 +58,7 @@ void Trainer::restore(const std::string& bytes) {
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     state_->module->load(model_archive);
+    load_expert_masks(*state_->module, archive);
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     state_->optimizer->load(optimizer_archive);

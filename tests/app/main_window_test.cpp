@@ -1,18 +1,40 @@
-// The workbench window on a real store made by the real CLI, rendered offscreen.
+// The workbench window on real stores, rendered offscreen; one end-to-end run through the GUI.
 #include <gtest/gtest.h>
 #include <qcustomplot.h>
 
+#include <QEventLoop>
 #include <QLabel>
 #include <QListWidget>
 #include <QStatusBar>
+#include <QTimer>
 #include <cstdlib>
 
 #include "../core/test_files.h"
 #include "../widgets/qt_test_app.h"
 #include "loss_plot.h"
 #include "main_window.h"
+#include "run_controller.h"
+#include "store/run_store.h"
 
 using namespace slimlab;
+
+namespace {
+
+/// Runs the event loop until `signal` fires or `seconds` pass; true when it fired.
+template <typename Signal>
+bool wait_for(MainWindow& window, Signal signal, int seconds) {
+  QEventLoop loop;
+  bool fired = false;
+  QObject::connect(&window, signal, &loop, [&] {
+    fired = true;
+    loop.quit();
+  });
+  QTimer::singleShot(seconds * 1000, &loop, &QEventLoop::quit);
+  loop.exec();
+  return fired;
+}
+
+}  // namespace
 
 TEST(MainWindowTest, ListsStoredRunsAndPlotsTheSelectedOne) {
   slimlab::testing::qt_app();
@@ -23,12 +45,13 @@ TEST(MainWindowTest, ListsStoredRunsAndPlotsTheSelectedOne) {
   ASSERT_EQ(std::system(command.c_str()), 0);
 
   MainWindow window(QString::fromStdString(db));
+  window.setInteractive(false);
   window.show();
-  auto* list = window.findChild<QListWidget*>();
-  ASSERT_NE(list, nullptr);
+  auto* list = window.findChildren<QListWidget*>().back();  // Library first, then runs.
   ASSERT_EQ(list->count(), 1);
   EXPECT_TRUE(list->item(0)->text().contains("mlp-spirals"));
   EXPECT_TRUE(list->item(0)->text().contains("finished"));
+  ASSERT_TRUE(window.shownRun().id == 1 || wait_for(window, &MainWindow::runShown, 30));
   auto* plot = window.findChild<LossPlot*>();
   ASSERT_NE(plot, nullptr);
   EXPECT_GT(plot->plot()->graph(0)->dataCount(), 20);  // train/loss every 10 of 290 steps.
@@ -40,16 +63,63 @@ TEST(MainWindowTest, ListsStoredRunsAndPlotsTheSelectedOne) {
   shot.save("main_window.png");
 }
 
-TEST(MainWindowTest, UnusableStoreIsReportedNotFatal) {
+TEST(MainWindowTest, StartsThePresetLiveAndTheStoreKeepsTheRun) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  auto spec = dir.file("spirals.json");
+  slimlab::testing::write_file(
+      spec, R"({"name": "gui-spirals", "data": {"dataset": "spirals", "points": 800,
+      "noise": 0.02, "batch_size": 64}, "model": {"kind": "mlp", "hidden": [64, 64]},
+      "optimizer": {"lr": 0.01}, "schedule": {"epochs": 12, "log_interval_steps": 5}})");
+  MainWindow window(QString::fromStdString(db));
+  window.setInteractive(false);
+  window.show();
+  ASSERT_TRUE(window.startSpecFile(QString::fromStdString(spec)));
+  EXPECT_TRUE(window.controller().busy());
+  ASSERT_TRUE(wait_for(window, &MainWindow::runFinished, 120));
+  EXPECT_FALSE(window.controller().busy());
+  // The live curve holds every logged step: 12 epochs x 12 steps / 5.
+  auto* plot = window.findChild<LossPlot*>();
+  int live_points = plot->plot()->graph(0)->dataCount();
+  EXPECT_GE(live_points, 12 * 12 / 5);
+  RunStore store(db, RunStore::Access::ReadOnly);
+  auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "finished");
+  EXPECT_EQ(int(store.series(runs[0].id, "train/loss").size()), live_points);
+}
+
+TEST(MainWindowTest, InvalidSpecStartsNothingAndNamesTheField) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto spec = dir.file("bad.json");
+  slimlab::testing::write_file(spec, R"({"data": {"dataset": "spirals"},
+      "prune": {"sparsity": 1.5}})");
+  MainWindow window(QString::fromStdString(dir.file("runs.sqlite")));
+  window.setInteractive(false);
+  QString shown;
+  QObject::connect(&window, &MainWindow::problem,
+                   [&](const QString&, const QString& text) { shown = text; });
+  EXPECT_FALSE(window.startSpecFile(QString::fromStdString(spec)));
+  EXPECT_FALSE(window.controller().busy());
+  EXPECT_TRUE(shown.contains("prune.sparsity")) << shown.toStdString();
+}
+
+TEST(MainWindowTest, UnusableStoreIsReportedAndTheCurrentOneStaysOpen) {
   slimlab::testing::qt_app();
   slimlab::testing::TempDir dir;
   slimlab::testing::write_file(dir.file("bad.sqlite"), "not a database");
-  MainWindow window(QString::fromStdString(dir.file("bad.sqlite")));
-  auto* list = window.findChild<QListWidget*>();
-  EXPECT_EQ(list->count(), 0);
-  bool reported = false;
+  MainWindow window(QString::fromStdString(dir.file("good.sqlite")));
+  window.setInteractive(false);
+  QString shown;
+  QObject::connect(&window, &MainWindow::problem,
+                   [&](const QString&, const QString& text) { shown = text; });
+  EXPECT_FALSE(window.openStorePath(QString::fromStdString(dir.file("bad.sqlite"))));
+  EXPECT_TRUE(shown.contains("not a SlimLab run store")) << shown.toStdString();
+  bool still_good = false;
   for (auto* label : window.statusBar()->findChildren<QLabel*>()) {
-    reported = reported || label->text().contains("not a SlimLab run store");
+    still_good = still_good || label->text().contains("good.sqlite");
   }
-  EXPECT_TRUE(reported);
+  EXPECT_TRUE(still_good);
 }

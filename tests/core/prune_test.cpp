@@ -77,17 +77,24 @@ TEST(PruneMasks, NmKeepsExactlyNOfEveryMInputs) {
 
 TEST(PruneMasks, LocalMagnitudeHitsTheSparsityOfEveryLayerToTheWeight) {
   auto model = mlp({37, 23});
+  std::vector<torch::Tensor> before;
+  for (const auto& p : model.ptr()->parameters()) before.push_back(p.detach().clone());
   PruneOptions o;
   o.sparsity = 0.37;
   Pruner pruner(o, *model.ptr(), ModelSpec{}, 0, 10);
   pruner.prune(0, nullptr);
   ASSERT_EQ(pruner.layers().size(), 3u);
-  for (const auto& state : pruner.layers()) {
+  for (size_t i = 0; i < pruner.layers().size(); ++i) {
+    const auto& state = pruner.layers()[i];
     const auto& w = state.layer.weight;
     int64_t wanted = std::llround(0.37 * double(w.numel()));
-    EXPECT_LE(std::abs(zeros(w) - wanted), 1) << state.layer.name;
-    // The survivors are the largest: the smallest kept |w| >= the largest pruned original.
+    EXPECT_EQ(zeros(w), wanted) << state.layer.name;
     EXPECT_EQ(zeros(state.masks[0].mask), wanted);
+    // The survivors are the largest: no pruned original |w| exceeds the smallest kept one.
+    auto original = before[2 * i].abs();  // Parameters alternate weight, bias.
+    auto kept = state.masks[0].mask.ne(0);
+    EXPECT_LE(original.masked_select(kept.logical_not()).max().item<double>(),
+              original.masked_select(kept).min().item<double>());
   }
 }
 
@@ -211,9 +218,9 @@ TEST(PruneTraining, AgpRunFollowsTheScheduleAndPrunedWeightsStayZeroUnderAdam) {
   // Every logged step reports the staircase the formula gives (steps are 1-based after a step).
   for (const auto& r : recorder.steps) {
     for (const auto& [key, value] : r.extra) {
-      if (key == "sparsity/global") {
+      if (key == "sparsity/global" || key == "sparsity/target") {
         EXPECT_NEAR(value, scheduled_sparsity(spec.prune, 0.75, r.step - 1), 1.0 / weights)
-            << "step " << r.step;
+            << key << " at step " << r.step;
       }
     }
   }
@@ -225,8 +232,11 @@ TEST(PruneTraining, AgpRunFollowsTheScheduleAndPrunedWeightsStayZeroUnderAdam) {
   }
 }
 
-TEST(PruneTraining, ResumeRestoresMasksAndMatchesAnUnbrokenRun) {
+class PruneResume : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PruneResume, ResumeRestoresMasksAndRewindWeightsAndMatchesAnUnbrokenRun) {
   auto spec = moons_spec();
+  spec.prune.rewind = GetParam();  // The rewind weights must come back from the checkpoint too.
   spec.prune.sparsity = 0.6;
   spec.prune.schedule = PruneSchedule::Iterative;
   spec.prune.frequency = 20;
@@ -236,7 +246,7 @@ TEST(PruneTraining, ResumeRestoresMasksAndMatchesAnUnbrokenRun) {
   Trainer a(spec, load_data(spec.data, spec.seed));
   RunControl control;
   a.run(whole, control);
-  // Stop at 30 (after two prune steps), then continue from that checkpoint in a new trainer.
+  // Continue from the checkpoint at 30 (after the prune at 20) in a new trainer.
   std::string checkpoint;
   for (const auto& c : whole.checkpoints) {
     if (c.step == 30) checkpoint = c.bytes;
@@ -249,6 +259,8 @@ TEST(PruneTraining, ResumeRestoresMasksAndMatchesAnUnbrokenRun) {
   auto pa = a.module().parameters(), pb = b.module().parameters();
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(pa[i].equal(pb[i])) << i;
 }
+
+INSTANTIATE_TEST_SUITE_P(WithAndWithoutRewind, PruneResume, ::testing::Bool());
 
 TEST(PruneTraining, LotteryRewindRestoresTheSurvivorsToTheirInitialValues) {
   auto spec = moons_spec();
@@ -370,11 +382,18 @@ TEST(PruneSensitivity, SweepsEachLayerAloneAndRestoresTheWeights) {
   o.sensitivity_sparsities = {0.0, 0.5, 0.95};
   int evaluations = 0;
   auto rows = sensitivity_analysis(trainer.module(), spec.model, o, 0, [&] {
+    // Layer evaluations / 3 is being swept at sparsity o.sensitivity_sparsities[evaluations % 3]:
+    // it has exactly that share of zeros, every other layer none.
+    std::vector<torch::Tensor> weights;
+    for (const auto& p : trainer.module().parameters()) {
+      if (p.dim() == 2) weights.push_back(p);
+    }
+    for (size_t l = 0; l < weights.size(); ++l) {
+      double s = l == size_t(evaluations / 3) ? o.sensitivity_sparsities[evaluations % 3] : 0.0;
+      EXPECT_EQ(zeros(weights[l]), std::llround(s * double(weights[l].numel())))
+          << "layer " << l << " at evaluation " << evaluations;
+    }
     ++evaluations;
-    // The layer being swept has exactly the requested share of zeros; the others none.
-    int64_t zero_layers = 0;
-    for (const auto& p : trainer.module().parameters()) zero_layers += p.dim() == 2 && zeros(p) > 0;
-    EXPECT_LE(zero_layers, 1);
     return trainer.evaluate(trainer.data().validation);
   });
   EXPECT_EQ(rows.size(), 9u);  // 3 layers x 3 sparsities.

@@ -1,0 +1,233 @@
+// The workbench window: starting specs, drawing live and stored runs, screenshots.
+#include <qcustomplot.h>
+
+#include <QApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrent>
+#include <nlohmann/json.hpp>
+
+#include "distill_view.h"
+#include "experiment_library.h"
+#include "expert_view.h"
+#include "loss_plot.h"
+#include "main_window.h"
+#include "run_controller.h"
+#include "sparsity_view.h"
+#include "spec/spec_error.h"
+
+namespace slimlab {
+namespace {
+
+// Validates spec text; returns "" or the message naming the field.
+QString spec_problem(const QString& text, ExperimentSpec* out) {
+  try {
+    auto spec = spec_from_json(parse_json_text(text.toStdString(), "spec"));
+    if (out != nullptr) *out = spec;
+  } catch (const std::exception& e) {
+    return QString::fromStdString(e.what());
+  }
+  return {};
+}
+
+QString read_text(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) return {};
+  return QString::fromUtf8(file.readAll());
+}
+
+}  // namespace
+
+bool MainWindow::startSpecFile(const QString& path) {
+  ExperimentSpec spec;
+  auto problem = spec_problem(read_text(path), &spec);
+  if (!problem.isEmpty()) {
+    warn(tr("Invalid spec"), tr("%1\n\n%2").arg(path, problem));
+    return false;
+  }
+  controller_->setStorePath(storePath_);
+  controller_->enqueue(spec);
+  if (controller_->queued() > 0) {
+    statusBar()->showMessage(tr("%1 queued (%2 waiting)")
+                                 .arg(QString::fromStdString(spec.name))
+                                 .arg(controller_->queued()),
+                             8000);
+  }
+  updateControls();
+  return true;
+}
+
+void MainWindow::editSpec() {
+  auto* item = library_->currentItem();
+  if (item == nullptr) return;
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("Edit %1").arg(item->text()));
+  auto* layout = new QVBoxLayout(&dialog);
+  auto* editor = new QPlainTextEdit(read_text(item->data(Qt::UserRole).toString()), &dialog);
+  editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  auto* problem = new QLabel(&dialog);
+  problem->setWordWrap(true);
+  problem->setStyleSheet("color: #d55e00");
+  auto* buttons = new QDialogButtonBox(&dialog);
+  auto* start = buttons->addButton(tr("Start"), QDialogButtonBox::AcceptRole);
+  auto* save = buttons->addButton(tr("Save as preset..."), QDialogButtonBox::ActionRole);
+  buttons->addButton(QDialogButtonBox::Cancel);
+  layout->addWidget(editor, 1);
+  layout->addWidget(problem);
+  layout->addWidget(buttons);
+  dialog.resize(640, 620);
+  // Every edit is validated at once; the message names the field (e.g. "prune.sparsity: ...").
+  auto validate = [&] {
+    auto text = spec_problem(editor->toPlainText(), nullptr);
+    problem->setText(text);
+    start->setEnabled(text.isEmpty());
+    save->setEnabled(text.isEmpty());
+  };
+  connect(editor, &QPlainTextEdit::textChanged, &dialog, validate);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  connect(start, &QPushButton::clicked, &dialog, &QDialog::accept);
+  connect(save, &QPushButton::clicked, &dialog, [&] {
+    bool ok = false;
+    auto name = QInputDialog::getText(&dialog, tr("Save as preset"), tr("Name:"), QLineEdit::Normal,
+                                      "my-experiment", &ok);
+    if (!ok || name.isEmpty()) return;
+    QDir().mkpath(user_spec_dir());
+    QFile file(user_spec_dir() + "/" + name + ".json");
+    if (file.open(QIODevice::WriteOnly)) file.write(editor->toPlainText().toUtf8());
+    buildLibrary();
+  });
+  validate();
+  if (dialog.exec() != QDialog::Accepted) return;
+  ExperimentSpec spec;
+  if (spec_problem(editor->toPlainText(), &spec).isEmpty()) controller_->enqueue(spec);
+  updateControls();
+}
+
+void MainWindow::showRun(qint64 runId) {
+  if (showingLive_ && runId == controller_->live().run_id()) return;  // Already live.
+  showingLive_ = false;
+  pendingRun_ = runId;
+  const std::string store = storePath_.toStdString();
+  // The store is read on a pool thread; the window keeps drawing meanwhile.
+  loader_.disconnect();
+  connect(&loader_, &QFutureWatcher<RunData>::finished, this, [this, runId] {
+    if (pendingRun_ != runId || showingLive_) return;
+    auto loaded = loader_.result();
+    if (loaded.status.startsWith("error: ")) {
+      statusBar()->showMessage(loaded.status.mid(7), 10000);
+      return;
+    }
+    shown_ = std::move(loaded);
+    drawShown(true);
+    lossPlot_->setTitle(tr("Run %1: %2 [%3]").arg(runId).arg(shown_.name, shown_.status));
+    Q_EMIT runShown(runId);
+  });
+  loader_.setFuture(QtConcurrent::run([store, runId] {
+    try {
+      return load_run_data(store, runId);
+    } catch (const std::exception& e) {
+      RunData failed;
+      failed.status = "error: " + QString::fromStdString(e.what());
+      return failed;
+    }
+  }));
+  histogramLoader_.disconnect();
+  sparsityView_->setWeightHistogram({}, {}, 0);
+  connect(&histogramLoader_, &QFutureWatcher<WeightHistogram>::finished, this, [this, runId] {
+    if (pendingRun_ != runId) return;
+    auto h = histogramLoader_.result();
+    sparsityView_->setWeightHistogram(h.edges, h.counts, h.threshold);
+  });
+  histogramLoader_.setFuture(QtConcurrent::run([store, runId] {
+    try {
+      return weight_histogram(store, runId);
+    } catch (const std::exception&) {
+      return WeightHistogram{};  // Unfinished runs have no final weights to draw.
+    }
+  }));
+}
+
+void MainWindow::onTick() {
+  if (!showingLive_) return;
+  auto& live = controller_->live();
+  if (live.total_steps() > 0) {
+    progressLabel_->setText(tr("%1: step %2 / %3%4")
+                                .arg(shown_.name)
+                                .arg(live.step())
+                                .arg(live.total_steps())
+                                .arg(controller_->paused() ? tr(" (paused)") : QString()));
+  }
+  RunData delta = live.take();
+  if (delta.metrics.empty() && delta.events.empty() && delta.expert_load.empty()) return;
+  shown_.id = delta.id;
+  shown_.merge(delta);
+  if (shown_.steps_per_epoch == 0 && !shown_.series("validation/loss").empty()) {
+    shown_.steps_per_epoch = shown_.series("validation/loss").front().step;
+  }
+  lossPlot_->append(delta);
+  // The heavier views redraw whole, four times a second at most.
+  drawShown(sinceHeavyDraw_.isValid() && sinceHeavyDraw_.elapsed() < 250 ? false : true);
+}
+
+void MainWindow::drawShown(bool full) {
+  if (!full) return;
+  sinceHeavyDraw_.restart();
+  if (!showingLive_) lossPlot_->showRun(shown_);  // Live curves grow by append().
+  std::vector<double> prune_steps;
+  for (const auto& e : shown_.events) {
+    if (e.kind == "prune") prune_steps.push_back(double(e.step));
+  }
+  lossPlot_->setMarkers(prune_steps);
+  // Only the visible tab draws; the others catch up when chosen.
+  switch (tabs_->currentIndex()) {
+    case 1:
+      expertView_->showRun(shown_);
+      break;
+    case 2:
+      sparsityView_->showRun(shown_);
+      break;
+    case 3:
+      distillView_->showRun(shown_);
+      break;
+    default:
+      break;
+  }
+}
+
+void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done) {
+  auto connection = std::make_shared<QMetaObject::Connection>();
+  *connection = connect(this, &MainWindow::runShown, this, [=](qint64 shown) {
+    if (shown != runId) return;
+    disconnect(*connection);
+    // Give the histogram loader and queued replots a moment, then grab every tab.
+    QTimer::singleShot(1500, this, [=] {
+      QDir().mkpath(dir);
+      for (int i = 0; i < tabs_->count(); ++i) {
+        tabs_->setCurrentIndex(i);
+        QApplication::processEvents();
+        for (auto* plot : tabs_->currentWidget()->findChildren<QCustomPlot*>()) plot->replot();
+        grab().save(dir + "/" + tabs_->tabText(i).toLower() + ".png");
+      }
+      done();
+    });
+  });
+  for (int i = 0; i < runList_->count(); ++i) {
+    if (runList_->item(i)->data(Qt::UserRole).toLongLong() == runId) runList_->setCurrentRow(i);
+  }
+  showRun(runId);
+}
+
+}  // namespace slimlab

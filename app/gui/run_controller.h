@@ -1,0 +1,56 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+#include <deque>
+#include <memory>
+#include <thread>
+
+#include "live_run.h"
+#include "spec/experiment_spec.h"
+
+namespace slimlab {
+
+/// Runs experiments one after another on a worker thread (LibTorch's default generator is
+/// process-wide, so one trainer trains at a time) while the GUI stays responsive. Queued specs
+/// wait their turn; pause, resume and stop act between batches.
+class RunController : public QObject {
+  Q_OBJECT
+ public:
+  explicit RunController(QObject* parent = nullptr);
+  ~RunController() override;
+
+  void setStorePath(const QString& path) { storePath_ = path; }
+  /// Starts `spec` now, or after the runs before it.
+  void enqueue(const ExperimentSpec& spec);
+  void pause();
+  void resume();
+  /// Stops the current run between batches (it is kept as cancelled) and drops the queue.
+  void stop();
+  bool busy() const { return worker_.joinable(); }
+  bool paused() const { return control_ && control_->pause.load(); }
+  int queued() const { return int(queue_.size()); }
+  LiveRun& live() { return live_; }
+
+ Q_SIGNALS:
+  /// A run exists in the store and trains now.
+  void started(const QString& name);
+  /// The run ended: finished, cancelled, diverged or failed (`message` says why).
+  void finished(qint64 runId, const QString& status, const QString& message);
+  /// The spec could not start (bad layer names, missing teacher run, ...): nothing was stored.
+  void refused(const QString& name, const QString& message);
+
+ private:
+  void startNext();
+  void onWorkerDone(qint64 runId, const QString& status, const QString& message, bool refused,
+                    const QString& name);
+
+  QString storePath_;
+  std::deque<ExperimentSpec> queue_;
+  std::thread worker_;
+  std::unique_ptr<RunControl> control_;
+  LiveRun live_;
+};
+
+}  // namespace slimlab

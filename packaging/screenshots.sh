@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Renders every tab of the workbench after real runs (MoE, distillation, pruning) under Xvfb,
+# into docs/screenshots/<run>/<tab>.png. Needs a build (packaging/bootstrap.sh build); about
+# five minutes on two cores.
+#   bash packaging/screenshots.sh [store]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli=build/release/app/cli/slimlab-cli
+gui=build/release/app/gui/slimlab
+store="${1:-$(mktemp -d)/screenshots.sqlite}"
+
+run() {  # run NAME SPEC [ARGS...]: trains SPEC, prints the run id
+  "$cli" --db "$store" run "$2" --quiet --json "${@:3}" | tail -n 1 |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["run_id"])'
+}
+
+moe=$(run moe experiments/moe-fashion-top2.json)
+prune=$(run prune experiments/prune-lenet300-agp.json)
+"$cli" --db "$store" run experiments/cnn-fashion.json --quiet --set schedule.epochs=2 >/dev/null
+distill=$(run distill experiments/kd-cnn-to-mlp.json --set schedule.epochs=6)
+
+for pair in "moe:$moe" "prune:$prune" "distill:$distill"; do
+  name="${pair%%:*}"
+  id="${pair##*:}"
+  xvfb-run -a -s "-screen 0 1400x900x24" \
+    "$gui" --db "$store" --run "$id" --screenshots "docs/screenshots/$name"
+done
+echo "screenshots in docs/screenshots/{moe,prune,distill}; store: $store"

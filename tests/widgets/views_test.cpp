@@ -1,0 +1,108 @@
+// The run views on hand-made RunData: what each plot holds, offscreen.
+#include <gtest/gtest.h>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+#include "distill_view.h"
+#include "expert_view.h"
+#include "qt_test_app.h"
+#include "series_plot.h"
+#include "sparsity_view.h"
+
+using namespace slimlab;
+
+namespace {
+
+void add(RunData& run, const std::string& key, int64_t step, double value, int64_t wall_ms = 0) {
+  run.metrics[key].push_back({key, step, wall_ms, value});
+}
+
+}  // namespace
+
+TEST(SeriesPlotTest, SmoothsWithAnEmaAndSwitchesAxes) {
+  slimlab::testing::qt_app();
+  SeriesPlot plot("loss", "");
+  plot.setStyles({{"train/loss", "loss", Qt::blue}});
+  RunData run;
+  run.steps_per_epoch = 10;
+  for (int i = 1; i <= 4; ++i) add(run, "train/loss", 10 * i, i % 2 ? 1.0 : 0.0, 1000 * i);
+  plot.showRun(run);
+  auto* data = plot.plot()->graph(0)->data().data();
+  EXPECT_DOUBLE_EQ((data->begin() + 1)->value, 0.0);
+  plot.setSmoothing(0.5);  // s = 0.5 s + 0.5 x: 1, 0.5, 0.75, 0.375.
+  EXPECT_DOUBLE_EQ((data->begin() + 3)->value, 0.375);
+  plot.setXAxisMode(XAxisMode::Epoch);
+  EXPECT_DOUBLE_EQ((data->end() - 1)->key, 4.0);
+  plot.setXAxisMode(XAxisMode::WallSeconds);
+  EXPECT_DOUBLE_EQ((data->end() - 1)->key, 3.0);  // From the first point's wall time.
+  // Appending a live record extends the smoothed curve without a redraw from scratch.
+  RunData more;
+  add(more, "train/loss", 50, 1.0, 5000);
+  plot.append(more);
+  EXPECT_EQ(plot.plot()->graph(0)->dataCount(), 5);
+  EXPECT_DOUBLE_EQ((data->end() - 1)->value, 0.5 * 0.375 + 0.5);
+  plot.setLogScale(true);
+  EXPECT_EQ(plot.plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+}
+
+TEST(ExpertViewTest, DrawsLoadBarsHeatmapAndRoutingShares) {
+  slimlab::testing::qt_app();
+  ExpertView view;
+  view.resize(1000, 700);
+  RunData run;
+  run.expert_load.push_back({0, 10, {0.5f, 0.5f, 0.0f, 0.0f}, {0.25f, 0.25f, 0.25f, 0.25f}});
+  run.expert_load.push_back({0, 20, {0.4f, 0.3f, 0.3f, 0.0f}, {0.25f, 0.25f, 0.25f, 0.25f}});
+  run.routing.push_back({0, 20, "validation", 2, 4, {3, 1, 0, 0, 0, 0, 2, 2}});
+  add(run, "moe/0/load_cv", 20, 0.4);
+  view.showRun(run);
+  auto* live = qobject_cast<QCPBars*>(view.barsPlot()->plottable(0));
+  auto* dead = qobject_cast<QCPBars*>(view.barsPlot()->plottable(1));
+  EXPECT_EQ(live->data()->size(), 3);  // Latest window: experts 0, 1, 2 live.
+  EXPECT_EQ(dead->data()->size(), 1);  // Expert 3 received nothing: dead.
+  EXPECT_NEAR(live->data()->begin()->value, 40.0, 1e-4);
+  auto* heat = qobject_cast<QCPColorMap*>(view.heatmapPlot()->plottable(0));
+  EXPECT_EQ(heat->data()->keySize(), 2);
+  EXPECT_EQ(heat->data()->valueSize(), 4);
+  EXPECT_DOUBLE_EQ(heat->data()->cell(0, 0), 50.0);
+  auto* matrix = qobject_cast<QCPColorMap*>(view.routingPlot()->plottable(0));
+  EXPECT_DOUBLE_EQ(matrix->data()->cell(0, 0), 75.0);  // Class 0: 3 of 4 to expert 0.
+  EXPECT_DOUBLE_EQ(matrix->data()->cell(3, 1), 50.0);
+}
+
+TEST(SparsityViewTest, BarsPerLayerAgainstTargetAndGlobalOverTime) {
+  slimlab::testing::qt_app();
+  SparsityView view;
+  RunData run;
+  add(run, "sparsity/layers.0", 10, 0.5);
+  add(run, "sparsity/layers.0", 20, 0.92);
+  add(run, "sparsity/layers.2", 20, 0.74);
+  add(run, "sparsity/global", 10, 0.45);
+  add(run, "sparsity/global", 20, 0.9);
+  add(run, "sparsity/target", 10, 0.45);
+  add(run, "sparsity/target", 20, 0.9);
+  run.events.push_back({10, 0, "prune", "{}"});
+  view.showRun(run);
+  auto* bars = qobject_cast<QCPBars*>(view.layerPlot()->plottable(0));
+  ASSERT_EQ(bars->data()->size(), 2);
+  EXPECT_DOUBLE_EQ(bars->data()->begin()->value, 92.0);
+  EXPECT_EQ(view.globalPlot()->plot()->graph(0)->dataCount(), 2);
+  EXPECT_EQ(view.globalPlot()->plot()->itemCount(), 1);  // The prune step's marker.
+  view.setWeightHistogram({-3, -2, -1}, {5, 7}, 0.001);
+  EXPECT_FALSE(view.grab().isNull());
+}
+
+TEST(DistillViewTest, ShowsLossPartsAndStudentTeacherAgreement) {
+  slimlab::testing::qt_app();
+  DistillView view;
+  RunData run;
+  add(run, "train/kd_hard", 10, 0.6);
+  add(run, "train/kd_soft", 10, 0.2);
+  add(run, "validation/accuracy", 10, 0.85);
+  add(run, "validation/teacher_accuracy", 10, 0.9);
+  add(run, "validation/agreement", 10, 0.88);
+  view.showRun(run);
+  EXPECT_EQ(view.lossPlot()->plot()->graph(0)->dataCount(), 1);
+  EXPECT_EQ(view.lossPlot()->plot()->graph(1)->dataCount(), 1);
+  EXPECT_DOUBLE_EQ(view.accuracyPlot()->plot()->graph(1)->data()->begin()->value, 90.0);
+}
