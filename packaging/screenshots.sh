@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders every tab of the workbench after real runs (MoE, distillation, pruning) under Xvfb,
-# into docs/screenshots/<run>/<tab>.png. Needs a build (packaging/bootstrap.sh build); about
+# into docs/screenshots/<run>/<tab>.png, and the three compared in docs/screenshots/compare.png.
+# With an existing store argument the runs are trained again into it (new ids). Needs a build (packaging/bootstrap.sh build); about
 # five minutes on two cores.
 #   bash packaging/screenshots.sh [store]
 set -euo pipefail
@@ -25,4 +26,6 @@ for pair in "moe:$moe" "prune:$prune" "distill:$distill"; do
   xvfb-run -a -s "-screen 0 1400x900x24" \
     "$gui" --db "$store" --run "$id" --screenshots "docs/screenshots/$name"
 done
+xvfb-run -a -s "-screen 0 1400x900x24" \
+  "$gui" --db "$store" --compare "$moe,$prune,$distill" --screenshot docs/screenshots/compare.png
 echo "screenshots in docs/screenshots/{moe,prune,distill}; store: $store"

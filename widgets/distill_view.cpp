@@ -19,6 +19,7 @@ DistillView::DistillView(QWidget* parent)
                       {"train/kd_soft", tr("soft: KL to the teacher"), QColor(213, 94, 0)},
                       {"train/kd_hint", tr("hints"), QColor(0, 158, 115)},
                       {"train/kd_mse", tr("logit MSE"), QColor(204, 121, 167)}});
+  accuracy_->setZeroBased(false);  // Student and teacher differ by points, not tens of points.
   accuracy_->setStyles(
       {{"validation/accuracy", tr("student"), QColor(0, 114, 178), Qt::SolidLine, false, 100.0},
        {"validation/teacher_accuracy", tr("teacher"), QColor(213, 94, 0), Qt::SolidLine, false,

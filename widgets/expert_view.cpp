@@ -10,24 +10,9 @@
 
 #include "series_plot.h"
 
-namespace slimlab {
+#include "plot_style.h"
 
-void style_plot(QCustomPlot* plot, const QString& title) {
-  const QPalette palette = plot->palette();
-  const QColor text = palette.color(QPalette::WindowText);
-  plot->setBackground(palette.color(QPalette::Base));
-  for (auto* axis : {plot->xAxis, plot->yAxis}) {
-    axis->setBasePen(QPen(text));
-    axis->setTickPen(QPen(text));
-    axis->setSubTickPen(QPen(text));
-    axis->setTickLabelColor(text);
-    axis->setLabelColor(text);
-  }
-  plot->plotLayout()->insertRow(0);
-  auto* element = new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold));
-  element->setTextColor(text);
-  plot->plotLayout()->addElement(0, 0, element);
-}
+namespace slimlab {
 
 namespace {
 
@@ -125,7 +110,7 @@ void ExpertView::draw() {
   dead->setData(dead_keys, dead_values);
   bars_->yAxis->rescale();
   bars_->yAxis->setRangeLower(0);
-  bars_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(bars_);
 
   // Heatmap: one column per logged window.
   auto* heat = qobject_cast<QCPColorMap*>(heatmap_->plottable(0));
@@ -143,7 +128,7 @@ void ExpertView::draw() {
     heat->rescaleDataRange(true);
     heatmap_->rescaleAxes();
   }
-  heatmap_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(heatmap_);
 
   // Routing matrix: the newest evaluation of this layer, each class row as shares.
   auto* matrix = qobject_cast<QCPColorMap*>(routing_->plottable(0));
@@ -168,7 +153,7 @@ void ExpertView::draw() {
     matrix->setDataRange(QCPRange(0, 100));
     routing_->rescaleAxes();
   }
-  routing_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(routing_);
 
   const std::string prefix = "moe/" + std::to_string(layer) + "/";
   health_->setStyles(

@@ -35,7 +35,4 @@ class ExpertView : public QWidget {
   RunData run_;
 };
 
-/// Shared look of the small plots: palette colours and a title.
-void style_plot(QCustomPlot* plot, const QString& title);
-
 }  // namespace slimlab

@@ -5,6 +5,8 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "plot_style.h"
+
 namespace slimlab {
 
 SeriesPlot::SeriesPlot(const QString& leftLabel, const QString& rightLabel, QWidget* parent)
@@ -163,7 +165,7 @@ void SeriesPlot::setMarkers(const std::vector<double>& steps) {
     line->point2->setCoords(at, 1);
     line->setPen(QPen(QColor(120, 120, 120, 140), 1, Qt::DotLine));
   }
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(plot_);
 }
 
 void SeriesPlot::setTitle(const QString& title) {
@@ -175,7 +177,7 @@ void SeriesPlot::setTitle(const QString& title) {
   } else if (auto* text = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0))) {
     text->setText(title);
   }
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(plot_);
 }
 
 void SeriesPlot::rescale() {
@@ -198,8 +200,19 @@ void SeriesPlot::rescale() {
   }
   if (log_) {
     plot_->yAxis->setRange(anyLeft ? left.lower * 0.8 : 0.01, anyLeft ? left.upper * 1.25 : 10);
-  } else {
+  } else if (zero_based_) {
     plot_->yAxis->setRange(std::min(0.0, left.lower), anyLeft ? left.upper * 1.05 : 1.0);
+  } else {
+    double pad = 0.08 * std::max(left.size(), 1e-3);
+    plot_->yAxis->setRange(left.lower - pad, left.upper + pad);
+  }
+  // Curves without data (e.g. hints in a run without them) leave the legend.
+  for (int i = 0; i < plot_->graphCount(); ++i) {
+    if (plot_->graph(i)->dataCount() > 0) {
+      plot_->graph(i)->addToLegend();
+    } else {
+      plot_->graph(i)->removeFromLegend();
+    }
   }
   if (plot_->yAxis2->visible()) {
     // Shares shown in % keep the full 0..100 scale; others fit their data.
@@ -208,7 +221,7 @@ void SeriesPlot::rescale() {
     plot_->yAxis2->setRange(percent ? QCPRange(0, 100)
                                     : QCPRange(std::min(0.0, right.lower), right.upper * 1.05));
   }
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(plot_);
 }
 
 }  // namespace slimlab

@@ -49,6 +49,8 @@ class SeriesPlot : public QWidget {
   /// EMA weight w in [0, 1): s_t = w s_{t-1} + (1 - w) x_t (0 draws the raw values).
   void setSmoothing(double weight);
   void setLogScale(bool on);
+  /// Whether the left axis starts at 0 (losses) or fits the data (accuracies). Default true.
+  void setZeroBased(bool on) { zero_based_ = on; }
   void setXAxisMode(XAxisMode mode);
   /// Vertical dashed lines at these steps (at most 64 are drawn), e.g. prune steps.
   void setMarkers(const std::vector<double>& steps);
@@ -70,6 +72,7 @@ class SeriesPlot : public QWidget {
   std::vector<Curve> curves_;
   std::vector<double> markers_;
   double smoothing_ = 0.0;
+  bool zero_based_ = true;
   bool log_ = false;
   XAxisMode mode_ = XAxisMode::Step;
   int64_t steps_per_epoch_ = 0;

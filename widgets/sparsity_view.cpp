@@ -8,8 +8,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "expert_view.h"
 #include "series_plot.h"
+
+#include "plot_style.h"
 
 namespace slimlab {
 namespace {
@@ -107,7 +108,7 @@ void SparsityView::showRun(const RunData& run) {
     target->point2->setCoords(1, t);
     target->setPen(QPen(QColor(213, 94, 0), 1.5, Qt::DashLine));
   }
-  layers_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(layers_);
   global_->showRun(run);
   std::vector<double> prune_steps;
   for (const auto& e : run.events) {
@@ -141,7 +142,7 @@ void SparsityView::setWeightHistogram(const std::vector<double>& edges,
     double lo = std::min(edges.front(), std::log10(threshold));
     histogram_->xAxis->setRange(lo - 0.1 * (edges.back() - lo), edges.back());
   }
-  histogram_->replot(QCustomPlot::rpQueuedReplot);
+  request_replot(histogram_);
 }
 
 }  // namespace slimlab

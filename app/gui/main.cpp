@@ -22,7 +22,11 @@ int main(int argc, char** argv) {
   QCommandLineOption screenshots("screenshots",
                                  "Save every tab of run --run as DIR/<tab>.png and quit.", "DIR");
   QCommandLineOption run("run", "The run to show (with --screenshots).", "ID");
-  parser.addOptions({db, screenshot, screenshots, run});
+  QCommandLineOption compare("compare",
+                             "Compare runs ID,ID,... and save the Compare tab as FILE "
+                             "(with --screenshot).",
+                             "IDS");
+  parser.addOptions({db, screenshot, screenshots, run, compare});
   parser.process(app);
 
   QString store = parser.value(db);
@@ -33,7 +37,11 @@ int main(int argc, char** argv) {
   }
   slimlab::MainWindow window(store);
   window.show();
-  if (parser.isSet(screenshots)) {
+  if (parser.isSet(compare) && parser.isSet(screenshot)) {
+    std::vector<qint64> ids;
+    for (const auto& id : parser.value(compare).split(',')) ids.push_back(id.toLongLong());
+    window.saveCompareScreenshot(parser.value(screenshot), ids, [] { QApplication::quit(); });
+  } else if (parser.isSet(screenshots)) {
     window.saveTabScreenshots(parser.value(screenshots), parser.value(run).toLongLong(),
                               [] { QApplication::quit(); });
   } else if (parser.isSet(screenshot)) {

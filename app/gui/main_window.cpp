@@ -26,12 +26,17 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <QInputDialog>
+#include <QtConcurrent/QtConcurrent>
+
+#include "compare_view.h"
 #include "distill_view.h"
 #include "experiment_library.h"
 #include "expert_view.h"
 #include "loss_plot.h"
 #include "measure/system_info.h"
 #include "run_controller.h"
+#include "run_table.h"
 #include "sparsity_view.h"
 #include "store/run_store.h"
 
@@ -42,13 +47,13 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
       storePath_(std::move(storePath)),
       controller_(new RunController(this)),
       library_(new QListWidget(this)),
-      filter_(new QLineEdit(this)),
-      runList_(new QListWidget(this)),
+      runTable_(new RunTable(this)),
       tabs_(new QTabWidget(this)),
       lossPlot_(new LossPlot(this)),
       expertView_(new ExpertView(this)),
       sparsityView_(new SparsityView(this)),
       distillView_(new DistillView(this)),
+      compareView_(new CompareView(this)),
       smoothing_(new QSlider(Qt::Horizontal, this)),
       logScale_(new QCheckBox(tr("log scale"), this)),
       xAxis_(new QComboBox(this)),
@@ -69,11 +74,9 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   buttons->addWidget(start);
   buttons->addWidget(edit);
   leftLayout->addLayout(buttons);
-  leftLayout->addWidget(new QLabel(tr("<b>Runs</b>"), left));
-  filter_->setPlaceholderText(tr("Filter by name, status or kind"));
-  filter_->setClearButtonEnabled(true);
-  leftLayout->addWidget(filter_);
-  leftLayout->addWidget(runList_, 3);
+  leftLayout->addWidget(
+      new QLabel(tr("<b>Runs</b> (select several to compare; right-click for more)"), left));
+  leftLayout->addWidget(runTable_, 3);
 
   // Right: the views of the selected run.
   auto* lossPage = new QWidget(this);
@@ -93,12 +96,13 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   tabs_->addTab(expertView_, tr("Experts"));
   tabs_->addTab(sparsityView_, tr("Sparsity"));
   tabs_->addTab(distillView_, tr("Distillation"));
+  tabs_->addTab(compareView_, tr("Compare"));
 
   auto* splitter = new QSplitter(this);
   splitter->addWidget(left);
   splitter->addWidget(tabs_);
   splitter->setStretchFactor(1, 3);
-  splitter->setSizes({330, 870});
+  splitter->setSizes({420, 860});
   setCentralWidget(splitter);
   statusBar()->addWidget(storeLabel_, 1);
   statusBar()->addPermanentWidget(progressLabel_);
@@ -108,14 +112,14 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   connect(start, &QPushButton::clicked, startAction_, &QAction::trigger);
   connect(edit, &QPushButton::clicked, this, &MainWindow::editSpec);
   connect(library_, &QListWidget::itemDoubleClicked, startAction_, &QAction::trigger);
-  connect(filter_, &QLineEdit::textChanged, this, [this](const QString& text) {
-    for (int i = 0; i < runList_->count(); ++i) {
-      auto* item = runList_->item(i);
-      item->setHidden(!text.isEmpty() && !item->text().contains(text, Qt::CaseInsensitive));
-    }
-  });
-  connect(runList_, &QListWidget::currentRowChanged, this, [this](int row) {
-    if (row >= 0) showRun(runList_->item(row)->data(Qt::UserRole).toLongLong());
+  connect(runTable_, &RunTable::runActivated, this, &MainWindow::showRun);
+  connect(runTable_, &RunTable::compareRequested, this, &MainWindow::compareRuns);
+  connect(runTable_, &RunTable::tagsRequested, this, &MainWindow::editTags);
+  connect(runTable_, &RunTable::noteRequested, this, &MainWindow::editNote);
+  connect(runTable_, &RunTable::deleteRequested, this, &MainWindow::deleteRuns);
+  connect(compareView_, &CompareView::runActivated, this, [this](qint64 id) {
+    runTable_->select(id);
+    tabs_->setCurrentIndex(0);
   });
   connect(smoothing_, &QSlider::valueChanged, this,
           [this](int v) { lossPlot_->setSmoothing(double(v) / 100.0); });
@@ -244,44 +248,119 @@ bool MainWindow::openStorePath(const QString& path) {
 }
 
 void MainWindow::reloadRuns() {
-  const qint64 current = shown_.id;
-  runList_->clear();
-  try {
-    if (QFileInfo::exists(storePath_)) {
-      fillRunList();
-      storeLabel_->setText(tr("Store: %1 (%2 runs)").arg(storePath_).arg(runList_->count()));
-    } else {
-      storeLabel_->setText(
-          tr("Store: %1 (not created yet: the first run creates it)").arg(storePath_));
-    }
-  } catch (const std::exception& e) {
-    storeLabel_->setText(tr("Store: %1").arg(QString::fromStdString(e.what())));
-  }
-  int select = runList_->count() - 1;
-  for (int i = 0; i < runList_->count(); ++i) {
-    if (runList_->item(i)->data(Qt::UserRole).toLongLong() == current) select = i;
-  }
-  if (runList_->count() > 0) {
-    runList_->setCurrentRow(select);
-  } else {
+  const std::string store = storePath_.toStdString();
+  if (!QFileInfo::exists(storePath_)) {
+    runTable_->setRuns({});
+    storeLabel_->setText(
+        tr("Store: %1 (not created yet: the first run creates it)").arg(storePath_));
     lossPlot_->setTitle(tr("No runs in this store yet: double-click an experiment to start one"));
+    Q_EMIT runsLoaded();
+    return;
   }
+  // Read on a pool thread; the table fills when the rows are there.
+  summariesLoader_.disconnect();
+  connect(&summariesLoader_, &QFutureWatcher<std::vector<RunSummary>>::finished, this, [this] {
+    auto runs = summariesLoader_.result();
+    // Keep what is shown, or what was asked for while the list was loading.
+    const qint64 current = pendingRun_ > 0 ? pendingRun_ : shown_.id;
+    runTable_->setRuns(runs);
+    storeLabel_->setText(tr("Store: %1 (%2 runs)").arg(storePath_).arg(runs.size()));
+    if (!runs.empty() && runTable_->selectedIds().empty()) {
+      bool known = false;
+      for (const auto& r : runs) known = known || r.id == current;
+      runTable_->select(known ? current : runs.back().id);
+    }
+    if (runs.empty()) {
+      lossPlot_->setTitle(tr("No runs in this store yet: double-click an experiment to start one"));
+    }
+    Q_EMIT runsLoaded();
+  });
+  summariesLoader_.setFuture(QtConcurrent::run([store] {
+    try {
+      return load_run_summaries(store);
+    } catch (const std::exception&) {
+      return std::vector<RunSummary>{};  // Opening checked the store; a failure shows as empty.
+    }
+  }));
 }
 
-void MainWindow::fillRunList() {
-  // Run names and statuses only: milliseconds even for a course's store.
-  RunStore store(storePath_.toStdString(), RunStore::Access::ReadOnly);
-  for (const auto& run : store.list_runs()) {
-    auto acc = store.last_value(run.id, "test/accuracy");
-    auto label = QString("#%1  %2  [%3, %4]%5")
-                     .arg(run.id)
-                     .arg(QString::fromStdString(run.name))
-                     .arg(QString::fromStdString(run.kind))
-                     .arg(QString::fromStdString(run.status))
-                     .arg(acc ? QString("  %1%").arg(100 * *acc, 0, 'f', 2) : QString());
-    auto* item = new QListWidgetItem(label, runList_);
-    item->setData(Qt::UserRole, qint64(run.id));
+void MainWindow::compareRuns(const std::vector<qint64>& ids) {
+  const std::string store = storePath_.toStdString();
+  compareLoader_.disconnect();
+  connect(&compareLoader_, &QFutureWatcher<ComparedRuns>::finished, this, [this] {
+    auto c = compareLoader_.result();
+    if (!c.error.isEmpty()) {
+      statusBar()->showMessage(c.error, 10000);
+      return;
+    }
+    compareView_->setRuns(c.runs, c.specs, c.all);
+    tabs_->setCurrentWidget(compareView_);
+    Q_EMIT compareShown();
+  });
+  compareLoader_.setFuture(
+      QtConcurrent::run([store, ids] { return load_compared_runs(store, ids); }));
+}
+
+bool MainWindow::confirm(const QString& title, const QString& text) {
+  if (!interactive_) return true;
+  return QMessageBox::question(this, title, text) == QMessageBox::Yes;
+}
+
+void MainWindow::editTags(qint64 id) {
+  QString current;
+  for (const auto& r : runTable_->runs()) {
+    if (r.id == id) current = r.tags.join(", ");
   }
+  bool ok = false;
+  auto text =
+      QInputDialog::getText(this, tr("Tags of run %1").arg(id), tr("Tags, separated by commas:"),
+                            QLineEdit::Normal, current, &ok);
+  if (!ok) return;
+  std::vector<std::string> tags;
+  for (const auto& t : text.split(',', Qt::SkipEmptyParts))
+    tags.push_back(t.trimmed().toStdString());
+  try {
+    RunStore(storePath_.toStdString(), RunStore::Access::ReadWrite).set_tags(id, tags);
+  } catch (const std::exception& e) {
+    warn(tr("Could not save the tags"), e.what());
+  }
+  reloadRuns();
+}
+
+void MainWindow::editNote(qint64 id) {
+  QString current;
+  for (const auto& r : runTable_->runs()) {
+    if (r.id == id) current = r.note;
+  }
+  bool ok = false;
+  auto text =
+      QInputDialog::getMultiLineText(this, tr("Note on run %1").arg(id), tr("Note:"), current, &ok);
+  if (!ok) return;
+  try {
+    RunStore(storePath_.toStdString(), RunStore::Access::ReadWrite)
+        .set_note(id, text.toStdString());
+  } catch (const std::exception& e) {
+    warn(tr("Could not save the note"), e.what());
+  }
+  reloadRuns();
+}
+
+void MainWindow::deleteRuns(const std::vector<qint64>& ids) {
+  QStringList names;
+  for (auto id : ids) names << QString("#%1").arg(id);
+  if (!confirm(tr("Delete runs"),
+               tr("Delete %1 and everything recorded for them? This cannot be undone.")
+                   .arg(names.join(", ")))) {
+    return;
+  }
+  try {
+    RunStore store(storePath_.toStdString(), RunStore::Access::ReadWrite);
+    for (auto id : ids) store.delete_run(id);
+  } catch (const std::exception& e) {
+    warn(tr("Could not delete"), e.what());
+  }
+  shown_ = RunData{};
+  reloadRuns();
 }
 
 void MainWindow::exportPlot() {

@@ -8,6 +8,7 @@
 
 #include "run_data.h"
 #include "run_loading.h"
+#include "run_table.h"
 
 class QAction;
 class QCheckBox;
@@ -15,13 +16,17 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QTableWidget;
 class QSlider;
 class QTabWidget;
 class QTimer;
 
 namespace slimlab {
 
+class CompareView;
 class DistillView;
+class RunTable;
+struct RunSummary;
 class ExpertView;
 class LossPlot;
 class RunController;
@@ -49,6 +54,9 @@ class MainWindow : public QMainWindow {
   bool openStorePath(const QString& path);
   /// Saves each tab as `<dir>/<tab>.png` once run `runId` is shown, then calls `done`.
   void saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done);
+  /// Compares `ids` and saves the Compare tab as `path`, then calls `done`.
+  void saveCompareScreenshot(const QString& path, const std::vector<qint64>& ids,
+                             std::function<void()> done);
 
   /// Tests turn message boxes off; problems are then only emitted as `problem`.
   void setInteractive(bool on) { interactive_ = on; }
@@ -59,6 +67,10 @@ class MainWindow : public QMainWindow {
 
  Q_SIGNALS:
   void runShown(qint64 runId);
+  /// The run list was (re)read from the store.
+  void runsLoaded();
+  /// The Compare tab holds the selected runs.
+  void compareShown();
   void runFinished(qint64 runId, const QString& status);
   /// Something the user must read: an invalid spec, a refused store or run.
   void problem(const QString& title, const QString& text);
@@ -66,7 +78,11 @@ class MainWindow : public QMainWindow {
  private:
   void buildActions();
   void buildLibrary();
-  void fillRunList();
+  void compareRuns(const std::vector<qint64>& ids);
+  void editTags(qint64 id);
+  void editNote(qint64 id);
+  void deleteRuns(const std::vector<qint64>& ids);
+  bool confirm(const QString& title, const QString& text);
   void drawShown(bool full);
   void onTick();
   void updateControls();
@@ -79,13 +95,13 @@ class MainWindow : public QMainWindow {
   QString storePath_;
   RunController* controller_;
   QListWidget* library_;
-  QLineEdit* filter_;
-  QListWidget* runList_;
+  RunTable* runTable_;
   QTabWidget* tabs_;
   LossPlot* lossPlot_;
   ExpertView* expertView_;
   SparsityView* sparsityView_;
   DistillView* distillView_;
+  CompareView* compareView_;
   QSlider* smoothing_;
   QCheckBox* logScale_;
   QComboBox* xAxis_;
@@ -98,6 +114,8 @@ class MainWindow : public QMainWindow {
   QElapsedTimer sinceHeavyDraw_;
   QFutureWatcher<RunData> loader_;
   QFutureWatcher<WeightHistogram> histogramLoader_;
+  QFutureWatcher<std::vector<RunSummary>> summariesLoader_;
+  QFutureWatcher<ComparedRuns> compareLoader_;
   RunData shown_;
   bool showingLive_ = false;
   qint64 pendingRun_ = 0;

@@ -6,13 +6,14 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
+#include <QFontDatabase>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -20,14 +21,17 @@
 #include <QtConcurrent/QtConcurrent>
 #include <nlohmann/json.hpp>
 
+#include "compare_view.h"
 #include "distill_view.h"
 #include "experiment_library.h"
 #include "expert_view.h"
 #include "loss_plot.h"
 #include "main_window.h"
 #include "run_controller.h"
+#include "run_table.h"
 #include "sparsity_view.h"
 #include "spec/spec_error.h"
+#include "spec_form.h"
 
 namespace slimlab {
 namespace {
@@ -76,8 +80,12 @@ void MainWindow::editSpec() {
   QDialog dialog(this);
   dialog.setWindowTitle(tr("Edit %1").arg(item->text()));
   auto* layout = new QVBoxLayout(&dialog);
+  auto* pages = new QTabWidget(&dialog);
+  auto* form = new SpecForm(&dialog);
   auto* editor = new QPlainTextEdit(read_text(item->data(Qt::UserRole).toString()), &dialog);
   editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  pages->addTab(form, tr("Form"));
+  pages->addTab(editor, tr("JSON"));
   auto* problem = new QLabel(&dialog);
   problem->setWordWrap(true);
   problem->setStyleSheet("color: #d55e00");
@@ -85,18 +93,42 @@ void MainWindow::editSpec() {
   auto* start = buttons->addButton(tr("Start"), QDialogButtonBox::AcceptRole);
   auto* save = buttons->addButton(tr("Save as preset..."), QDialogButtonBox::ActionRole);
   buttons->addButton(QDialogButtonBox::Cancel);
-  layout->addWidget(editor, 1);
+  layout->addWidget(pages, 1);
   layout->addWidget(problem);
   layout->addWidget(buttons);
-  dialog.resize(640, 620);
-  // Every edit is validated at once; the message names the field (e.g. "prune.sparsity: ...").
+  dialog.resize(660, 720);
+  // The text of whichever page is in front; both are validated at every edit.
+  auto current_text = [&] {
+    return pages->currentWidget() == form ? QString::fromStdString(form->spec().dump(2))
+                                          : editor->toPlainText();
+  };
   auto validate = [&] {
-    auto text = spec_problem(editor->toPlainText(), nullptr);
+    auto text = spec_problem(current_text(), nullptr);
     problem->setText(text);
     start->setEnabled(text.isEmpty());
     save->setEnabled(text.isEmpty());
   };
+  auto to_form = [&]() -> bool {
+    try {
+      form->setSpec(parse_json_text(editor->toPlainText().toStdString(), "spec"));
+      return true;
+    } catch (const std::exception&) {
+      return false;  // An invalid spec stays in the JSON page, with its message.
+    }
+  };
+  if (!to_form()) pages->setCurrentWidget(editor);
+  connect(form, &SpecForm::validityChanged, &dialog, validate);
   connect(editor, &QPlainTextEdit::textChanged, &dialog, validate);
+  connect(pages, &QTabWidget::currentChanged, &dialog, [&](int index) {
+    if (pages->widget(index) == editor) {
+      QSignalBlocker block(editor);
+      editor->setPlainText(QString::fromStdString(form->spec().dump(2)));
+    } else if (!to_form()) {
+      QSignalBlocker block(pages);
+      pages->setCurrentWidget(editor);
+    }
+    validate();
+  });
   connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
   connect(start, &QPushButton::clicked, &dialog, &QDialog::accept);
   connect(save, &QPushButton::clicked, &dialog, [&] {
@@ -106,13 +138,13 @@ void MainWindow::editSpec() {
     if (!ok || name.isEmpty()) return;
     QDir().mkpath(user_spec_dir());
     QFile file(user_spec_dir() + "/" + name + ".json");
-    if (file.open(QIODevice::WriteOnly)) file.write(editor->toPlainText().toUtf8());
+    if (file.open(QIODevice::WriteOnly)) file.write(current_text().toUtf8());
     buildLibrary();
   });
   validate();
   if (dialog.exec() != QDialog::Accepted) return;
   ExperimentSpec spec;
-  if (spec_problem(editor->toPlainText(), &spec).isEmpty()) controller_->enqueue(spec);
+  if (spec_problem(current_text(), &spec).isEmpty()) controller_->enqueue(spec);
   updateControls();
 }
 
@@ -208,6 +240,7 @@ void MainWindow::drawShown(bool full) {
 }
 
 void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done) {
+  resize(1360, 820);  // The same size for every picture, whatever the saved layout.
   auto connection = std::make_shared<QMetaObject::Connection>();
   *connection = connect(this, &MainWindow::runShown, this, [=](qint64 shown) {
     if (shown != runId) return;
@@ -216,6 +249,7 @@ void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::funct
     QTimer::singleShot(1500, this, [=] {
       QDir().mkpath(dir);
       for (int i = 0; i < tabs_->count(); ++i) {
+        if (tabs_->widget(i) == compareView_) continue;  // Needs several runs.
         tabs_->setCurrentIndex(i);
         QApplication::processEvents();
         for (auto* plot : tabs_->currentWidget()->findChildren<QCustomPlot*>()) plot->replot();
@@ -224,10 +258,28 @@ void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::funct
       done();
     });
   });
-  for (int i = 0; i < runList_->count(); ++i) {
-    if (runList_->item(i)->data(Qt::UserRole).toLongLong() == runId) runList_->setCurrentRow(i);
-  }
+  runTable_->select(runId);
   showRun(runId);
+}
+
+void MainWindow::saveCompareScreenshot(const QString& path, const std::vector<qint64>& ids,
+                                       std::function<void()> done) {
+  resize(1360, 820);
+  auto connection = std::make_shared<QMetaObject::Connection>();
+  *connection = connect(this, &MainWindow::compareShown, this, [=] {
+    disconnect(*connection);
+    QTimer::singleShot(1000, this, [=] {
+      for (auto* plot : compareView_->findChildren<QCustomPlot*>()) plot->replot();
+      grab().save(path);
+      done();
+    });
+  });
+  // Wait for the run list, then compare (as selecting the rows would).
+  auto listed = std::make_shared<QMetaObject::Connection>();
+  *listed = connect(this, &MainWindow::runsLoaded, this, [=] {
+    disconnect(*listed);
+    compareRuns(ids);
+  });
 }
 
 }  // namespace slimlab

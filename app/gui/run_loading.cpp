@@ -28,6 +28,53 @@ RunData load_run_data(const std::string& store_path, int64_t run_id) {
   return data;
 }
 
+std::vector<RunSummary> load_run_summaries(const std::string& store_path) {
+  std::vector<RunSummary> out;
+  RunStore store(store_path, RunStore::Access::ReadOnly);
+  for (const auto& run : store.list_runs()) {
+    RunSummary r;
+    r.id = run.id;
+    r.name = QString::fromStdString(run.name);
+    r.kind = QString::fromStdString(run.kind);
+    r.status = QString::fromStdString(run.status);
+    r.created_ms = run.created_ms;
+    if (auto acc = store.last_value(run.id, "test/accuracy")) r.test_accuracy = *acc;
+    for (const auto& e : store.events(run.id)) {
+      if (e.kind != "summary") continue;
+      auto j = nlohmann::json::parse(e.payload_json, nullptr, false);
+      if (!j.is_object()) continue;
+      r.params = j.value("params", int64_t(0));
+      r.macs = j.value("macs_per_sample", int64_t(0));
+      if (j.contains("prune") && j["prune"].is_object()) {
+        // What the pruned network physically is, not what its mask says.
+        const auto& p = j["prune"];
+        r.params = p.value("params_physical", r.params);
+        r.macs = p.value("macs_physical", r.macs);
+        r.latency_ms = p.value("latency_shrunk_ms", p.value("latency_masked_ms", -1.0));
+      }
+    }
+    for (const auto& tag : store.tags(run.id)) r.tags << QString::fromStdString(tag);
+    r.note = QString::fromStdString(store.note(run.id));
+    out.push_back(r);
+  }
+  return out;
+}
+
+ComparedRuns load_compared_runs(const std::string& store_path, const std::vector<qint64>& ids) {
+  ComparedRuns c;
+  try {
+    for (auto id : ids) {
+      c.runs.push_back(load_run_data(store_path, id));
+      RunStore store(store_path, RunStore::Access::ReadOnly);
+      c.specs.push_back(nlohmann::json::parse(store.get_run(id).spec_json, nullptr, false));
+    }
+    c.all = load_run_summaries(store_path);
+  } catch (const std::exception& e) {
+    c.error = QString::fromStdString(e.what());
+  }
+  return c;
+}
+
 int64_t guess_steps_per_epoch(const RunData& run, const std::string& spec_json) {
   auto spec = nlohmann::json::parse(spec_json, nullptr, false);
   if (!spec.is_object() || spec["schedule"].value("eval_interval_steps", 0) != 0) return 0;

@@ -3,13 +3,28 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "run_data.h"
+#include "run_table.h"
 
 namespace slimlab {
 
 /// A stored run as the views draw it: metrics by key, router records, events. Reads the store;
 /// call it off the GUI thread (QtConcurrent). Throws StoreError.
 RunData load_run_data(const std::string& store_path, int64_t run_id);
+
+/// Every run of the store with its headline figures, for the run table and the Pareto plot.
+std::vector<RunSummary> load_run_summaries(const std::string& store_path);
+
+/// Runs to compare: their records and stored specs, and every run's summary.
+struct ComparedRuns {
+  std::vector<RunData> runs;
+  std::vector<nlohmann::json> specs;
+  std::vector<RunSummary> all;
+  QString error;
+};
+ComparedRuns load_compared_runs(const std::string& store_path, const std::vector<qint64>& ids);
 
 /// Steps per epoch of a run whose validation ran once per epoch (the default): the step of
 /// its first validation; 0 when that cannot be told.

@@ -63,6 +63,18 @@ std::string describe_json(const nlohmann::json& value) {
   return text;
 }
 
+namespace {
+thread_local FieldRecorder* g_recorder = nullptr;
+}  // namespace
+
+FieldRecorder::FieldRecorder() : outer_(g_recorder) { g_recorder = this; }
+FieldRecorder::~FieldRecorder() { g_recorder = outer_; }
+
+void SpecReader::record(const char* key, FieldInfo::Kind kind, double min, double max,
+                        const std::vector<std::string>& choices) const {
+  if (g_recorder != nullptr) g_recorder->fields.push_back({field(key), kind, min, max, choices});
+}
+
 SpecReader::SpecReader(const nlohmann::json& object, std::string path)
     : object_(object), path_(std::move(path)) {
   if (!object_.is_object()) {
@@ -86,6 +98,7 @@ bool SpecReader::has(const char* key) const { return object_.contains(key); }
 void SpecReader::known(const char* key) { known_.insert(key); }
 
 void SpecReader::integer(const char* key, int64_t& out, int64_t min, int64_t max) {
+  record(key, FieldInfo::Kind::Integer, double(min), double(max));
   const auto* v = find(key);
   if (v == nullptr) return;
   bool integral = v->is_number_integer() ||
@@ -105,6 +118,7 @@ void SpecReader::integer(const char* key, int64_t& out, int64_t min, int64_t max
 }
 
 void SpecReader::number(const char* key, double& out, double min, double max) {
+  record(key, FieldInfo::Kind::Number, min, max);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_number()) {
@@ -119,6 +133,7 @@ void SpecReader::number(const char* key, double& out, double min, double max) {
 }
 
 void SpecReader::boolean(const char* key, bool& out) {
+  record(key, FieldInfo::Kind::Boolean);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_boolean()) {
@@ -128,6 +143,7 @@ void SpecReader::boolean(const char* key, bool& out) {
 }
 
 void SpecReader::text(const char* key, std::string& out) {
+  record(key, FieldInfo::Kind::Text);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_string()) {
@@ -137,6 +153,7 @@ void SpecReader::text(const char* key, std::string& out) {
 }
 
 void SpecReader::choice(const char* key, int& index, const std::vector<std::string>& allowed) {
+  record(key, FieldInfo::Kind::Choice, 0, 0, allowed);
   const auto* v = find(key);
   if (v == nullptr) return;
   std::string list;
@@ -156,6 +173,7 @@ void SpecReader::choice(const char* key, int& index, const std::vector<std::stri
 
 void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_t min, int64_t max,
                               size_t min_length, size_t max_length) {
+  record(key, FieldInfo::Kind::IntegerList, double(min), double(max));
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_array()) {
@@ -186,6 +204,7 @@ void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_
 
 void SpecReader::number_list(const char* key, std::vector<double>& out, double min, double max,
                              size_t min_length, size_t max_length) {
+  record(key, FieldInfo::Kind::NumberList, min, max);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_array() || v->size() < min_length || v->size() > max_length) {
@@ -206,6 +225,7 @@ void SpecReader::number_list(const char* key, std::vector<double>& out, double m
 }
 
 void SpecReader::text_list(const char* key, std::vector<std::string>& out, size_t max_length) {
+  record(key, FieldInfo::Kind::TextList);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_array() || v->size() > max_length) {
@@ -225,6 +245,7 @@ void SpecReader::text_list(const char* key, std::vector<std::string>& out, size_
 
 void SpecReader::number_map(const char* key, std::map<std::string, double>& out, double min,
                             double max) {
+  record(key, FieldInfo::Kind::Map, min, max);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_object()) {

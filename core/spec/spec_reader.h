@@ -13,6 +13,38 @@
 
 namespace slimlab {
 
+/// One field a SpecReader was asked for: what a generated spec form builds its editor from.
+struct FieldInfo {
+  enum class Kind {
+    Integer,
+    Number,
+    Boolean,
+    Text,
+    Choice,
+    IntegerList,
+    NumberList,
+    TextList,
+    Map
+  };
+  std::string path;  ///< "prune.sparsity", "distill.teachers[0].run".
+  Kind kind = Kind::Text;
+  double min = 0, max = 0;           ///< Integer, Number and their lists.
+  std::vector<std::string> choices;  ///< Choice.
+};
+
+/// While one is alive, every SpecReader on this thread records the fields it reads into
+/// `fields`, in reading order (nested recorders: the innermost one records).
+struct FieldRecorder {
+  FieldRecorder();
+  ~FieldRecorder();
+  FieldRecorder(const FieldRecorder&) = delete;
+  FieldRecorder& operator=(const FieldRecorder&) = delete;
+  std::vector<FieldInfo> fields;
+
+ private:
+  FieldRecorder* outer_;
+};
+
 /// Reads one JSON object of a spec field by field, checking types and ranges and naming the full
 /// field path in every error. Fields not present keep the caller's default. `finish()` rejects
 /// keys nobody asked for and suggests the nearest known one.
@@ -51,6 +83,8 @@ class SpecReader {
 
  private:
   std::string field(const std::string& key) const;
+  void record(const char* key, FieldInfo::Kind kind, double min = 0, double max = 0,
+              const std::vector<std::string>& choices = {}) const;
   const nlohmann::json* find(const char* key);
 
   const nlohmann::json& object_;

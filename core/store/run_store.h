@@ -121,6 +121,12 @@ class RunStore {
   void add_routing_matrix(int64_t run_id, const RoutingMatrixRow& row);
   /// Stores sensitivity points, replacing earlier ones for the same criterion, layer, sparsity.
   void add_sensitivity(int64_t run_id, const std::vector<SensitivityStoreRow>& rows);
+  /// Replaces a run's tags.
+  void set_tags(int64_t run_id, const std::vector<std::string>& tags);
+  /// Sets a run's note ("" removes it).
+  void set_note(int64_t run_id, const std::string& text);
+  /// Deletes a run and everything recorded for it; refuses a run that is still running.
+  void delete_run(int64_t run_id);
   /// Marks `running` runs whose process (env_json pid on this host) has gone as `interrupted`.
   int mark_interrupted_runs();
 
@@ -140,6 +146,8 @@ class RunStore {
   std::vector<ExpertLoadRow> expert_load(int64_t run_id);
   /// All routing matrices of a run, ordered by layer, step, split.
   std::vector<RoutingMatrixRow> routing_matrices(int64_t run_id);
+  std::vector<std::string> tags(int64_t run_id);
+  std::string note(int64_t run_id);
   /// Sensitivity points of a run, ordered by criterion, layer, sparsity.
   std::vector<SensitivityStoreRow> sensitivity(int64_t run_id);
 

@@ -11,9 +11,11 @@
 
 #include "../core/test_files.h"
 #include "../widgets/qt_test_app.h"
+#include "compare_view.h"
 #include "loss_plot.h"
 #include "main_window.h"
 #include "run_controller.h"
+#include "run_table.h"
 #include "store/run_store.h"
 
 using namespace slimlab;
@@ -47,11 +49,11 @@ TEST(MainWindowTest, ListsStoredRunsAndPlotsTheSelectedOne) {
   MainWindow window(QString::fromStdString(db));
   window.setInteractive(false);
   window.show();
-  auto* list = window.findChildren<QListWidget*>().back();  // Library first, then runs.
-  ASSERT_EQ(list->count(), 1);
-  EXPECT_TRUE(list->item(0)->text().contains("mlp-spirals"));
-  EXPECT_TRUE(list->item(0)->text().contains("finished"));
-  ASSERT_TRUE(window.shownRun().id == 1 || wait_for(window, &MainWindow::runShown, 30));
+  ASSERT_TRUE(wait_for(window, &MainWindow::runShown, 30));  // The list loads, then the run.
+  auto* runs = window.findChild<RunTable*>();
+  ASSERT_EQ(runs->table()->rowCount(), 1);
+  EXPECT_EQ(runs->table()->item(0, 1)->text(), "mlp-spirals");
+  EXPECT_EQ(runs->table()->item(0, 3)->text(), "finished");
   auto* plot = window.findChild<LossPlot*>();
   ASSERT_NE(plot, nullptr);
   EXPECT_GT(plot->plot()->graph(0)->dataCount(), 20);  // train/loss every 10 of 290 steps.
@@ -122,4 +124,34 @@ TEST(MainWindowTest, UnusableStoreIsReportedAndTheCurrentOneStaysOpen) {
     still_good = still_good || label->text().contains("good.sqlite");
   }
   EXPECT_TRUE(still_good);
+}
+
+TEST(MainWindowTest, ComparesSelectedRunsSideBySide) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  for (const char* hidden : {"[16]", "[64,64]"}) {
+    std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
+                          "/experiments/mlp-spirals.json --quiet --set schedule.epochs=4 "
+                          "--set model.hidden=" +
+                          hidden + " >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  MainWindow window(QString::fromStdString(db));
+  window.setInteractive(false);
+  window.show();
+  ASSERT_TRUE(wait_for(window, &MainWindow::runsLoaded, 30));
+  auto* runs = window.findChild<RunTable*>();
+  runs->table()->selectAll();
+  ASSERT_TRUE(wait_for(window, &MainWindow::compareShown, 30));
+  auto* compare = window.findChild<CompareView*>();
+  EXPECT_EQ(compare->overlayPlot()->graphCount(), 2);
+  EXPECT_GT(compare->overlayPlot()->graph(1)->dataCount(), 0);
+  // Only the field that differs is listed: the hidden widths.
+  ASSERT_EQ(compare->diffTable()->rowCount(), 1);
+  EXPECT_EQ(compare->diffTable()->item(0, 0)->text(), "model.hidden");
+  EXPECT_EQ(compare->diffTable()->item(0, 1)->text(), "[16]");
+  auto* points = qobject_cast<QCPCurve*>(compare->paretoPlot()->plottable(0));
+  EXPECT_EQ(points->dataCount(), 2);  // Accuracy against parameters, one point per run.
+  window.grab().save("compare.png");
 }

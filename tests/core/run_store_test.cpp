@@ -204,3 +204,27 @@ TEST(RunStoreTest, SchemaTwoStoresMigrateAndKeepSensitivityCurves) {
   EXPECT_EQ(rows[1].accuracy, 0.7);
   EXPECT_EQ(rows[1].split, "validation");
 }
+
+TEST(RunStoreTest, TagsNotesAndDeletionKeepOtherRuns) {
+  TempDir dir;
+  RunStore store(dir.file("runs.sqlite"), RunStore::Access::ReadWrite);
+  auto a = store.create_run(sample_run("a"));
+  auto b = store.create_run(sample_run("b"));
+  store.set_tags(a, {"lesson-3", "baseline", "baseline"});
+  EXPECT_EQ(store.tags(a), (std::vector<std::string>{"baseline", "lesson-3"}));
+  store.set_note(a, "dense reference for the class");
+  EXPECT_EQ(store.note(a), "dense reference for the class");
+  store.set_note(a, "");
+  EXPECT_EQ(store.note(a), "");
+  auto key = store.metric_key_id("train/loss");
+  store.add_metric(a, key, 1, 1, 0.5);
+  store.add_metric(b, key, 1, 1, 0.7);
+  store.set_status(a, RunStatus::Running);
+  EXPECT_THROW(store.delete_run(a), StoreError);  // Still training: not deleted.
+  store.set_status(a, RunStatus::Finished);
+  store.delete_run(a);
+  ASSERT_EQ(store.list_runs().size(), 1u);
+  EXPECT_TRUE(store.metrics(a).empty());
+  EXPECT_EQ(store.metrics(b).size(), 1u);
+  EXPECT_TRUE(store.tags(a).empty());
+}

@@ -2,13 +2,19 @@
 #include <gtest/gtest.h>
 #include <qcustomplot.h>
 
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
+#include <QTableWidget>
 #include <cmath>
 
 #include "distill_view.h"
 #include "expert_view.h"
 #include "qt_test_app.h"
+#include "run_table.h"
 #include "series_plot.h"
 #include "sparsity_view.h"
+#include "spec_form.h"
 
 using namespace slimlab;
 
@@ -105,4 +111,69 @@ TEST(DistillViewTest, ShowsLossPartsAndStudentTeacherAgreement) {
   EXPECT_EQ(view.lossPlot()->plot()->graph(0)->dataCount(), 1);
   EXPECT_EQ(view.lossPlot()->plot()->graph(1)->dataCount(), 1);
   EXPECT_DOUBLE_EQ(view.accuracyPlot()->plot()->graph(1)->data()->begin()->value, 90.0);
+}
+
+TEST(RunTableTest, FiltersByTextKindAndStatusAndSortsNumbersAsNumbers) {
+  slimlab::testing::qt_app();
+  RunTable table;
+  RunSummary a{1, "mlp", "train", "finished", 0, 0.9, 200000, 200000, -1, {"lesson-1"}, ""};
+  RunSummary b{2, "pruned", "prune", "finished", 0, 0.89, 27000, 27000, 2.2, {}, "90% sparse"};
+  RunSummary c{3, "kd", "distill", "cancelled", 0, -1, 50000, 50000, -1, {}, ""};
+  table.setRuns({a, b, c});
+  EXPECT_EQ(table.visibleRows(), 3);
+  table.findChild<QLineEdit*>()->setText("lesson");
+  EXPECT_EQ(table.visibleRows(), 1);
+  table.findChild<QLineEdit*>()->setText("sparse");  // Notes are searched too.
+  EXPECT_EQ(table.visibleRows(), 1);
+  table.findChild<QLineEdit*>()->clear();
+  auto combos = table.findChildren<QComboBox*>();
+  combos[0]->setCurrentText("prune");
+  EXPECT_EQ(table.visibleRows(), 1);
+  combos[0]->setCurrentIndex(0);
+  combos[1]->setCurrentText("cancelled");
+  EXPECT_EQ(table.visibleRows(), 1);
+  combos[1]->setCurrentIndex(0);
+  table.table()->sortItems(5, Qt::AscendingOrder);  // params: 27000 < 50000 < 200000.
+  EXPECT_EQ(table.table()->item(0, 1)->text(), "pruned");
+  EXPECT_EQ(table.table()->item(2, 1)->text(), "mlp");
+}
+
+TEST(SpecFormTest, IsGeneratedFromTheSpecAndValidatesEachEdit) {
+  slimlab::testing::qt_app();
+  SpecForm form;
+  form.setSpec(nlohmann::json::parse(R"({"name": "f", "data": {"dataset": "spirals"},
+      "model": {"kind": "mlp", "hidden": [32]}})"));
+  EXPECT_TRUE(form.valid());
+  ASSERT_NE(form.editor("model.hidden"), nullptr);
+  ASSERT_NE(form.editor("optimizer.lr"), nullptr);
+  EXPECT_EQ(form.editor("model.moe.experts"), nullptr);  // Not an option of an mlp.
+  EXPECT_TRUE(form.editor("optimizer.lr")->toolTip().contains("Learning rate"));
+  auto* lr = qobject_cast<QDoubleSpinBox*>(form.editor("optimizer.lr"));
+  lr->setValue(0.05);
+  EXPECT_DOUBLE_EQ(form.spec()["optimizer"]["lr"].get<double>(), 0.05);
+  // A bad value is refused on its field, with the reader's message.
+  qobject_cast<QLineEdit*>(form.editor("model.hidden"))->setText("[-3]");
+  EXPECT_FALSE(form.valid());
+  EXPECT_TRUE(form.problem().startsWith("model.hidden[0]")) << form.problem().toStdString();
+  EXPECT_TRUE(form.editor("model.hidden")->styleSheet().contains("border"));
+  qobject_cast<QLineEdit*>(form.editor("model.hidden"))->setText("[64, 64]");
+  EXPECT_TRUE(form.valid());
+  // Another model kind brings its own fields.
+  qobject_cast<QComboBox*>(form.editor("model.kind"))->setCurrentText("moe-mlp");
+  ASSERT_NE(form.editor("model.moe.experts"), nullptr);
+  EXPECT_TRUE(form.editor("model.moe.balance_loss")->toolTip().contains("f_i P_i"));
+  EXPECT_EQ(form.spec()["model"]["kind"], "moe-mlp");
+  form.resize(560, 900);
+  form.show();
+  form.grab().save("spec_form.png");  // For people to look at: build/release/tests/.
+}
+
+TEST(SpecFormTest, AChoiceThatCannotApplyKeepsTheFormAndSaysWhy) {
+  slimlab::testing::qt_app();
+  SpecForm form;
+  form.setSpec(nlohmann::json::parse(R"({"data": {"dataset": "spirals"}})"));
+  qobject_cast<QComboBox*>(form.editor("model.kind"))->setCurrentText("cnn");
+  EXPECT_FALSE(form.valid());
+  EXPECT_TRUE(form.problem().contains("cnn")) << form.problem().toStdString();
+  ASSERT_NE(form.editor("model.hidden"), nullptr);  // The form is still there to fix it.
 }

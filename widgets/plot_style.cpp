@@ -1,0 +1,28 @@
+#include "plot_style.h"
+
+#include <qcustomplot.h>
+
+namespace slimlab {
+
+void style_plot(QCustomPlot* plot, const QString& title) {
+  const QPalette palette = plot->palette();
+  const QColor text = palette.color(QPalette::WindowText);
+  plot->setBackground(palette.color(QPalette::Base));
+  for (auto* axis : {plot->xAxis, plot->yAxis}) {
+    axis->setBasePen(QPen(text));
+    axis->setTickPen(QPen(text));
+    axis->setSubTickPen(QPen(text));
+    axis->setTickLabelColor(text);
+    axis->setLabelColor(text);
+  }
+  plot->plotLayout()->insertRow(0);
+  auto* element = new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold));
+  element->setTextColor(text);
+  plot->plotLayout()->addElement(0, 0, element);
+}
+
+void request_replot(QCustomPlot* plot) {
+  if (plot->isVisible()) plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace slimlab

@@ -1,0 +1,171 @@
+#include "run_table.h"
+
+#include <QComboBox>
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QMenu>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace slimlab {
+namespace {
+
+enum Column { kId, kName, kKind, kStatus, kAccuracy, kParams, kMacs, kLatency, kCreated, kTags };
+
+// Numbers sort as numbers, not as text.
+struct NumericItem : QTableWidgetItem {
+  bool operator<(const QTableWidgetItem& other) const override {
+    return data(Qt::UserRole).toDouble() < other.data(Qt::UserRole).toDouble();
+  }
+};
+
+QTableWidgetItem* sortable(double value, const QString& text) {
+  auto* item = new NumericItem;
+  item->setData(Qt::DisplayRole, text);
+  item->setData(Qt::UserRole, value);
+  item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  return item;
+}
+
+}  // namespace
+
+RunTable::RunTable(QWidget* parent)
+    : QWidget(parent),
+      filter_(new QLineEdit(this)),
+      kind_(new QComboBox(this)),
+      status_(new QComboBox(this)),
+      table_(new QTableWidget(this)) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* filters = new QHBoxLayout;
+  filter_->setPlaceholderText(tr("Filter: name, tag or note"));
+  filter_->setClearButtonEnabled(true);
+  kind_->addItems({tr("all kinds"), "train", "distill", "prune"});
+  status_->addItems(
+      {tr("any status"), "running", "finished", "cancelled", "interrupted", "diverged", "failed"});
+  filters->addWidget(filter_, 1);
+  filters->addWidget(kind_);
+  filters->addWidget(status_);
+  layout->addLayout(filters);
+  layout->addWidget(table_, 1);
+  table_->setColumnCount(10);
+  table_->setHorizontalHeaderLabels({tr("#"), tr("name"), tr("kind"), tr("status"), tr("test acc."),
+                                     tr("params"), tr("MACs"), tr("latency"), tr("created"),
+                                     tr("tags")});
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table_->verticalHeader()->hide();
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setSortingEnabled(true);
+  table_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(filter_, &QLineEdit::textChanged, this, &RunTable::applyFilter);
+  connect(kind_, &QComboBox::currentIndexChanged, this, &RunTable::applyFilter);
+  connect(status_, &QComboBox::currentIndexChanged, this, &RunTable::applyFilter);
+  connect(table_, &QTableWidget::itemSelectionChanged, this, &RunTable::onSelection);
+  connect(table_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+    auto ids = selectedIds();
+    if (ids.empty()) return;
+    QMenu menu(this);
+    if (ids.size() == 1) {
+      menu.addAction(tr("Tags..."), this, [this, ids] { Q_EMIT tagsRequested(ids[0]); });
+      menu.addAction(tr("Note..."), this, [this, ids] { Q_EMIT noteRequested(ids[0]); });
+    } else {
+      menu.addAction(tr("Compare %1 runs").arg(ids.size()), this,
+                     [this, ids] { Q_EMIT compareRequested(ids); });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("Delete..."), this, [this, ids] { Q_EMIT deleteRequested(ids); });
+    menu.exec(table_->viewport()->mapToGlobal(at));
+  });
+}
+
+void RunTable::setRuns(const std::vector<RunSummary>& runs) {
+  auto keep = selectedIds();
+  runs_ = runs;
+  QSignalBlocker block(table_);
+  table_->setSortingEnabled(false);
+  table_->setRowCount(int(runs.size()));
+  for (int row = 0; row < int(runs.size()); ++row) {
+    const auto& r = runs[size_t(row)];
+    table_->setItem(row, kId, sortable(double(r.id), QString::number(r.id)));
+    table_->item(row, kId)->setData(Qt::UserRole + 1, r.id);
+    table_->setItem(row, kName, new QTableWidgetItem(r.name));
+    table_->setItem(row, kKind, new QTableWidgetItem(r.kind));
+    table_->setItem(row, kStatus, new QTableWidgetItem(r.status));
+    table_->setItem(
+        row, kAccuracy,
+        sortable(r.test_accuracy, r.test_accuracy < 0
+                                      ? QString()
+                                      : QString::number(100 * r.test_accuracy, 'f', 2) + "%"));
+    table_->setItem(row, kParams, sortable(double(r.params), QString::number(r.params)));
+    table_->setItem(row, kMacs, sortable(double(r.macs), QString::number(r.macs)));
+    table_->setItem(
+        row, kLatency,
+        sortable(r.latency_ms,
+                 r.latency_ms < 0 ? QString() : QString::number(r.latency_ms, 'f', 3) + " ms"));
+    table_->setItem(row, kCreated,
+                    new QTableWidgetItem(
+                        QDateTime::fromMSecsSinceEpoch(r.created_ms).toString("yyyy-MM-dd hh:mm")));
+    auto* tags = new QTableWidgetItem(r.tags.join(", "));
+    tags->setToolTip(r.note);
+    table_->setItem(row, kTags, tags);
+  }
+  table_->setSortingEnabled(true);
+  table_->resizeColumnsToContents();
+  applyFilter();
+  if (!keep.empty()) select(keep.front());
+}
+
+void RunTable::applyFilter() {
+  const QString text = filter_->text();
+  for (int row = 0; row < table_->rowCount(); ++row) {
+    qint64 id = table_->item(row, kId)->data(Qt::UserRole + 1).toLongLong();
+    const RunSummary* r = nullptr;
+    for (const auto& s : runs_) {
+      if (s.id == id) r = &s;
+    }
+    bool shown = r != nullptr;
+    if (shown && !text.isEmpty()) {
+      shown = r->name.contains(text, Qt::CaseInsensitive) ||
+              r->tags.join(" ").contains(text, Qt::CaseInsensitive) ||
+              r->note.contains(text, Qt::CaseInsensitive);
+    }
+    if (shown && kind_->currentIndex() > 0) shown = r->kind == kind_->currentText();
+    if (shown && status_->currentIndex() > 0) shown = r->status == status_->currentText();
+    table_->setRowHidden(row, !shown);
+  }
+}
+
+int RunTable::visibleRows() const {
+  int n = 0;
+  for (int row = 0; row < table_->rowCount(); ++row) n += !table_->isRowHidden(row);
+  return n;
+}
+
+std::vector<qint64> RunTable::selectedIds() const {
+  std::vector<qint64> ids;
+  for (const auto& index : table_->selectionModel()->selectedRows(kId)) {
+    ids.push_back(table_->item(index.row(), kId)->data(Qt::UserRole + 1).toLongLong());
+  }
+  return ids;
+}
+
+void RunTable::select(qint64 id) {
+  for (int row = 0; row < table_->rowCount(); ++row) {
+    if (table_->item(row, kId)->data(Qt::UserRole + 1).toLongLong() == id) {
+      table_->selectRow(row);
+      return;
+    }
+  }
+}
+
+void RunTable::onSelection() {
+  auto ids = selectedIds();
+  if (ids.size() == 1) Q_EMIT runActivated(ids[0]);
+  if (ids.size() > 1) Q_EMIT compareRequested(ids);
+}
+
+}  // namespace slimlab
