@@ -12,7 +12,7 @@ store="${1:-$(mktemp -d)/screenshots.sqlite}"
 
 run() {  # run NAME SPEC [ARGS...]: trains SPEC, prints the run id
   "$cli" --db "$store" run "$2" --quiet --json "${@:3}" | tail -n 1 |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["run_id"])'
+    grep -o '"run_id":[0-9]*' | cut -d: -f2
 }
 
 moe=$(run moe experiments/moe-fashion-top2.json)
