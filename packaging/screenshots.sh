@@ -16,11 +16,12 @@ run() {  # run NAME SPEC [ARGS...]: trains SPEC, prints the run id
 }
 
 moe=$(run moe experiments/moe-fashion-top2.json)
+spirals=$(run spirals experiments/moe-spirals.json)
 prune=$(run prune experiments/prune-lenet300-agp.json)
 "$cli" --db "$store" run experiments/cnn-fashion.json --quiet --set schedule.epochs=2 >/dev/null
 distill=$(run distill experiments/kd-cnn-to-mlp.json --set schedule.epochs=6)
 
-for pair in "moe:$moe" "prune:$prune" "distill:$distill"; do
+for pair in "moe:$moe" "spirals:$spirals" "prune:$prune" "distill:$distill"; do
   name="${pair%%:*}"
   id="${pair##*:}"
   xvfb-run -a -s "-screen 0 1400x900x24" \
@@ -28,4 +29,4 @@ for pair in "moe:$moe" "prune:$prune" "distill:$distill"; do
 done
 xvfb-run -a -s "-screen 0 1400x900x24" \
   "$gui" --db "$store" --compare "$moe,$prune,$distill" --screenshot docs/screenshots/compare.png
-echo "screenshots in docs/screenshots/{moe,prune,distill}; store: $store"
+echo "screenshots in docs/screenshots/{moe,spirals,prune,distill}; store: $store"

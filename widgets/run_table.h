@@ -46,6 +46,8 @@ class RunTable : public QWidget {
   void compareRequested(const std::vector<qint64>& ids);
   void tagsRequested(qint64 id);
   void noteRequested(qint64 id);
+  /// Open the run's spec in the editor (to run it again, changed or not).
+  void specRequested(qint64 id);
   void deleteRequested(const std::vector<qint64>& ids);
 
  private:

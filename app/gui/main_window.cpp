@@ -26,7 +26,10 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <QFile>
 #include <QInputDialog>
+#include <QSvgGenerator>
+#include <QTextStream>
 #include <QtConcurrent/QtConcurrent>
 
 #include "compare_view.h"
@@ -35,6 +38,7 @@
 #include "expert_view.h"
 #include "loss_plot.h"
 #include "measure/system_info.h"
+#include "plane_view.h"
 #include "run_controller.h"
 #include "run_table.h"
 #include "sparsity_view.h"
@@ -53,6 +57,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
       expertView_(new ExpertView(this)),
       sparsityView_(new SparsityView(this)),
       distillView_(new DistillView(this)),
+      planeView_(new PlaneView(this)),
       compareView_(new CompareView(this)),
       smoothing_(new QSlider(Qt::Horizontal, this)),
       logScale_(new QCheckBox(tr("log scale"), this)),
@@ -96,9 +101,11 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   tabs_->addTab(expertView_, tr("Experts"));
   tabs_->addTab(sparsityView_, tr("Sparsity"));
   tabs_->addTab(distillView_, tr("Distillation"));
+  tabs_->addTab(planeView_, tr("Plane"));
   tabs_->addTab(compareView_, tr("Compare"));
 
   auto* splitter = new QSplitter(this);
+  splitter->setObjectName("main-splitter");
   splitter->addWidget(left);
   splitter->addWidget(tabs_);
   splitter->setStretchFactor(1, 3);
@@ -116,6 +123,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   connect(runTable_, &RunTable::compareRequested, this, &MainWindow::compareRuns);
   connect(runTable_, &RunTable::tagsRequested, this, &MainWindow::editTags);
   connect(runTable_, &RunTable::noteRequested, this, &MainWindow::editNote);
+  connect(runTable_, &RunTable::specRequested, this, &MainWindow::editRunSpec);
   connect(runTable_, &RunTable::deleteRequested, this, &MainWindow::deleteRuns);
   connect(compareView_, &CompareView::runActivated, this, [this](qint64 id) {
     runTable_->select(id);
@@ -130,9 +138,10 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
 
   connect(controller_, &RunController::started, this, [this](const QString& name) {
     showingLive_ = true;
-    shown_ = RunData{};
-    shown_.name = name;
-    shown_.status = "running";
+    live_ = RunData{};
+    live_.name = name;
+    live_.status = "running";
+    shown_ = live_;
     lossPlot_->clear();
     drawShown(true);
     lossPlot_->setTitle(tr("Training: %1").arg(name));
@@ -160,19 +169,29 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
 
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
+  splitter->restoreState(settings.value("window/splitter").toByteArray());
   if (!settings.contains("window/geometry")) resize(1280, 760);
   reloadRuns();
   updateControls();
 }
 
-MainWindow::~MainWindow() { QSettings().setValue("window/geometry", saveGeometry()); }
+MainWindow::~MainWindow() {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  if (auto* splitter = findChild<QSplitter*>("main-splitter")) {
+    settings.setValue("window/splitter", splitter->saveState());
+  }
+}
 
 void MainWindow::buildActions() {
   auto* file = menuBar()->addMenu(tr("&File"));
   auto* open = file->addAction(tr("&Open store..."), this, &MainWindow::openStore);
   open->setShortcut(QKeySequence::Open);
+  file->addAction(tr("&New store..."), this, &MainWindow::newStore)->setShortcut(QKeySequence::New);
+  file->addSeparator();
   file->addAction(tr("&Export plot..."), this, &MainWindow::exportPlot)
       ->setShortcut(QKeySequence(tr("Ctrl+E")));
+  file->addAction(tr("Export run &metrics as CSV..."), this, &MainWindow::exportCsv);
   file->addSeparator();
   file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
@@ -370,13 +389,65 @@ void MainWindow::exportPlot() {
     plot = current->findChild<QCustomPlot*>();
   }
   if (plot == nullptr) return;
-  auto path = QFileDialog::getSaveFileName(this, tr("Export plot"), "plot.png",
-                                           tr("PNG image (*.png);;PDF document (*.pdf)"));
+  auto path = QFileDialog::getSaveFileName(
+      this, tr("Export plot"), "plot.png",
+      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
   if (path.isEmpty()) return;
-  bool ok = path.endsWith(".pdf", Qt::CaseInsensitive) ? plot->savePdf(path)
-                                                       : plot->savePng(path, 0, 0, 2.0);
+  bool ok = false;
+  if (path.endsWith(".pdf", Qt::CaseInsensitive)) {
+    ok = plot->savePdf(path);
+  } else if (path.endsWith(".svg", Qt::CaseInsensitive)) {
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(plot->size());
+    svg.setViewBox(plot->rect());
+    svg.setTitle(tr("SlimLab plot"));
+    QCPPainter painter(&svg);
+    plot->toPainter(&painter, plot->width(), plot->height());
+    ok = painter.end();
+  } else {
+    ok = plot->savePng(path, 0, 0, 2.0);  // Twice the pixels: sharp on slides and HiDPI.
+  }
   statusBar()->showMessage(ok ? tr("Saved %1").arg(path) : tr("Could not write %1").arg(path),
                            8000);
+}
+
+void MainWindow::exportCsv() {
+  if (shown_.metrics.empty()) return;
+  auto path = QFileDialog::getSaveFileName(this, tr("Export run metrics"),
+                                           QString("run%1.csv").arg(shown_.id), tr("CSV (*.csv)"));
+  if (path.isEmpty()) return;
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
+    warn(tr("Could not write"), path);
+    return;
+  }
+  QTextStream out(&file);
+  out << "run,key,step,value\n";  // The same tidy form as slimlab-cli export --csv.
+  for (const auto& [key, rows] : shown_.metrics) {
+    for (const auto& r : rows) {
+      out << shown_.id << ',' << QString::fromStdString(key) << ',' << r.step << ','
+          << QString::number(r.value, 'g', 10) << '\n';
+    }
+  }
+  statusBar()->showMessage(tr("Saved %1").arg(path), 8000);
+}
+
+void MainWindow::newStore() {
+  auto path = QFileDialog::getSaveFileName(this, tr("New run store"), "runs.sqlite",
+                                           tr("SlimLab run stores (*.sqlite)"));
+  if (path.isEmpty()) return;
+  if (QFileInfo::exists(path)) {
+    openStorePath(path);  // An existing file is opened (and checked), never overwritten.
+    return;
+  }
+  try {
+    RunStore created(path.toStdString(), RunStore::Access::ReadWrite);
+  } catch (const std::exception& e) {
+    warn(tr("Could not create the store"), e.what());
+    return;
+  }
+  openStorePath(path);
 }
 
 void MainWindow::warn(const QString& title, const QString& text) {

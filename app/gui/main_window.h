@@ -29,6 +29,7 @@ class RunTable;
 struct RunSummary;
 class ExpertView;
 class LossPlot;
+class PlaneView;
 class RunController;
 class SparsityView;
 
@@ -88,6 +89,10 @@ class MainWindow : public QMainWindow {
   void updateControls();
   void openStore();
   void editSpec();
+  void editSpecText(const QString& title, const QString& text);
+  void editRunSpec(qint64 id);
+  void newStore();
+  void exportCsv();
   void exportPlot();
   void about();
   void warn(const QString& title, const QString& text);
@@ -101,6 +106,7 @@ class MainWindow : public QMainWindow {
   ExpertView* expertView_;
   SparsityView* sparsityView_;
   DistillView* distillView_;
+  PlaneView* planeView_;
   CompareView* compareView_;
   QSlider* smoothing_;
   QCheckBox* logScale_;
@@ -114,9 +120,11 @@ class MainWindow : public QMainWindow {
   QElapsedTimer sinceHeavyDraw_;
   QFutureWatcher<RunData> loader_;
   QFutureWatcher<WeightHistogram> histogramLoader_;
+  QFutureWatcher<PlaneMap> planeLoader_;
   QFutureWatcher<std::vector<RunSummary>> summariesLoader_;
   QFutureWatcher<ComparedRuns> compareLoader_;
   RunData shown_;
+  RunData live_;  ///< Everything the training run sent so far, shown or not.
   bool showingLive_ = false;
   qint64 pendingRun_ = 0;
   bool interactive_ = true;

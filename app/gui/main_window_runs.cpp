@@ -27,11 +27,13 @@
 #include "expert_view.h"
 #include "loss_plot.h"
 #include "main_window.h"
+#include "plane_view.h"
 #include "run_controller.h"
 #include "run_table.h"
 #include "sparsity_view.h"
 #include "spec/spec_error.h"
 #include "spec_form.h"
+#include "store/run_store.h"
 
 namespace slimlab {
 namespace {
@@ -77,12 +79,26 @@ bool MainWindow::startSpecFile(const QString& path) {
 void MainWindow::editSpec() {
   auto* item = library_->currentItem();
   if (item == nullptr) return;
+  editSpecText(tr("Edit %1").arg(item->text()), read_text(item->data(Qt::UserRole).toString()));
+}
+
+void MainWindow::editRunSpec(qint64 id) {
+  try {
+    RunStore store(storePath_.toStdString(), RunStore::Access::ReadOnly);
+    auto spec = nlohmann::json::parse(store.get_run(id).spec_json);
+    editSpecText(tr("Run %1 again").arg(id), QString::fromStdString(spec.dump(2)));
+  } catch (const std::exception& e) {
+    warn(tr("Cannot read the spec of run %1").arg(id), e.what());
+  }
+}
+
+void MainWindow::editSpecText(const QString& title, const QString& text) {
   QDialog dialog(this);
-  dialog.setWindowTitle(tr("Edit %1").arg(item->text()));
+  dialog.setWindowTitle(title);
   auto* layout = new QVBoxLayout(&dialog);
   auto* pages = new QTabWidget(&dialog);
   auto* form = new SpecForm(&dialog);
-  auto* editor = new QPlainTextEdit(read_text(item->data(Qt::UserRole).toString()), &dialog);
+  auto* editor = new QPlainTextEdit(text, &dialog);
   editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
   pages->addTab(form, tr("Form"));
   pages->addTab(editor, tr("JSON"));
@@ -149,7 +165,17 @@ void MainWindow::editSpec() {
 }
 
 void MainWindow::showRun(qint64 runId) {
-  if (showingLive_ && runId == controller_->live().run_id()) return;  // Already live.
+  if (controller_->busy() && runId == controller_->live().run_id()) {
+    // Back to the run that trains: everything it sent is in live_.
+    if (!showingLive_) {
+      showingLive_ = true;
+      shown_ = live_;
+      lossPlot_->showRun(shown_);
+      drawShown(true);
+      lossPlot_->setTitle(tr("Training: %1").arg(shown_.name));
+    }
+    return;
+  }
   showingLive_ = false;
   pendingRun_ = runId;
   const std::string store = storePath_.toStdString();
@@ -183,6 +209,24 @@ void MainWindow::showRun(qint64 runId) {
     auto h = histogramLoader_.result();
     sparsityView_->setWeightHistogram(h.edges, h.counts, h.threshold);
   });
+  planeLoader_.disconnect();
+  connect(&planeLoader_, &QFutureWatcher<PlaneMap>::finished, this, [this, runId] {
+    if (pendingRun_ != runId) return;
+    auto m = planeLoader_.result();
+    if (m.size == 0) {
+      planeView_->clear(tr("The plane maps are for finished runs on 2-D data"));
+    } else {
+      planeView_->setMaps(m.size, m.x0, m.x1, m.y0, m.y1, m.classes, m.experts, m.decision,
+                          m.expert, m.px, m.py, m.label);
+    }
+  });
+  planeLoader_.setFuture(QtConcurrent::run([store, runId] {
+    try {
+      return plane_map(store, runId);
+    } catch (const std::exception&) {
+      return PlaneMap{};
+    }
+  }));
   histogramLoader_.setFuture(QtConcurrent::run([store, runId] {
     try {
       return weight_histogram(store, runId);
@@ -193,7 +237,7 @@ void MainWindow::showRun(qint64 runId) {
 }
 
 void MainWindow::onTick() {
-  if (!showingLive_) return;
+  if (!controller_->busy() && live_.metrics.empty()) return;
   auto& live = controller_->live();
   if (live.total_steps() > 0) {
     progressLabel_->setText(tr("%1: step %2 / %3%4")
@@ -204,11 +248,17 @@ void MainWindow::onTick() {
   }
   RunData delta = live.take();
   if (delta.metrics.empty() && delta.events.empty() && delta.expert_load.empty()) return;
-  shown_.id = delta.id;
-  shown_.merge(delta);
-  if (shown_.steps_per_epoch == 0 && !shown_.series("validation/loss").empty()) {
-    shown_.steps_per_epoch = shown_.series("validation/loss").front().step;
+  const bool new_run = live_.id == 0 && delta.id != 0;
+  live_.id = delta.id;
+  live_.merge(delta);
+  if (live_.steps_per_epoch == 0 && !live_.series("validation/loss").empty()) {
+    live_.steps_per_epoch = live_.series("validation/loss").front().step;
   }
+  if (new_run) reloadRuns();  // The run now exists in the store: list it.
+  if (!showingLive_) return;  // Another run is on screen; live_ keeps growing.
+  shown_.id = live_.id;
+  shown_.merge(delta);  // shown_ started as a copy of live_: the same records, no copying.
+  shown_.steps_per_epoch = live_.steps_per_epoch;
   lossPlot_->append(delta);
   // The heavier views redraw whole, four times a second at most.
   drawShown(sinceHeavyDraw_.isValid() && sinceHeavyDraw_.elapsed() < 250 ? false : true);

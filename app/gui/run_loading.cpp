@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
+#include "models/features.h"
 #include "models/model_factory.h"
+#include "moe/moe_layer.h"
 #include "prune/prunable.h"
 #include "store/run_store.h"
 #include "train/stored_model.h"
@@ -105,6 +107,51 @@ WeightHistogram weight_histogram(const std::string& store_path, int64_t run_id) 
   for (int i = 0; i <= bins; ++i) h.edges.push_back(lo + (hi - lo) * i / bins);
   for (int i = 0; i < bins; ++i) h.counts.push_back(counts[i].item<double>());
   return h;
+}
+
+}  // namespace slimlab
+
+namespace slimlab {
+
+PlaneMap plane_map(const std::string& store_path, int64_t run_id, int size) {
+  PlaneMap m;
+  auto stored = load_finished_run(store_path, std::to_string(run_id), "run");
+  if (is_image_dataset(stored.spec.data.dataset)) return m;
+  auto data = load_data(stored.spec.data, stored.spec.seed);
+  auto model = make_model(stored.spec.model, data.sample_shape, data.classes);
+  load_model_weights(*model.ptr(), stored.checkpoint);
+  model.ptr()->eval();
+  torch::NoGradGuard no_grad;
+  const auto& x = data.train.x;
+  auto lo = std::get<0>(x.min(0)), hi = std::get<0>(x.max(0));
+  auto margin = (hi - lo) * 0.08;
+  lo = lo - margin;
+  hi = hi + margin;
+  m.x0 = lo[0].item<double>();
+  m.x1 = hi[0].item<double>();
+  m.y0 = lo[1].item<double>();
+  m.y1 = hi[1].item<double>();
+  auto xs = torch::linspace(m.x0, m.x1, size), ys = torch::linspace(m.y0, m.y1, size);
+  auto grid = torch::stack({xs.repeat({size}), ys.repeat_interleave(size)}, 1);
+  auto decision = model.forward(grid).argmax(1).to(torch::kInt32).contiguous();
+  m.size = size;
+  m.classes = int(data.classes);
+  m.decision.assign(decision.data_ptr<int>(), decision.data_ptr<int>() + decision.numel());
+  auto moe = find_moe_layers(*model.ptr());
+  if (stored.spec.model.kind == ModelKind::MoeMlp && !moe.empty()) {
+    torch::Tensor tokens;
+    forward_with_features(*model.ptr(), grid, tokens, "input");  // What block0's router sees.
+    auto expert = moe[0]->route(tokens).expert.select(1, 0).to(torch::kInt32).contiguous();
+    m.experts = int(moe[0]->options.experts());
+    m.expert.assign(expert.data_ptr<int>(), expert.data_ptr<int>() + expert.numel());
+  }
+  const int64_t shown = std::min<int64_t>(600, x.size(0));
+  for (int64_t i = 0; i < shown; ++i) {
+    m.px.push_back(x[i][0].item<double>());
+    m.py.push_back(x[i][1].item<double>());
+    m.label.push_back(int(data.train.y[i].item<int64_t>()));
+  }
+  return m;
 }
 
 }  // namespace slimlab

@@ -42,3 +42,21 @@ struct WeightHistogram {
 WeightHistogram weight_histogram(const std::string& store_path, int64_t run_id);
 
 }  // namespace slimlab
+
+namespace slimlab {
+
+/// A finished 2-D run's plane: on a size x size grid over its data, the predicted class and (for
+/// a moe-mlp) the first MoE layer's winning expert, plus up to 600 training points.
+struct PlaneMap {
+  int size = 0;  ///< 0 = not a 2-D run (or no final weights).
+  double x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+  int classes = 0, experts = 0;  ///< experts 0 without MoE layers.
+  std::vector<int> decision;     ///< [size * size], row-major over y then x.
+  std::vector<int> expert;       ///< The same, or empty.
+  std::vector<double> px, py;
+  std::vector<int> label;
+};
+/// Loads LibTorch weights: call it off the GUI thread. Empty for image runs.
+PlaneMap plane_map(const std::string& store_path, int64_t run_id, int size = 160);
+
+}  // namespace slimlab

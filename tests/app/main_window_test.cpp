@@ -8,13 +8,16 @@
 #include <QStatusBar>
 #include <QTimer>
 #include <cstdlib>
+#include <set>
 
 #include "../core/test_files.h"
 #include "../widgets/qt_test_app.h"
 #include "compare_view.h"
 #include "loss_plot.h"
 #include "main_window.h"
+#include "plane_view.h"
 #include "run_controller.h"
+#include "run_loading.h"
 #include "run_table.h"
 #include "store/run_store.h"
 
@@ -69,27 +72,25 @@ TEST(MainWindowTest, StartsThePresetLiveAndTheStoreKeepsTheRun) {
   slimlab::testing::qt_app();
   slimlab::testing::TempDir dir;
   auto db = dir.file("runs.sqlite");
-  auto spec = dir.file("spirals.json");
-  slimlab::testing::write_file(
-      spec, R"({"name": "gui-spirals", "data": {"dataset": "spirals", "points": 800,
-      "noise": 0.02, "batch_size": 64}, "model": {"kind": "mlp", "hidden": [64, 64]},
-      "optimizer": {"lr": 0.01}, "schedule": {"epochs": 12, "log_interval_steps": 5}})");
   MainWindow window(QString::fromStdString(db));
   window.setInteractive(false);
   window.show();
-  ASSERT_TRUE(window.startSpecFile(QString::fromStdString(spec)));
+  // The shipped 2-D preset, as a user double-clicks it: 40 epochs of the spirals.
+  ASSERT_TRUE(window.startSpecFile(QString(SLIMLAB_SOURCE_DIR) + "/experiments/mlp-spirals.json"));
   EXPECT_TRUE(window.controller().busy());
-  ASSERT_TRUE(wait_for(window, &MainWindow::runFinished, 120));
+  ASSERT_TRUE(wait_for(window, &MainWindow::runFinished, 300));
   EXPECT_FALSE(window.controller().busy());
-  // The live curve holds every logged step: 12 epochs x 12 steps / 5.
+  // The live curve holds every logged step the store holds.
   auto* plot = window.findChild<LossPlot*>();
   int live_points = plot->plot()->graph(0)->dataCount();
-  EXPECT_GE(live_points, 12 * 12 / 5);
   RunStore store(db, RunStore::Access::ReadOnly);
   auto runs = store.list_runs();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].status, "finished");
+  EXPECT_EQ(runs[0].name, "mlp-spirals");
   EXPECT_EQ(int(store.series(runs[0].id, "train/loss").size()), live_points);
+  EXPECT_GE(live_points, 1160 / 10);
+  EXPECT_GE(window.shownRun().last("validation/accuracy"), 0.95);
 }
 
 TEST(MainWindowTest, InvalidSpecStartsNothingAndNamesTheField) {
@@ -154,4 +155,30 @@ TEST(MainWindowTest, ComparesSelectedRunsSideBySide) {
   auto* points = qobject_cast<QCPCurve*>(compare->paretoPlot()->plottable(0));
   EXPECT_EQ(points->dataCount(), 2);  // Accuracy against parameters, one point per run.
   window.grab().save("compare.png");
+}
+
+TEST(MainWindowTest, PlaneMapsShowDecisionsAndWinningExpertsOfA2dMixture) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
+                        "/experiments/moe-spirals.json --quiet >/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto m = plane_map(db, 1, 50);
+  ASSERT_EQ(m.size, 50);
+  ASSERT_EQ(m.decision.size(), 2500u);
+  ASSERT_EQ(m.expert.size(), 2500u);
+  EXPECT_EQ(m.experts, 4);
+  std::set<int> classes(m.decision.begin(), m.decision.end());
+  std::set<int> experts(m.expert.begin(), m.expert.end());
+  EXPECT_EQ(classes, (std::set<int>{0, 1}));  // Both spirals get their region.
+  EXPECT_GE(experts.size(), 2u);              // The router splits the plane.
+  for (int e : experts) EXPECT_LT(e, 4);
+  EXPECT_FALSE(m.px.empty());
+  PlaneView view;
+  view.setMaps(m.size, m.x0, m.x1, m.y0, m.y1, m.classes, m.experts, m.decision, m.expert, m.px,
+               m.py, m.label);
+  auto* map = qobject_cast<QCPColorMap*>(view.expertPlot()->plottable(0));
+  ASSERT_NE(map, nullptr);
+  EXPECT_EQ(map->data()->keySize(), 50);
 }
