@@ -4,15 +4,31 @@
 #include <QDateTime>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QSignalBlocker>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <cmath>
+#include <set>
 
 namespace slimlab {
 namespace {
 
-enum Column { kId, kName, kKind, kStatus, kAccuracy, kParams, kMacs, kLatency, kCreated, kTags };
+enum Column {
+  kId,
+  kName,
+  kKind,
+  kStatus,
+  kAccuracy,
+  kParams,
+  kMacs,
+  kLatency,
+  kCreated,
+  kTags,
+  kMetric
+};
 
 // Numbers sort as numbers, not as text.
 struct NumericItem : QTableWidgetItem {
@@ -36,6 +52,7 @@ RunTable::RunTable(QWidget* parent)
       filter_(new QLineEdit(this)),
       kind_(new QComboBox(this)),
       status_(new QComboBox(this)),
+      metric_(new QComboBox(this)),
       table_(new QTableWidget(this)) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -49,11 +66,16 @@ RunTable::RunTable(QWidget* parent)
   filters->addWidget(kind_);
   filters->addWidget(status_);
   layout->addLayout(filters);
+  auto* column = new QHBoxLayout;
+  column->addWidget(new QLabel(tr("Last column:"), this));
+  column->addWidget(metric_, 1);
+  metric_->setToolTip(tr("Any metric of the runs; click its header to sort by it"));
+  layout->addLayout(column);
   layout->addWidget(table_, 1);
-  table_->setColumnCount(10);
+  table_->setColumnCount(11);
   table_->setHorizontalHeaderLabels({tr("#"), tr("name"), tr("kind"), tr("status"), tr("test acc."),
                                      tr("params"), tr("MACs"), tr("latency"), tr("created"),
-                                     tr("tags")});
+                                     tr("tags"), tr("metric")});
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -64,6 +86,7 @@ RunTable::RunTable(QWidget* parent)
   connect(filter_, &QLineEdit::textChanged, this, &RunTable::applyFilter);
   connect(kind_, &QComboBox::currentIndexChanged, this, &RunTable::applyFilter);
   connect(status_, &QComboBox::currentIndexChanged, this, &RunTable::applyFilter);
+  connect(metric_, &QComboBox::currentIndexChanged, this, &RunTable::fillMetricColumn);
   connect(table_, &QTableWidget::itemSelectionChanged, this, &RunTable::onSelection);
   connect(table_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
     auto ids = selectedIds();
@@ -115,10 +138,44 @@ void RunTable::setRuns(const std::vector<RunSummary>& runs) {
     tags->setToolTip(r.note);
     table_->setItem(row, kTags, tags);
   }
+  {
+    // The metrics any run has, for the last column; keep the user's choice.
+    std::set<QString> keys;
+    for (const auto& r : runs) {
+      for (const auto& [key, value] : r.last) keys.insert(key);
+    }
+    QString chosen = metric_->currentText().isEmpty() ? "validation/loss" : metric_->currentText();
+    QSignalBlocker block_metric(metric_);
+    metric_->clear();
+    for (const auto& k : keys) metric_->addItem(k);
+    metric_->setCurrentText(chosen);
+  }
+  fillMetricColumn();
   table_->setSortingEnabled(true);
   table_->resizeColumnsToContents();
   applyFilter();
   if (!keep.empty()) select(keep.front());
+}
+
+void RunTable::fillMetricColumn() {
+  const QString key = metric_->currentText();
+  const bool sorting = table_->isSortingEnabled();
+  table_->setSortingEnabled(false);  // Rows must not move while the column fills.
+  table_->setHorizontalHeaderItem(kMetric,
+                                  new QTableWidgetItem(key.isEmpty() ? tr("metric") : key));
+  for (int row = 0; row < table_->rowCount(); ++row) {
+    qint64 id = table_->item(row, kId)->data(Qt::UserRole + 1).toLongLong();
+    double value = std::nan("");
+    for (const auto& r : runs_) {
+      if (r.id != id) continue;
+      auto it = r.last.find(key);
+      if (it != r.last.end()) value = it->second;
+    }
+    table_->setItem(row, kMetric,
+                    sortable(std::isnan(value) ? -1e300 : value,
+                             std::isnan(value) ? QString() : QString::number(value, 'g', 5)));
+  }
+  table_->setSortingEnabled(sorting);
 }
 
 void RunTable::applyFilter() {

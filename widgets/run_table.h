@@ -3,6 +3,7 @@
 #include <QString>
 #include <QStringList>
 #include <QWidget>
+#include <map>
 #include <vector>
 
 class QComboBox;
@@ -24,11 +25,13 @@ struct RunSummary {
   double latency_ms = -1;     ///< Measured inference latency (pruning runs), -1 when not measured.
   QStringList tags;
   QString note;
+  std::map<QString, double> last;  ///< The newest value of every metric, by key.
 };
 
-/// The runs of a store as a sortable table (click a header to sort by it) with a text filter
-/// (name, tags, note), kind and status filters, and a context menu for tags, notes, deletion
-/// and comparison. Selecting one run asks to show it; selecting several, to compare them.
+/// The runs of a store as a sortable table (click a header to sort by it; the last column shows
+/// any metric chosen above it) with a text filter (name, tags, note), kind and status filters, and
+/// a context menu for tags, notes, deletion and comparison. Selecting one run asks to show it;
+/// selecting several, to compare them.
 class RunTable : public QWidget {
   Q_OBJECT
  public:
@@ -52,11 +55,13 @@ class RunTable : public QWidget {
 
  private:
   void applyFilter();
+  void fillMetricColumn();
   void onSelection();
 
   QLineEdit* filter_;
   QComboBox* kind_;
   QComboBox* status_;
+  QComboBox* metric_;  ///< Which metric the last column shows (sortable like the others).
   QTableWidget* table_;
   std::vector<RunSummary> runs_;
 };

@@ -55,6 +55,9 @@ std::vector<RunSummary> load_run_summaries(const std::string& store_path) {
         r.latency_ms = p.value("latency_shrunk_ms", p.value("latency_masked_ms", -1.0));
       }
     }
+    for (const auto& [key, value] : store.last_values(run.id)) {
+      r.last[QString::fromStdString(key)] = value;
+    }
     for (const auto& tag : store.tags(run.id)) r.tags << QString::fromStdString(tag);
     r.note = QString::fromStdString(store.note(run.id));
     out.push_back(r);

@@ -146,6 +146,8 @@ class RunStore {
   std::vector<ExpertLoadRow> expert_load(int64_t run_id);
   /// All routing matrices of a run, ordered by layer, step, split.
   std::vector<RoutingMatrixRow> routing_matrices(int64_t run_id);
+  /// The newest value of every metric of a run, by key.
+  std::vector<std::pair<std::string, double>> last_values(int64_t run_id);
   std::vector<std::string> tags(int64_t run_id);
   std::string note(int64_t run_id);
   /// Sensitivity points of a run, ordered by criterion, layer, sparsity.

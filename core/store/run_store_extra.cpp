@@ -27,6 +27,17 @@ std::vector<SensitivityStoreRow> RunStore::sensitivity(int64_t run_id) {
   return rows;
 }
 
+std::vector<std::pair<std::string, double>> RunStore::last_values(int64_t run_id) {
+  SqliteStmt q(db(),
+               "SELECT k.name, m.value FROM metrics m JOIN metric_keys k ON k.id = m.key_id "
+               "WHERE m.run_id = ?1 AND m.step = (SELECT MAX(step) FROM metrics m2 "
+               "WHERE m2.run_id = ?1 AND m2.key_id = m.key_id) ORDER BY k.name");
+  q.bind(1, run_id);
+  std::vector<std::pair<std::string, double>> values;
+  while (q.step()) values.emplace_back(q.text(0), q.real(1));
+  return values;
+}
+
 void RunStore::set_tags(int64_t run_id, const std::vector<std::string>& tags) {
   SqliteTransaction tx(db());
   SqliteStmt clear(db(), "DELETE FROM tags WHERE run_id = ?");

@@ -218,7 +218,10 @@ TEST(RunStoreTest, TagsNotesAndDeletionKeepOtherRuns) {
   EXPECT_EQ(store.note(a), "");
   auto key = store.metric_key_id("train/loss");
   store.add_metric(a, key, 1, 1, 0.5);
+  store.add_metric(a, key, 2, 1, 0.4);
   store.add_metric(b, key, 1, 1, 0.7);
+  EXPECT_EQ(store.last_values(a),
+            (std::vector<std::pair<std::string, double>>{{"train/loss", 0.4}}));
   store.set_status(a, RunStatus::Running);
   EXPECT_THROW(store.delete_run(a), StoreError);  // Still training: not deleted.
   store.set_status(a, RunStatus::Finished);

@@ -116,9 +116,9 @@ TEST(DistillViewTest, ShowsLossPartsAndStudentTeacherAgreement) {
 TEST(RunTableTest, FiltersByTextKindAndStatusAndSortsNumbersAsNumbers) {
   slimlab::testing::qt_app();
   RunTable table;
-  RunSummary a{1, "mlp", "train", "finished", 0, 0.9, 200000, 200000, -1, {"lesson-1"}, ""};
-  RunSummary b{2, "pruned", "prune", "finished", 0, 0.89, 27000, 27000, 2.2, {}, "90% sparse"};
-  RunSummary c{3, "kd", "distill", "cancelled", 0, -1, 50000, 50000, -1, {}, ""};
+  RunSummary a{1, "mlp", "train", "finished", 0, 0.9, 200000, 200000, -1, {"lesson-1"}, "", {}};
+  RunSummary b{2, "pruned", "prune", "finished", 0, 0.89, 27000, 27000, 2.2, {}, "90% sparse", {}};
+  RunSummary c{3, "kd", "distill", "cancelled", 0, -1, 50000, 50000, -1, {}, "", {}};
   table.setRuns({a, b, c});
   EXPECT_EQ(table.visibleRows(), 3);
   table.findChild<QLineEdit*>()->setText("lesson");
@@ -136,6 +136,15 @@ TEST(RunTableTest, FiltersByTextKindAndStatusAndSortsNumbersAsNumbers) {
   table.table()->sortItems(5, Qt::AscendingOrder);  // params: 27000 < 50000 < 200000.
   EXPECT_EQ(table.table()->item(0, 1)->text(), "pruned");
   EXPECT_EQ(table.table()->item(2, 1)->text(), "mlp");
+  // Any metric can be the last column, and sorts as a number.
+  a.last["validation/loss"] = 0.31;
+  b.last["validation/loss"] = 0.29;
+  c.last["validation/loss"] = 0.4;
+  table.setRuns({a, b, c});
+  table.table()->sortItems(10, Qt::AscendingOrder);
+  EXPECT_EQ(table.table()->horizontalHeaderItem(10)->text(), "validation/loss");
+  EXPECT_EQ(table.table()->item(0, 1)->text(), "pruned");
+  EXPECT_EQ(table.table()->item(2, 1)->text(), "kd");
 }
 
 TEST(SpecFormTest, IsGeneratedFromTheSpecAndValidatesEachEdit) {
