@@ -5,6 +5,7 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QLineEdit>
 #include <QScrollArea>
 #include <QVBoxLayout>
@@ -109,6 +110,36 @@ void SpecForm::build() {
   body_ = scroll;
   auto* content = new QWidget(scroll);
   auto* column = new QVBoxLayout(content);
+  // The optional sections: ticking one adds it with its defaults, unticking removes it.
+  auto* sections = new QHBoxLayout;
+  for (const auto& [key, label] :
+       {std::pair{"distill", tr("Knowledge distillation")}, std::pair{"prune", tr("Pruning")}}) {
+    auto* box = new QCheckBox(label, content);
+    box->setObjectName(QString("section:") + key);
+    box->setChecked(spec_.contains(key));
+    const std::string section = key;
+    connect(box, &QCheckBox::toggled, this, [this, section](bool on) {
+      auto edited = spec();
+      if (on) {
+        // A distillation needs a teacher: the classroom's usual one, changed in the form.
+        edited[section] = section == "distill"
+                              ? nlohmann::json{{"teachers", {{{"run", "cnn-fashion"}}}}}
+                              : nlohmann::json::object();
+      } else {
+        edited.erase(section);
+      }
+      try {
+        spec_ = spec_to_json(spec_from_json(edited));
+        build();
+      } catch (const std::exception&) {
+        spec_ = edited;  // Only an invalid field elsewhere fails here; validate() names it.
+      }
+      validate();
+    });
+    sections->addWidget(box);
+  }
+  sections->addStretch();
+  column->addLayout(sections);
   std::map<std::string, QFormLayout*> groups;
   for (const auto& f : spec_fields(spec_)) {
     if (f.path == "schema") continue;  // The format version, not a knob.

@@ -12,7 +12,8 @@ namespace slimlab {
 
 /// An experiment spec as a form, generated from what the spec reader asks for (spec_fields):
 /// one group per section, an editor per field with its range or choices and a tooltip that
-/// explains it (with the formula where there is one). Every edit is validated at once; an
+/// explains it (with the formula where there is one), and tick boxes that add or remove the
+/// distillation and pruning sections. Every edit is validated at once; an
 /// invalid field is outlined and carries the message. Choosing another model kind, criterion
 /// or gate rebuilds the form, since the fields depend on it.
 ///   SpecForm form;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <qcustomplot.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
@@ -185,4 +186,24 @@ TEST(SpecFormTest, AChoiceThatCannotApplyKeepsTheFormAndSaysWhy) {
   EXPECT_FALSE(form.valid());
   EXPECT_TRUE(form.problem().contains("cnn")) << form.problem().toStdString();
   ASSERT_NE(form.editor("model.hidden"), nullptr);  // The form is still there to fix it.
+}
+
+TEST(SpecFormTest, PruningAndDistillationSectionsCanBeAddedAndRemoved) {
+  slimlab::testing::qt_app();
+  SpecForm form;
+  form.setSpec(nlohmann::json::parse(R"({"data": {"dataset": "spirals"}})"));
+  EXPECT_EQ(form.editor("prune.sparsity"), nullptr);
+  auto* prune = form.findChild<QCheckBox*>("section:prune");
+  ASSERT_NE(prune, nullptr);
+  prune->setChecked(true);
+  ASSERT_NE(form.editor("prune.sparsity"), nullptr);  // With the defaults filled in.
+  EXPECT_TRUE(form.valid());
+  EXPECT_DOUBLE_EQ(form.spec()["prune"]["sparsity"].get<double>(), 0.5);
+  form.findChild<QCheckBox*>("section:distill")->setChecked(true);
+  ASSERT_NE(form.editor("distill.teachers[0].run"), nullptr);
+  EXPECT_TRUE(form.valid());
+  form.findChild<QCheckBox*>("section:prune")->setChecked(false);
+  EXPECT_EQ(form.editor("prune.sparsity"), nullptr);
+  EXPECT_FALSE(form.spec().contains("prune"));
+  EXPECT_TRUE(form.spec().contains("distill"));
 }
