@@ -6,6 +6,9 @@ class QCustomPlot;
 
 namespace slimlab {
 
+/// The system palette's colours (light or dark) instead of QCustomPlot's fixed white.
+void apply_palette(QCustomPlot* plot);
+
 /// Shared look of the small plots: the system palette's colours (light or dark) and a title.
 void style_plot(QCustomPlot* plot, const QString& title);
 

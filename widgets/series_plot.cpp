@@ -24,17 +24,7 @@ SeriesPlot::SeriesPlot(const QString& leftLabel, const QString& rightLabel, QWid
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignVCenter);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot_->setPlottingHint(QCP::phFastPolylines, true);
-  // Follow the system palette (light or dark) instead of QCustomPlot's fixed white.
-  const QColor text = palette().color(QPalette::WindowText);
-  plot_->setBackground(palette().color(QPalette::Base));
-  for (auto* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) {
-    axis->setBasePen(QPen(text));
-    axis->setTickPen(QPen(text));
-    axis->setSubTickPen(QPen(text));
-    axis->setTickLabelColor(text);
-    axis->setLabelColor(text);
-  }
-  plot_->legend->setTextColor(text);
+  apply_palette(plot_);
 }
 
 void SeriesPlot::setStyles(const std::vector<SeriesStyle>& styles) {

@@ -100,6 +100,7 @@ void SpecForm::build() {
   building_ = true;
   editors_.clear();
   kinds_.clear();
+  help_.clear();
   if (body_ != nullptr) {
     layout_->removeWidget(body_);
     body_->hide();
@@ -223,8 +224,9 @@ void SpecForm::build() {
     }
     editor->setObjectName(QString::fromStdString(f.path));
     auto help = QString::fromStdString(field_help(f.path));
-    editor->setToolTip((help.isEmpty() ? QString() : help + "\n") +
-                       (range.isEmpty() ? QString() : tr("Allowed: %1.").arg(range)));
+    help_[f.path] = (help.isEmpty() ? QString() : help + "\n") +
+                    (range.isEmpty() ? QString() : tr("Allowed: %1.").arg(range));
+    editor->setToolTip(help_[f.path]);
     auto label = f.path.substr(dot == std::string::npos ? 0 : dot + 1);
     groups[group]->addRow(QString::fromStdString(label), editor);
     editors_[f.path] = editor;
@@ -275,7 +277,7 @@ void SpecForm::validate() {
   }
   for (const auto& [path, w] : editors_) {
     w->setStyleSheet(path == bad ? "border: 2px solid #d55e00;" : "");
-    if (path == bad) w->setToolTip(problem);
+    w->setToolTip(path == bad ? problem : help_[path]);
   }
   if (problem != problem_) {
     problem_ = problem;

@@ -45,7 +45,8 @@ class SpecForm : public QWidget {
   QWidget* body_ = nullptr;
   nlohmann::json spec_;
   std::map<std::string, QWidget*> editors_;
-  std::map<std::string, int> kinds_;  ///< FieldInfo::Kind by path.
+  std::map<std::string, int> kinds_;     ///< FieldInfo::Kind by path.
+  std::map<std::string, QString> help_;  ///< Each editor's own tooltip.
   QString problem_;
   bool building_ = false;
 };

@@ -5,10 +5,9 @@
 
 namespace slimlab {
 
-void LiveRun::reset(int64_t steps_per_epoch) {
+void LiveRun::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   pending_ = RunData{};
-  pending_.steps_per_epoch = steps_per_epoch;
   step_ = total_ = run_id_ = 0;
 }
 

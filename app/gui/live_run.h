@@ -15,8 +15,8 @@ namespace slimlab {
 /// on its redraw timer (at most 25 times a second), so neither side waits on the other.
 class LiveRun : public RunObserver {
  public:
-  /// `steps_per_epoch` is shown on the epoch axis.
-  void reset(int64_t steps_per_epoch);
+  /// Forgets the previous run (before the next one starts).
+  void reset();
   /// GUI thread: the records since the last call (empty when nothing arrived).
   RunData take();
   /// GUI thread: how far the run is, from the newest step record.

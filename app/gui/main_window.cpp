@@ -138,6 +138,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
 
   connect(controller_, &RunController::started, this, [this](const QString& name) {
     showingLive_ = true;
+    liveActive_ = true;
     live_ = RunData{};
     live_.name = name;
     live_.status = "running";
@@ -150,6 +151,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   connect(controller_, &RunController::finished, this,
           [this](qint64 id, const QString& status, const QString& message) {
             onTick();  // The last records.
+            liveActive_ = false;
             showingLive_ = false;
             statusBar()->showMessage(
                 tr("Run %1 %2%3").arg(id).arg(status).arg(message.isEmpty() ? "" : ": " + message),
@@ -160,6 +162,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
           });
   connect(controller_, &RunController::refused, this,
           [this](const QString& name, const QString& message) {
+            liveActive_ = false;
             showingLive_ = false;
             updateControls();
             warn(tr("Cannot start %1").arg(name), message);

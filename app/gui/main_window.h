@@ -126,6 +126,7 @@ class MainWindow : public QMainWindow {
   RunData shown_;
   RunData live_;  ///< Everything the training run sent so far, shown or not.
   bool showingLive_ = false;
+  bool liveActive_ = false;  ///< A run is training (or its last records are being taken).
   qint64 pendingRun_ = 0;
   bool interactive_ = true;
 };

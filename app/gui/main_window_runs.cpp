@@ -237,7 +237,7 @@ void MainWindow::showRun(qint64 runId) {
 }
 
 void MainWindow::onTick() {
-  if (!controller_->busy() && live_.metrics.empty()) return;
+  if (!liveActive_) return;
   auto& live = controller_->live();
   if (live.total_steps() > 0) {
     progressLabel_->setText(tr("%1: step %2 / %3%4")

@@ -40,7 +40,7 @@ void RunController::startNext() {
   ExperimentSpec spec = queue_.front();
   queue_.pop_front();
   control_ = std::make_unique<RunControl>();
-  live_.reset(0);
+  live_.reset();
   const std::string store = storePath_.toStdString();
   RunControl* control = control_.get();
   worker_ = std::thread([this, spec, store, control] {

@@ -68,9 +68,9 @@ std::vector<RunSummary> load_run_summaries(const std::string& store_path) {
 ComparedRuns load_compared_runs(const std::string& store_path, const std::vector<qint64>& ids) {
   ComparedRuns c;
   try {
+    RunStore store(store_path, RunStore::Access::ReadOnly);
     for (auto id : ids) {
       c.runs.push_back(load_run_data(store_path, id));
-      RunStore store(store_path, RunStore::Access::ReadOnly);
       c.specs.push_back(nlohmann::json::parse(store.get_run(id).spec_json, nullptr, false));
     }
     c.all = load_run_summaries(store_path);

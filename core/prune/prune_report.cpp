@@ -64,9 +64,8 @@ nlohmann::json layer_table(torch::nn::Module& module, const ModelSpec& spec,
   for (const auto& layer : prunable_layers(module, spec, PruneCriterion::Magnitude)) {
     const auto& w = layer.weight;
     int64_t n = w.numel() + (layer.bias.defined() ? layer.bias.numel() : 0);
-    int64_t nz = w.ne(0).sum().item<int64_t>() +
-                 (layer.bias.defined() ? layer.bias.ne(0).sum().item<int64_t>() : 0);
     int64_t weight_nz = w.ne(0).sum().item<int64_t>();
+    int64_t nz = weight_nz + (layer.bias.defined() ? layer.bias.ne(0).sum().item<int64_t>() : 0);
     double times = applications(spec, sample_shape.back(), layer, conv_index);
     double nonzero_times = times;
     if (layer.kind == LayerKind::Experts) {
