@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libdnnl-dev libopenblas0-pthread
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -9,6 +9,7 @@
 #include "data/dataset.h"
 #include "measure/system_info.h"
 #include "store/run_store.h"
+#include "train/runtime.h"
 
 namespace slimlab::cli {
 namespace {
@@ -31,6 +32,9 @@ int command_doctor(const CliArgs& args) {
 
   auto blas = active_blas();
   double gflops = measure_sgemm_gflops();
+  double onednn_gflops = measure_onednn_sgemm_gflops();
+  // What a run uses when its spec leaves runtime.* at 0 (automatic).
+  RuntimeChoice runs = resolve_runtime(RuntimeSpec{}, automatic_threads());
   report["torch"] = torch_version();
   report["threads"] = torch_threads();
   report["interop_threads"] = torch_interop_threads();
@@ -41,6 +45,11 @@ int command_doctor(const CliArgs& args) {
   report["blas_config"] = blas.config;
   report["torch_parallel_backend"] = torch_parallel_backend();
   report["sgemm_gflops"] = gflops;
+  report["onednn_sgemm_gflops"] = onednn_gflops;
+  report["cores"] = usable_cores();
+  report["run_threads"] = runs.threads;
+  report["run_blas_threads"] = runs.blas_threads;
+  report["run_gemm"] = gemm_name(runs.gemm);
   if (!blas.fast || gflops < kSlowGflops) {
     problems.push_back(
         "matrix multiply is slow (" + blas.name + ", " + std::to_string(int(gflops)) +
@@ -60,11 +69,20 @@ int command_doctor(const CliArgs& args) {
                     ". Compare: OPENBLAS_CORETYPE=Haswell slimlab-cli doctor; if sgemm is faster "
                     "and your results agree, export OPENBLAS_CORETYPE=Haswell.");
   }
+  if (runs.threads > 1) {
+    hints.push_back(
+        "Running several runs at once? Give each its share of the cores with "
+        "SLIMLAB_THREADS (e.g. SLIMLAB_THREADS=1 for two runs on two cores): runs "
+        "with " +
+        std::to_string(runs.threads) +
+        " spinning OpenMP threads each slowed each other down 5-13x here.");
+  }
   if (!env_or("OMP_NUM_THREADS", "").empty()) {
-    // A scheduler may set it on purpose; on this project's 2-core machine OMP_NUM_THREADS=2 made
-    // training 2.3x slower than leaving it unset (docs/measurements.md).
+    // On this project's 2-core machine OMP_NUM_THREADS=2 gave LibTorch and OpenBLAS two threads
+    // each and made training 2.3x slower. Runs now set both counts from their spec instead.
     hints.push_back("OMP_NUM_THREADS is set to " + env_or("OMP_NUM_THREADS", "") +
-                    "; compare steps/s with it unset: it can oversubscribe OpenBLAS's threads.");
+                    "; SlimLab's runs do not follow it: they use runtime.threads and "
+                    "runtime.blas_threads from the spec (0 = automatic, shown above).");
   }
 
   bool fashion =
@@ -109,7 +127,12 @@ int command_doctor(const CliArgs& args) {
   if (!blas.config.empty()) {
     std::printf("                  %s; kernels: %s\n", blas.config.c_str(), blas.core.c_str());
   }
-  std::printf("  sgemm 1024^3    %.1f GFLOP/s (median of 5)\n", gflops);
+  std::printf(
+      "  Runs use        %s on %d cores (spec: runtime.threads, runtime.blas_threads, "
+      "runtime.gemm)\n",
+      runs.describe().c_str(), usable_cores());
+  std::printf("  sgemm 1024^3    %.1f GFLOP/s with the BLAS, %.1f with oneDNN (median of 5)\n",
+              gflops, onednn_gflops);
   std::printf("  Fashion-MNIST   %s\n", fashion ? kFashionMnistDir : "missing");
   std::printf("  Run store       %s\n", store_line.c_str());
   if (!hints.empty()) {

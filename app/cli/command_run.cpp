@@ -65,8 +65,8 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
   const auto& c = outcome.cost;
   std::printf("  %lld parameters (%lld active per sample), %.3g MACs per sample\n",
               (long long)r.params, (long long)c.active_params, double(c.macs));
-  std::printf("  %lld steps, %.1f s training at %.0f steps/s\n", (long long)r.steps,
-              r.train_seconds, r.steps_per_second);
+  std::printf("  %lld steps, %.1f s training at %.0f steps/s; first step done %.2f s after start\n",
+              (long long)r.steps, r.train_seconds, r.steps_per_second, r.first_step_after_start);
   if (!outcome.distill_summary.is_null()) print_distill(outcome.distill_summary);
   if (!outcome.prune_summary.is_null()) print_prune_summary(outcome.prune_summary);
   std::printf("  stored in %s\n", store.c_str());
@@ -81,6 +81,7 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
                         {"steps", r.steps},
                         {"train_seconds", r.train_seconds},
                         {"steps_per_second", r.steps_per_second},
+                        {"seconds_to_first_step", r.first_step_after_start},
                         {"validation_accuracy", r.validation_accuracy},
                         {"validation_loss", r.validation_loss},
                         {"store", store}};

@@ -8,6 +8,7 @@
 #include "spec/spec_error.h"
 #include "spec/spec_reader.h"
 #include "store/sqlite.h"
+#include "train/runtime.h"
 
 using namespace slimlab;
 using namespace slimlab::cli;
@@ -41,6 +42,7 @@ int dispatch(const CliArgs& args) {
 
 int main(int argc, char** argv) {
   // Every error ends here as one line on stderr and an exit code; nothing is half-written.
+  limit_interop_threads();
   try {
     return dispatch(parse_args(argc, argv));
   } catch (const UsageError& e) {

@@ -5,9 +5,11 @@
 #include <QTimer>
 
 #include "main_window.h"
+#include "train/runtime.h"
 #include "util/paths.h"
 
 int main(int argc, char** argv) {
+  slimlab::limit_interop_threads();
   QApplication app(argc, argv);
   QApplication::setOrganizationName("SlimLab");
   QApplication::setApplicationName("SlimLab");

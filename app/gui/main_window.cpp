@@ -184,6 +184,14 @@ MainWindow::~MainWindow() {
   if (auto* splitter = findChild<QSplitter*>("main-splitter")) {
     settings.setValue("window/splitter", splitter->saveState());
   }
+  // Loads still running on the pool use LibTorch and the store; let them end before the window
+  // (and, at exit, the libraries' own statics) go. They take well under a second. A test that
+  // ended while the plane map was still being computed once crashed after it had passed.
+  loader_.waitForFinished();
+  histogramLoader_.waitForFinished();
+  planeLoader_.waitForFinished();
+  summariesLoader_.waitForFinished();
+  compareLoader_.waitForFinished();
 }
 
 void MainWindow::buildActions() {

@@ -39,7 +39,7 @@ constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 DataSplits load_data(const DataSpec& spec, int64_t seed);
 
 /// Reads train/test IDX files from `dir` (`train-images-idx3-ubyte[.gz]` and the like).
-/// Images become float [N, 1, H, W] in 0..1, labels int64.
+/// Images stay bytes: uint8 [N, 1, H, W] (load_data normalises them); labels int64.
 void read_idx_directory(const std::string& dir, TensorDataset& train, TensorDataset& test,
                         const std::string& package_hint);
 

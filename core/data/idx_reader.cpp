@@ -1,12 +1,17 @@
 #include "data/idx_reader.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <memory>
 
 #include "spec/spec_error.h"
+#include "util/paths.h"
 
 namespace slimlab {
 namespace {
@@ -84,9 +89,15 @@ IdxArray read_idx_file(const std::string& path, uint64_t max_values) {
     }
     array.dims.push_back(int64_t(dim));
   }
-  // Grow in chunks as the bytes arrive: a truncated file never costs its claimed size.
+  // Grow in chunks as the bytes arrive: a truncated file never costs its claimed size. A plain
+  // (not gzip'd) file that is long enough is allocated at once instead.
   constexpr uint64_t kChunk = 16u << 20;
   const uint64_t values_start = offset;
+  std::error_code size_error;
+  if (gzdirect(file.get()) == 1 &&
+      std::filesystem::file_size(path, size_error) >= values_start + count && !size_error) {
+    array.values.reserve(count);
+  }
   while (array.values.size() < count) {
     uint64_t have = array.values.size();
     array.values.resize(have + std::min(kChunk, count - have));
@@ -100,6 +111,72 @@ IdxArray read_idx_file(const std::string& path, uint64_t max_values) {
                        std::to_string(values_start + count));
     }
     array.values.resize(have + uint64_t(got));
+  }
+  return array;
+}
+
+namespace {
+
+/// The decoded copy of `gz_path` in the cache, or "" when there is no cache directory.
+std::string cached_copy_path(const std::string& gz_path) {
+  const std::string dir = cache_directory();
+  if (dir.empty()) return "";
+  std::error_code ec;
+  auto size = std::filesystem::file_size(gz_path, ec);
+  if (ec) return "";
+  auto mtime = std::filesystem::last_write_time(gz_path, ec);
+  if (ec) return "";
+  auto stem = std::filesystem::path(gz_path).stem().string();  // "train-images-idx3-ubyte"
+  auto ns = mtime.time_since_epoch().count();
+  // The source's directory is hashed in too: two datasets may share file names.
+  auto where = std::hash<std::string>{}(std::filesystem::path(gz_path).parent_path().string());
+  return dir + "/idx/" + stem + "-" + std::to_string(where % 1000003) + "-" + std::to_string(size) +
+         "-" + std::to_string(ns) + ".idx";
+}
+
+void write_idx(const std::string& path, const IdxArray& a) {
+  std::vector<unsigned char> header = {0, 0, 0x08, uint8_t(a.dims.size())};
+  for (int64_t d : a.dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) header.push_back(uint8_t(uint64_t(d) >> shift));
+  }
+  // Written beside its final name, then renamed: a reader sees the whole file or none.
+  const std::string partial = path + ".partial" + std::to_string(::getpid());
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(header.data()), std::streamsize(header.size()));
+    out.write(reinterpret_cast<const char*>(a.values.data()), std::streamsize(a.values.size()));
+    if (!out) {
+      out.close();
+      std::filesystem::remove(partial);
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(partial, path, ec);
+  if (ec) std::filesystem::remove(partial, ec);
+}
+
+}  // namespace
+
+IdxArray read_idx_file_cached(const std::string& path) {
+  if (path.size() < 3 || path.compare(path.size() - 3, 3, ".gz") != 0) return read_idx_file(path);
+  const std::string copy = cached_copy_path(path);
+  if (!copy.empty() && std::filesystem::exists(copy)) {
+    try {
+      return read_idx_file(copy);
+    } catch (const InputError&) {
+      std::error_code ec;
+      std::filesystem::remove(copy, ec);  // Damaged: rebuilt below from the source.
+    }
+  }
+  IdxArray array = read_idx_file(path);
+  if (!copy.empty()) {
+    try {
+      ensure_directory(parent_directory(copy));
+      write_idx(copy, array);
+    } catch (const std::exception&) {
+      // No cache (read-only home, full disk): every start inflates the source instead.
+    }
   }
   return array;
 }

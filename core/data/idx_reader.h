@@ -19,4 +19,11 @@ struct IdxArray {
 /// data actually read, so a lying header cannot make it allocate.
 IdxArray read_idx_file(const std::string& path, uint64_t max_values = uint64_t(1) << 28);
 
+/// read_idx_file for gzip'd files read again and again (the packaged datasets): the first read
+/// also writes the decoded file to the cache directory (util/paths.h), keyed by the source's
+/// name, size and modification time; later reads take that copy, which skips ~0.4 s of
+/// inflating per start. The copy is checked like any IDX file; a bad or unwritable cache falls
+/// back to the source. Plain files are read directly.
+IdxArray read_idx_file_cached(const std::string& path);
+
 }  // namespace slimlab

@@ -1,6 +1,7 @@
 #include "measure/system_info.h"
 
 #include <dlfcn.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 #include <unistd.h>
@@ -9,9 +10,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
+#include "models/gemm.h"
 #include "util/paths.h"
 
 namespace slimlab {
@@ -105,6 +109,47 @@ double measure_sgemm_gflops(int n, int repeats) {
   return 2.0 * double(n) * n * n / median / 1e9;
 }
 
+double process_uptime_seconds() {
+  // Field 22 of /proc/self/stat is the start time in clock ticks after boot; /proc/uptime is now.
+  std::ifstream stat("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');  // The command name may contain spaces; fields follow ')'.
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  double uptime = 0;
+  std::ifstream("/proc/uptime") >> uptime;
+  long ticks = ::sysconf(_SC_CLK_TCK);
+  if (field.empty() || ticks <= 0 || uptime <= 0) return 0;
+  return std::max(0.0, uptime - std::stod(field) / double(ticks));
+}
+
+bool set_blas_threads(int threads) {
+  using SetFn = void (*)(int);
+  auto set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set == nullptr) return false;
+  set(threads);
+  return true;
+}
+
+double measure_onednn_sgemm_gflops(int n, int repeats) {
+  std::vector<float> a(size_t(n) * n, 0.5f), b(size_t(n) * n, 0.25f), c(size_t(n) * n);
+  std::vector<double> gflops;
+  for (int r = 0; r < repeats + 1; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    if (dnnl_sgemm('N', 'N', n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n) !=
+        dnnl_success) {
+      return 0.0;
+    }
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (r > 0) gflops.push_back(2.0 * n * n * double(n) / s / 1e9);  // The first one JITs.
+  }
+  std::sort(gflops.begin(), gflops.end());
+  return gflops[gflops.size() / 2];
+}
+
 std::string environment_json() {
   auto blas = active_blas();
   nlohmann::json env = {{"slimlab", slimlab_version()},
@@ -115,6 +160,7 @@ std::string environment_json() {
                         {"blas_path", blas.path},
                         {"blas_threads", blas.threads},
                         {"blas_core", blas.core},
+                        {"gemm", gemm_backend_name(gemm_backend())},
                         {"host", host_name()},
                         {"pid", int64_t(::getpid())}};
   return env.dump();

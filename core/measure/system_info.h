@@ -21,6 +21,10 @@ bool cpu_has_flag(const std::string& flag);
 
 BlasInfo active_blas();
 
+/// Sets OpenBLAS's thread count (openblas_set_num_threads). False when the loaded BLAS is not
+/// OpenBLAS, which has no such switch.
+bool set_blas_threads(int threads);
+
 /// LibTorch's version string, e.g. "1.13.1".
 std::string torch_version();
 
@@ -31,8 +35,15 @@ std::string torch_parallel_backend();
 int torch_threads();
 int torch_interop_threads();
 
+/// Seconds since this process was started (exec), from /proc; 10 ms resolution. 0 if unknown.
+double process_uptime_seconds();
+
 /// Measured single-precision matrix multiply speed: median of `repeats` n x n x n products.
 double measure_sgemm_gflops(int n = 1024, int repeats = 5);
+
+/// Measured oneDNN sgemm speed (what the dense layers use with runtime.gemm "onednn"): median
+/// of `repeats` n x n x n products after one that JIT-compiles the kernel; 0 when it fails.
+double measure_onednn_sgemm_gflops(int n = 1024, int repeats = 5);
 
 /// The environment recorded with every run (JSON object text): versions, BLAS, threads,
 /// host and process id (used to notice runs whose process died).

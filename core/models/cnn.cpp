@@ -5,6 +5,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
+#include "models/gemm.h"
 #include "models/mlp.h"
 
 namespace slimlab {
@@ -41,10 +42,10 @@ void CnnImpl::reset() {
 }
 
 torch::Tensor CnnImpl::forward(torch::Tensor x) {
-  auto h = activate(fc->forward(features->forward(x).flatten(1)), options.activation());
+  auto h = activate(linear(fc, features->forward(x).flatten(1)), options.activation());
   for (auto& block : head_moe) h = h + block->forward(h);  // Residual carries dropped tokens.
   if (options.dropout() > 0) h = dropout->forward(h);
-  return out->forward(h);
+  return linear(out, h);
 }
 
 }  // namespace slimlab

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "models/cnn.h"
+#include "models/gemm.h"
 #include "models/mlp.h"
 #include "models/moe_mlp.h"
 #include "models/vit.h"
@@ -23,12 +24,12 @@ torch::Tensor run(torch::nn::Module& model, const torch::Tensor& x, Taps& tap) {
     auto last = std::prev(mlp->layers->end());
     int hidden = 0;
     for (auto it = mlp->layers->begin(); it != last; ++it) {
-      h = it->forward(h);
+      h = forward_item(*it, h);
       auto next = std::next(it);
       bool block_ends = next == last || next->ptr()->name() == "torch::nn::LinearImpl";
       if (block_ends) tap.emplace_back("hidden" + std::to_string(hidden++), h);
     }
-    return last->forward(h);
+    return forward_item(*last, h);
   }
   if (auto* cnn = dynamic_cast<CnnImpl*>(&model)) {
     auto h = x;
@@ -39,14 +40,14 @@ torch::Tensor run(torch::nn::Module& model, const torch::Tensor& x, Taps& tap) {
         tap.emplace_back("conv" + std::to_string(conv++), h);
       }
     }
-    h = activate(cnn->fc->forward(h.flatten(1)), cnn->options.activation());
+    h = activate(linear(cnn->fc, h.flatten(1)), cnn->options.activation());
     for (auto& block : cnn->head_moe) h = h + block->forward(h);
     tap.emplace_back("fc", h);
     if (cnn->options.dropout() > 0) h = cnn->dropout->forward(h);
-    return cnn->out->forward(h);
+    return linear(cnn->out, h);
   }
   if (auto* moe = dynamic_cast<MoeMlpImpl*>(&model)) {
-    auto h = activate(moe->input->forward(x.flatten(1)), moe->options.activation());
+    auto h = activate(linear(moe->input, x.flatten(1)), moe->options.activation());
     tap.emplace_back("input", h);
     int b = 0;
     for (auto& block : moe->blocks) {
@@ -54,7 +55,7 @@ torch::Tensor run(torch::nn::Module& model, const torch::Tensor& x, Taps& tap) {
       if (moe->options.dropout() > 0) h = moe->dropout->forward(h);
       tap.emplace_back("block" + std::to_string(b++), h);
     }
-    return moe->head->forward(h);
+    return linear(moe->head, h);
   }
   if (auto* vit = dynamic_cast<VitImpl*>(&model)) {
     auto tokens = vit->patch_embed->forward(x).flatten(2).transpose(1, 2);
@@ -67,7 +68,7 @@ torch::Tensor run(torch::nn::Module& model, const torch::Tensor& x, Taps& tap) {
     }
     auto pooled = vit->norm->forward(h.select(1, 0));
     tap.emplace_back("norm", pooled);
-    return vit->head->forward(pooled);
+    return linear(vit->head, pooled);
   }
   throw std::invalid_argument("feature hints need a SlimLab model (mlp, cnn, moe-mlp, vit)");
 }

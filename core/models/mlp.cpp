@@ -1,5 +1,7 @@
 #include "models/mlp.h"
 
+#include "models/gemm.h"
+
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
@@ -49,6 +51,10 @@ void MlpImpl::reset() {
   register_module("layers", layers);
 }
 
-torch::Tensor MlpImpl::forward(torch::Tensor x) { return layers->forward(x.flatten(1)); }
+torch::Tensor MlpImpl::forward(torch::Tensor x) {
+  auto h = x.flatten(1);
+  for (auto& item : *layers) h = forward_item(item, h);
+  return h;
+}
 
 }  // namespace slimlab

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "models/gemm.h"
 #include "models/mlp.h"
 
 namespace slimlab {
@@ -24,12 +25,12 @@ void MoeMlpImpl::reset() {
 }
 
 torch::Tensor MoeMlpImpl::forward(torch::Tensor x) {
-  auto h = activate(input->forward(x.flatten(1)), options.activation());
+  auto h = activate(linear(input, x.flatten(1)), options.activation());
   for (auto& block : blocks) {
     h = h + block->forward(h);  // The residual carries tokens an expert dropped.
     if (options.dropout() > 0) h = dropout->forward(h);
   }
-  return head->forward(h);
+  return linear(head, h);
 }
 
 }  // namespace slimlab

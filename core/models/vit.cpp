@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "models/gemm.h"
+
 namespace slimlab {
 
 VitBlockImpl::VitBlockImpl(VitOptions options_) : options(std::move(options_)) { reset(); }
@@ -23,16 +25,16 @@ torch::Tensor VitBlockImpl::forward(torch::Tensor x) {
   const int64_t batch = x.size(0), tokens = x.size(1), d = options.dim();
   const int64_t heads = options.heads(), head_dim = d / heads;
   // [B, N, 3, H, hd] -> three [B, H, N, hd].
-  auto qkv_ = qkv->forward(norm1->forward(x))
+  auto qkv_ = linear(qkv, norm1->forward(x))
                   .reshape({batch, tokens, 3, heads, head_dim})
                   .permute({2, 0, 3, 1, 4});
   auto q = qkv_[0], k = qkv_[1], v = qkv_[2];
   auto attention =
       torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(head_dim)), -1);
   auto mixed = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, d});
-  x = x + dropout->forward(proj->forward(mixed));
-  auto hidden = torch::gelu(fc1->forward(norm2->forward(x)));
-  return x + dropout->forward(fc2->forward(hidden));
+  x = x + dropout->forward(linear(proj, mixed));
+  auto hidden = torch::gelu(linear(fc1, norm2->forward(x)));
+  return x + dropout->forward(linear(fc2, hidden));
 }
 
 VitImpl::VitImpl(VitOptions options_) : options(std::move(options_)) { reset(); }
@@ -63,7 +65,7 @@ torch::Tensor VitImpl::forward(torch::Tensor x) {
   auto cls = cls_token.expand({x.size(0), 1, options.dim()});
   auto h = torch::cat({cls, tokens}, 1) + pos_embed;
   for (const auto& block : *blocks) h = block->as<VitBlock>()->forward(h);
-  return head->forward(norm->forward(h.select(1, 0)));
+  return linear(head, norm->forward(h.select(1, 0)));
 }
 
 }  // namespace slimlab

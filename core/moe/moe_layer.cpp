@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "models/gemm.h"
 #include "models/mlp.h"
 
 #include <torch/torch.h>
@@ -106,7 +107,7 @@ void MoeLayerImpl::reset() {
 Routing MoeLayerImpl::route(const torch::Tensor& x) {
   const auto& o = options;
   Routing r;
-  r.logits = router->forward(x);
+  r.logits = linear(router, x);
   if (expert_keep.defined()) {
     // A pruned expert never wins; the softmax then spreads over the live experts only, exactly
     // as a router built without them would.
@@ -121,7 +122,7 @@ Routing MoeLayerImpl::route(const torch::Tensor& x) {
     case GateKind::NoisyTopK: {
       auto noisy = r.logits;
       if (is_training()) {
-        noisy = r.logits + torch::randn_like(r.logits) * torch::softplus(noise->forward(x));
+        noisy = r.logits + torch::randn_like(r.logits) * torch::softplus(linear(noise, x));
       }
       r.probs = torch::softmax(noisy, 1);
       keep_top_k(r.probs, o.top_k(), o.renormalize(), r);
@@ -152,8 +153,8 @@ Routing MoeLayerImpl::route(const torch::Tensor& x) {
 }
 
 torch::Tensor MoeLayerImpl::expert_forward(int64_t e, const torch::Tensor& tokens) {
-  auto hidden = activate(torch::addmm(b1[e], tokens, w1[e]), options.activation());
-  return torch::addmm(b2[e], hidden, w2[e]);
+  auto hidden = activate(slimlab::addmm(b1[e], tokens, w1[e]), options.activation());
+  return slimlab::addmm(b2[e], hidden, w2[e]);
 }
 
 torch::Tensor MoeLayerImpl::dispatch_combine(const torch::Tensor& x, const DispatchPlan& plan) {

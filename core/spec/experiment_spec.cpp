@@ -16,6 +16,7 @@ using namespace spec_json;
 const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist",   "idx",   "spirals",
                                                 "moons",         "circles", "blobs", "xor"};
 const std::vector<std::string> kOptimizerNames = {"adam", "sgd"};
+const std::vector<std::string> kGemmNames = {"onednn", "blas"};
 
 constexpr int64_t kMaxCount = 100'000'000;
 constexpr int kMaxJsonDepth = 64;
@@ -64,7 +65,18 @@ ScheduleSpec read_schedule(SpecReader r) {
   return s;
 }
 
+RuntimeSpec read_runtime(SpecReader r) {
+  RuntimeSpec rt;
+  r.integer("threads", rt.threads, 0, 1024);
+  r.integer("blas_threads", rt.blas_threads, 0, 1024);
+  rt.gemm = read_enum(r, "gemm", rt.gemm, kGemmNames);
+  r.finish();
+  return rt;
+}
+
 }  // namespace
+
+const char* gemm_name(GemmKind kind) { return kGemmNames[size_t(kind)].c_str(); }
 
 const char* dataset_name(DatasetKind kind) { return kDatasetNames[size_t(kind)].c_str(); }
 
@@ -91,6 +103,7 @@ ExperimentSpec spec_from_json(const nlohmann::json& json) {
   spec.model = read_model(r.object("model"));
   spec.optimizer = read_optimizer(r.object("optimizer"));
   spec.schedule = read_schedule(r.object("schedule"));
+  spec.runtime = read_runtime(r.object("runtime"));
   if (r.has("distill")) {
     spec.has_distill = true;
     spec.distill = read_distill(r.object("distill"));
@@ -137,6 +150,9 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
                    {"eval_interval_steps", s.eval_interval_steps},
                    {"checkpoint_interval_steps", s.checkpoint_interval_steps},
                    {"log_interval_steps", s.log_interval_steps}};
+  j["runtime"] = {{"threads", spec.runtime.threads},
+                  {"blas_threads", spec.runtime.blas_threads},
+                  {"gemm", gemm_name(spec.runtime.gemm)}};
   if (spec.has_distill) j["distill"] = distill_to_json(spec.distill);
   if (spec.has_prune) j["prune"] = prune_to_json(spec.prune);
   return j;

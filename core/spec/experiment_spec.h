@@ -73,6 +73,24 @@ struct ScheduleSpec {
   int64_t log_interval_steps = 10;
 };
 
+/// Which matrix multiply the dense layers call (see models/gemm.h).
+enum class GemmKind { OneDnn, Blas };
+
+/// How the run uses the CPU. Not part of the mathematics, but the summation order of a matrix
+/// product depends on the kernel and its thread count, so it is kept with the run: a resume
+/// continues with the same settings and reproduces an unbroken run exactly.
+struct RuntimeSpec {
+  /// LibTorch intra-op threads (OpenMP; oneDNN's matrix products use them too). 0 = one per
+  /// core. Default 0.
+  int64_t threads = 0;
+  /// OpenBLAS threads. 0 = automatic: 1 when LibTorch uses several threads (two pools spinning
+  /// on the same cores made a small MLP 3x slower here), one per core otherwise. Default 0.
+  int64_t blas_threads = 0;
+  /// "onednn" (oneDNN's JIT sgemm) or "blas" (the selected libblas.so.3, as PyTorch). Default
+  /// "onednn".
+  GemmKind gemm = GemmKind::OneDnn;
+};
+
 /// One experiment, as stored with every run.
 struct ExperimentSpec {
   /// Spec format version. Default 1.
@@ -85,6 +103,7 @@ struct ExperimentSpec {
   ModelSpec model;
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
+  RuntimeSpec runtime;
   /// Knowledge distillation: present when the model is trained as a student. Default absent.
   bool has_distill = false;
   DistillOptions distill;
@@ -111,6 +130,7 @@ nlohmann::json load_json_file(const std::string& path);
 void apply_override(nlohmann::json& spec, const std::string& assignment);
 
 const char* dataset_name(DatasetKind kind);
+const char* gemm_name(GemmKind kind);
 const char* model_name(ModelKind kind);
 bool is_image_dataset(DatasetKind kind);
 

@@ -221,9 +221,14 @@ int64_t RunStore::metric_key_id(const std::string& name) {
 void RunStore::add_metric(int64_t run_id, int64_t key_id, int64_t step, int64_t wall_ms,
                           double value) {
   // A resumed run re-logs steps after its checkpoint: the newer value replaces the older.
-  SqliteStmt q(*db_,
-               "INSERT OR REPLACE INTO metrics(run_id, key_id, step, wall_ms, value) "
-               "VALUES(?, ?, ?, ?, ?)");
+  if (!insert_metric_) {
+    insert_metric_ = std::make_unique<SqliteStmt>(
+        *db_,
+        "INSERT OR REPLACE INTO metrics(run_id, key_id, step, wall_ms, value) "
+        "VALUES(?, ?, ?, ?, ?)");
+  }
+  auto& q = *insert_metric_;
+  q.reset();  // In case a failed step (full disk) left it mid-way.
   q.bind(1, run_id).bind(2, key_id).bind(3, step).bind(4, wall_ms).bind(5, value).run();
 }
 

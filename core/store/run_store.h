@@ -156,6 +156,9 @@ class RunStore {
  private:
   void migrate();
   std::unique_ptr<SqliteDb> db_;
+  /// add_metric's statement, prepared once: preparing it for every row halved the writer's
+  /// rate. Declared after db_, so it is finalised before the connection closes.
+  std::unique_ptr<SqliteStmt> insert_metric_;
 };
 
 }  // namespace slimlab

@@ -64,13 +64,16 @@ ExperimentSpec baseline_spec(const ExperimentSpec& spec) {
 
 std::optional<RunRow> find_baseline(RunStore& store, const ExperimentSpec& spec) {
   auto wanted = spec_to_json(baseline_spec(spec));
+  // The name, and how the CPU was used, do not make another experiment.
   wanted.erase("name");
+  wanted.erase("runtime");
   std::optional<RunRow> found;
   for (const auto& run : store.list_runs()) {
     if (run.status != "finished" || run.kind != "train") continue;
     auto j = nlohmann::json::parse(run.spec_json, nullptr, false);
     if (!j.is_object()) continue;
     j.erase("name");
+    j.erase("runtime");
     if (j == wanted) found = run;  // The newest match wins.
   }
   return found;

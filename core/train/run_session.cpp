@@ -221,6 +221,11 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
     parent = start_from_run(trainer, spec, store_path);
   }
   if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
+  // The threads are kept as resolved: a resume (perhaps with another SLIMLAB_THREADS) then sums
+  // in the same order and ends exactly where an unbroken run would.
+  spec.runtime.threads = trainer.runtime().threads;
+  if (trainer.runtime().blas_threads > 0)
+    spec.runtime.blas_threads = trainer.runtime().blas_threads;
   int64_t run_id;
   std::string uuid;
   {

@@ -11,10 +11,12 @@
 #include <thread>
 
 #include "distill/distiller.h"
+#include "measure/system_info.h"
 #include "models/features.h"
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
+#include "train/runtime.h"
 #include "train/trainer_state.h"
 
 namespace slimlab {
@@ -44,6 +46,7 @@ Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make
   auto& s = *state_;
   s.spec = spec;
   s.data = std::move(data);
+  s.runtime = apply_runtime(spec.runtime);
   // Weights, dropout masks and anything else drawn from the default generator follow the seed.
   torch::manual_seed(uint64_t(spec.seed));
   s.model = make_model(spec.model, s.data.sample_shape, s.data.classes);
@@ -66,6 +69,7 @@ Trainer::~Trainer() = default;
 int64_t Trainer::step() const { return state_->step; }
 int64_t Trainer::total_steps() const { return state_->total_steps; }
 int64_t Trainer::steps_per_epoch() const { return state_->steps_per_epoch; }
+const RuntimeChoice& Trainer::runtime() const { return state_->runtime; }
 int64_t Trainer::parameter_count() const { return count_parameters(*state_->module); }
 const DataSplits& Trainer::data() const { return state_->data; }
 torch::nn::Module& Trainer::module() { return *state_->module; }
@@ -209,6 +213,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     ++s.step;
     ++session_steps;
     train_time += Clock::now() - started;
+    if (session_steps == 1) result.first_step_after_start = process_uptime_seconds();
 
     window_loss += loss_value * double(end - begin);
     window_aux += aux_value * double(end - begin);

@@ -11,6 +11,7 @@
 #include "data/dataset.h"
 #include "spec/experiment_spec.h"
 #include "store/run_status.h"
+#include "train/runtime.h"
 #include "train/train_observer.h"
 
 namespace slimlab {
@@ -33,6 +34,9 @@ struct TrainResult {
   int64_t params = 0;
   double train_seconds = 0;  ///< Wall time of this session's training steps (no evaluation).
   double steps_per_second = 0;
+  /// Seconds from the process's start (exec) to the end of this session's first step: what a
+  /// user waits for after typing the command (loading, data, model). 0 when no step ran.
+  double first_step_after_start = 0;
   std::string error;  ///< Why a run diverged.
   /// The test evaluation's further figures (distillation: teacher_accuracy, agreement, ...).
   std::vector<std::pair<std::string, double>> test_extra;
@@ -66,6 +70,8 @@ class Trainer {
   int64_t total_steps() const;
   int64_t steps_per_epoch() const;
   int64_t parameter_count() const;
+  /// The threads and gemm this trainer set for the process.
+  const RuntimeChoice& runtime() const;
   const DataSplits& data() const;
   /// The network being trained (to initialise it before run(), e.g. by upcycling).
   torch::nn::Module& module();

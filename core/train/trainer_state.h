@@ -14,6 +14,7 @@
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
 #include "prune/pruner.h"
+#include "train/runtime.h"
 #include "train/trainer.h"
 
 namespace slimlab {
@@ -21,6 +22,7 @@ namespace slimlab {
 struct Trainer::State {
   ExperimentSpec spec;
   DataSplits data;
+  RuntimeChoice runtime;  ///< What spec.runtime resolved to on this machine.
   torch::nn::AnyModule model;
   std::shared_ptr<torch::nn::Module> module;
   std::unique_ptr<torch::optim::Optimizer> optimizer;

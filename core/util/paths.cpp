@@ -22,6 +22,16 @@ std::string default_store_path() {
   return base + "/SlimLab/runs.sqlite";
 }
 
+std::string cache_directory() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+    return std::string(xdg) + "/SlimLab";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
+    return std::string(home) + "/.cache/SlimLab";
+  }
+  return "";
+}
+
 void ensure_directory(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

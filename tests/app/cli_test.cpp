@@ -7,10 +7,14 @@
 
 #include <fcntl.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
+#include <thread>
 
 #include "../core/test_files.h"
 
@@ -434,4 +438,93 @@ TEST_F(CliTest, BadPruneSectionsAreRefusedBeforeAnythingIsStored) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
   }
   EXPECT_FALSE(std::filesystem::exists(db()));
+}
+
+namespace {
+
+/// One line of `sqlite3 FILE SQL` output (the sqlite3 tool is installed with the packages).
+std::string sqlite(const std::string& db, const std::string& sql) {
+  std::string command = "sqlite3 -bail '" + db + "' \"" + sql + "\" 2>&1";
+  std::string out;
+  if (FILE* p = popen(command.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+/// The run's metrics up to `step` as "key step value" lines, without the timing ones (wall
+/// clock, steps/s), which differ between any two runs.
+std::string metrics_up_to(const std::string& db, int run, int64_t step) {
+  return sqlite(db,
+                "SELECT k.name, m.step, m.value FROM metrics m JOIN metric_keys k ON k.id = "
+                "m.key_id WHERE m.run_id = " +
+                    std::to_string(run) + " AND m.step <= " + std::to_string(step) +
+                    " AND k.name NOT LIKE '%per_second%' AND k.name NOT LIKE '%seconds%' "
+                    "ORDER BY k.name, m.step");
+}
+
+}  // namespace
+
+TEST_F(CliTest, KillNineAtRandomMomentsLosesNothingCheckpointedAndResumesExactly) {
+  std::string spec = preset("mlp-spirals.json");
+  std::string sets =
+      "--set data.points=40000 --set schedule.epochs=5 "
+      "--set schedule.checkpoint_interval_steps=40";
+  auto started = std::chrono::steady_clock::now();
+  auto reference = cli("run " + spec + " " + sets + " --json --quiet");
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto expected = reference.last_json();
+
+  std::mt19937 rng(20261122);
+  std::uniform_real_distribution<double> moment(0.1, 0.95 * seconds);
+  int run = 1, killed_mid_run = 0;
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    pid_t child = fork();
+    if (child == 0) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      dup2(devnull, STDOUT_FILENO);
+      dup2(devnull, STDERR_FILENO);
+      std::string command =
+          std::string(SLIMLAB_CLI) + " --db " + db() + " run " + spec + " " + sets + " --quiet";
+      execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), (char*)nullptr);
+      _exit(127);
+    }
+    double at = moment(rng);
+    std::this_thread::sleep_for(std::chrono::duration<double>(at));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    SCOPED_TRACE("attempt " + std::to_string(attempt) + ", killed after " + std::to_string(at) +
+                 " s");
+    EXPECT_EQ(sqlite(db(), "PRAGMA integrity_check"), "ok");
+    if (!WIFSIGNALED(status)) continue;  // It finished first: nothing to check.
+    int last = std::stoi(sqlite(db(), "SELECT coalesce(max(id), 0) FROM runs"));
+    if (last == run) continue;  // Killed before it created its run (still loading data).
+    run = last;
+    ++killed_mid_run;
+    auto shown = cli("show " + std::to_string(run) + " --json");
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    EXPECT_EQ(shown.last_json()["status"], "interrupted");
+    // Everything logged up to the last checkpoint survived the kill, as the unbroken run has it.
+    int64_t checkpoint =
+        std::stoll(sqlite(db(), "SELECT coalesce(max(step), 0) FROM checkpoints WHERE run_id = " +
+                                    std::to_string(run)));
+    EXPECT_EQ(metrics_up_to(db(), run, checkpoint), metrics_up_to(db(), 1, checkpoint));
+    auto resumed = cli("resume " + std::to_string(run) + " --json --quiet");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    auto got = resumed.last_json();
+    EXPECT_EQ(got["status"], "finished");
+    EXPECT_NEAR(got["test_loss"].get<double>(), expected["test_loss"].get<double>(), 1e-6);
+    EXPECT_NEAR(got["test_accuracy"].get<double>(), expected["test_accuracy"].get<double>(), 1e-6);
+    // After the resume the whole series matches the unbroken run's.
+    EXPECT_EQ(metrics_up_to(db(), run, 1 << 30), metrics_up_to(db(), 1, 1 << 30));
+  }
+  EXPECT_GE(killed_mid_run, 3) << "the run ended before most kills; make it longer";
+  EXPECT_EQ(sqlite(db(), "PRAGMA integrity_check"), "ok");
 }

@@ -83,7 +83,8 @@ TEST(IdxReaderTest, DirectoryLoaderChecksLabelsMatchImages) {
   write_file(dir.file("t10k-labels-idx1-ubyte"), idx_bytes({3}, {2, 1, 0}));
   read_idx_directory(dir.path(), train, test, "");
   EXPECT_EQ(train.x.sizes(), (std::vector<int64_t>{3, 1, 2, 2}));
-  EXPECT_FLOAT_EQ(train.x[0][0][0][0].item<float>(), 128.0f / 255.0f);
+  EXPECT_EQ(train.x.scalar_type(), torch::kUInt8);
+  EXPECT_EQ(train.x[0][0][0][0].item<int64_t>(), 128);
   EXPECT_EQ(test.y[0].item<int64_t>(), 2);
 }
 
