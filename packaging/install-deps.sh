@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
   xvfb xauth x11-apps
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

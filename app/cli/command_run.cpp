@@ -143,6 +143,15 @@ int command_run(const CliArgs& args) {
   }
   ExperimentSpec spec = load_spec(args.positional[0], args.sets);
   auto store = store_path(args);
+  if (spec.has_distill) {
+    for (const auto& file : torchscript_teacher_files(spec.distill)) {
+      std::fprintf(stderr,
+                   "slimlab-cli: note: teacher %s is TorchScript, i.e. code that runs when it is "
+                   "loaded; use only files you trust. Weights alone are safer: export them as "
+                   "safetensors (slimlab-cli export RUN --safetensors FILE).\n",
+                   file.c_str());
+    }
+  }
   RunControl control;
   InterruptGuard guard(control);
   ProgressBar progress(!args.quiet);

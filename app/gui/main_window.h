@@ -25,6 +25,7 @@ namespace slimlab {
 
 class CompareView;
 class DistillView;
+struct ExperimentSpec;
 class RunTable;
 struct RunSummary;
 class ExpertView;
@@ -84,6 +85,8 @@ class MainWindow : public QMainWindow {
   void editNote(qint64 id);
   void deleteRuns(const std::vector<qint64>& ids);
   bool confirm(const QString& title, const QString& text);
+  /// Asks before a run loads TorchScript teachers (code); true when there are none.
+  bool trustTeachers(const ExperimentSpec& spec);
   void drawShown(bool full);
   void onTick();
   void updateControls();

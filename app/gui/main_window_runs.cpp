@@ -64,6 +64,7 @@ bool MainWindow::startSpecFile(const QString& path) {
     warn(tr("Invalid spec"), tr("%1\n\n%2").arg(path, problem));
     return false;
   }
+  if (!trustTeachers(spec)) return false;
   controller_->setStorePath(storePath_);
   controller_->enqueue(spec);
   if (controller_->queued() > 0) {
@@ -74,6 +75,19 @@ bool MainWindow::startSpecFile(const QString& path) {
   }
   updateControls();
   return true;
+}
+
+bool MainWindow::trustTeachers(const ExperimentSpec& spec) {
+  if (!spec.has_distill) return true;
+  auto files = torchscript_teacher_files(spec.distill);
+  if (files.empty()) return true;
+  QStringList names;
+  for (const auto& f : files) names << QString::fromStdString(f);
+  return confirm(tr("Run code from a TorchScript file?"),
+                 tr("The teacher %1 is a TorchScript file: loading it runs the code inside. "
+                    "Start only if you trust where it came from.\n\nWeights alone are safer: "
+                    "a safetensors teacher holds only numbers.")
+                     .arg(names.join(", ")));
 }
 
 void MainWindow::editSpec() {
@@ -160,7 +174,9 @@ void MainWindow::editSpecText(const QString& title, const QString& text) {
   validate();
   if (dialog.exec() != QDialog::Accepted) return;
   ExperimentSpec spec;
-  if (spec_problem(current_text(), &spec).isEmpty()) controller_->enqueue(spec);
+  if (spec_problem(current_text(), &spec).isEmpty() && trustTeachers(spec)) {
+    controller_->enqueue(spec);
+  }
   updateControls();
 }
 

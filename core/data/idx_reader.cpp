@@ -4,11 +4,13 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "spec/spec_error.h"
 #include "util/paths.h"
@@ -139,8 +141,12 @@ void write_idx(const std::string& path, const IdxArray& a) {
   for (int64_t d : a.dims) {
     for (int shift = 24; shift >= 0; shift -= 8) header.push_back(uint8_t(uint64_t(d) >> shift));
   }
-  // Written beside its final name, then renamed: a reader sees the whole file or none.
-  const std::string partial = path + ".partial" + std::to_string(::getpid());
+  // Written beside its final name under a name no other process or thread uses, then renamed:
+  // a reader sees a whole file or none, even when two loads fill the cache at once.
+  static std::atomic<uint64_t> counter{0};
+  const std::string partial =
+      path + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
+      "-" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(header.data()), std::streamsize(header.size()));

@@ -72,4 +72,14 @@ struct DistillOptions {
   bool cache_teacher_logits = true;
 };
 
+/// The TorchScript files among the teachers. They are programs: loading one runs its code, so
+/// the CLI and the window say so before a run uses them (safetensors files are only numbers).
+inline std::vector<std::string> torchscript_teacher_files(const DistillOptions& distill) {
+  std::vector<std::string> files;
+  for (const auto& t : distill.teachers) {
+    if (t.source == TeacherSource::TorchScript) files.push_back(t.ref);
+  }
+  return files;
+}
+
 }  // namespace slimlab

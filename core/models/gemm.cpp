@@ -33,6 +33,11 @@ struct GemmFunction : public torch::autograd::Function<GemmFunction> {
     x = x.contiguous();
     w = w.contiguous();
     const int64_t m = x.size(0), k = x.size(1), n = weight_is_kn ? w.size(1) : w.size(0);
+    // The raw product reads by these sizes: a mismatch must be an error, as in torch::linear.
+    TORCH_CHECK((weight_is_kn ? w.size(0) : w.size(1)) == k, "linear: input has ", k,
+                " features but the weight expects ", weight_is_kn ? w.size(0) : w.size(1));
+    TORCH_CHECK(bias.numel() == 0 || bias.numel() == n, "linear: bias has ", bias.numel(),
+                " entries for ", n, " outputs");
     torch::Tensor y;
     float beta = 0.0f;
     const bool has_bias = bias.numel() > 0;

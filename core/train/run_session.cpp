@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include <c10/util/Exception.h>
@@ -203,6 +204,25 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
   return source->id;
 }
 
+/// A resume uses the thread counts the run started with (its env_json records them), so its
+/// sums run in the same order and it ends exactly where an unbroken run would. SLIMLAB_THREADS,
+/// when set, wins: the machine may have changed; the figures then differ in the last digits.
+void continue_runtime(ExperimentSpec& spec, const std::string& env_json) {
+  if (std::getenv("SLIMLAB_THREADS") != nullptr) return;
+  auto env = nlohmann::json::parse(env_json, nullptr, false);
+  if (!env.is_object()) return;
+  auto recorded = [&](const char* key) {
+    auto it = env.find(key);
+    return it != env.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t(0);
+  };
+  if (spec.runtime.threads == 0 && recorded("threads") > 0) {
+    spec.runtime.threads = recorded("threads");
+  }
+  if (spec.runtime.blas_threads == 0 && recorded("blas_threads") > 0) {
+    spec.runtime.blas_threads = recorded("blas_threads");
+  }
+}
+
 }  // namespace
 
 RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& store_path,
@@ -221,11 +241,6 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
     parent = start_from_run(trainer, spec, store_path);
   }
   if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
-  // The threads are kept as resolved: a resume (perhaps with another SLIMLAB_THREADS) then sums
-  // in the same order and ends exactly where an unbroken run would.
-  spec.runtime.threads = trainer.runtime().threads;
-  if (trainer.runtime().blas_threads > 0)
-    spec.runtime.blas_threads = trainer.runtime().blas_threads;
   int64_t run_id;
   std::string uuid;
   {
@@ -266,6 +281,7 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   }
   if (run.status == "running") throw InputError(which + " is still running in another process");
   auto spec = spec_from_json(parse_json_text(run.spec_json, which));
+  continue_runtime(spec, run.env_json);
   Trainer trainer(spec, load_data(spec.data, spec.seed));
   if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
   auto checkpoint = store.latest_checkpoint(run.id);

@@ -40,15 +40,17 @@ RuntimeChoice resolve_runtime(const RuntimeSpec& spec, int automatic) {
   c.threads = spec.threads > 0 ? int(spec.threads) : std::max(1, automatic);
   c.blas_threads = spec.blas_threads > 0 ? int(spec.blas_threads)
                    : c.threads > 1       ? 1
-                                         : usable_cores();
+                                         : std::max(1, automatic);
   c.gemm = spec.gemm;
   return c;
 }
 
 RuntimeChoice apply_runtime(const RuntimeSpec& spec) {
   RuntimeChoice c = resolve_runtime(spec, automatic_threads());
-  if (at::get_num_threads() != c.threads) at::set_num_threads(c.threads);
+  // BLAS first: an OpenMP build of OpenBLAS sets the calling thread's OpenMP count as well,
+  // which LibTorch's count must then override.
   if (!set_blas_threads(c.blas_threads)) c.blas_threads = 0;
+  at::set_num_threads(c.threads);
   set_gemm_backend(c.gemm == GemmKind::OneDnn ? GemmBackend::OneDnn : GemmBackend::Blas);
   return c;
 }

@@ -23,7 +23,7 @@ int usable_cores();
 int automatic_threads();
 
 /// What `spec` asks for with `automatic` LibTorch threads for 0: blas_threads 0 -> 1 when
-/// LibTorch uses several threads, else usable_cores().
+/// LibTorch uses several threads, else `automatic` (the run's share of the cores).
 RuntimeChoice resolve_runtime(const RuntimeSpec& spec, int automatic);
 
 /// Resolves `spec` for this machine and sets it for the whole process (LibTorch threads, OpenBLAS

@@ -2,10 +2,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "store/run_store.h"
 #include "store/schema.h"
+#include "store/sqlite.h"
 #include "store/store_writer.h"
 #include "test_files.h"
 #include "util/paths.h"
@@ -230,4 +233,97 @@ TEST(RunStoreTest, TagsNotesAndDeletionKeepOtherRuns) {
   EXPECT_TRUE(store.metrics(a).empty());
   EXPECT_EQ(store.metrics(b).size(), 1u);
   EXPECT_TRUE(store.tags(a).empty());
+}
+
+TEST(RunStoreTest, ReadersBesideTheWriterAreNeverLockedOutAndSeeWholeBatches) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  int64_t id = RunStore(path, RunStore::Access::ReadWrite).create_run(sample_run("busy"));
+  constexpr int kIterations = 2000;
+  constexpr int kRowsPerStep = 8;  // One logged step of a run writes several keys at once.
+  std::atomic<bool> writing{true};
+  std::string writer_error;
+  std::thread writer_thread([&] {
+    StoreWriter writer(path, id, /*flush_interval_ms=*/1);
+    for (int step = 1; step <= kIterations; ++step) {
+      writer.custom([step](RunStore& store, int64_t run) {
+        for (int k = 0; k < kRowsPerStep; ++k) {
+          store.add_metric(run, store.metric_key_id("key/" + std::to_string(k)), step, 0, step);
+        }
+      });
+      if (step % 4 == 0 && !writer.flush()) break;  // Many short transactions, as a run makes.
+    }
+    writer.flush();
+    writer_error = writer.error();
+    writing = false;
+  });
+  int reads = 0, locked = 0, torn = 0;
+  size_t last_seen = 0;
+  std::string other;
+  while (writing || reads < kIterations) {
+    try {
+      // A fresh connection each time, as the window's loaders and `slimlab-cli list` make.
+      RunStore reader(path, RunStore::Access::ReadOnly);
+      auto rows = reader.metrics(id);
+      if (rows.size() % kRowsPerStep != 0 || rows.size() < last_seen) ++torn;
+      last_seen = rows.size();
+      reader.list_runs();
+    } catch (const StoreError& e) {
+      std::string what = e.what();
+      if (what.find("locked") != std::string::npos || what.find("busy") != std::string::npos) {
+        ++locked;
+      } else if (other.empty()) {
+        other = what;
+      }
+    }
+    ++reads;
+  }
+  writer_thread.join();
+  EXPECT_EQ(writer_error, "");
+  EXPECT_GE(reads, kIterations);
+  EXPECT_EQ(locked, 0);
+  EXPECT_EQ(torn, 0);
+  EXPECT_EQ(other, "");
+  EXPECT_EQ(RunStore(path, RunStore::Access::ReadOnly).metrics(id).size(),
+            size_t(kIterations * kRowsPerStep));
+}
+
+TEST(RunStoreTest, FullDiskIsAClearErrorAndEverythingBeforeItStays) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  int64_t id;
+  {
+    RunStore store(path, RunStore::Access::ReadWrite);
+    id = store.create_run(sample_run("full"));
+    auto key = store.metric_key_id("train/loss");
+    for (int step = 1; step <= 100; ++step) store.add_metric(id, key, step, 0, 1.0 / step);
+    store.add_checkpoint(id, 100, std::string(4096, 'c'));
+  }
+  {
+    // The disk fills up: SQLite may not grow the file by more than a few pages.
+    RunStore store(path, RunStore::Access::ReadWrite);
+    SqliteStmt pages(store.db(), "PRAGMA page_count");
+    ASSERT_TRUE(pages.step());
+    store.db().exec("PRAGMA max_page_count = " + std::to_string(pages.integer(0) + 2));
+    try {
+      SqliteTransaction tx(store.db());
+      store.add_checkpoint(id, 200, std::string(1 << 20, 'x'));  // 1 MB cannot fit.
+      tx.commit();
+      FAIL() << "a full disk was not reported";
+    } catch (const StoreError& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << what;
+      EXPECT_NE(what.find("full"), std::string::npos) << what;
+    }
+    // The same connection goes on working for what still fits.
+    store.add_metric(id, store.metric_key_id("train/loss"), 101, 0, 0.5);
+  }
+  RunStore after(path, RunStore::Access::ReadWrite);
+  EXPECT_EQ(after.series(id, "train/loss").size(), 101u);
+  auto checkpoint = after.latest_checkpoint(id);
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->step, 100);
+  SqliteStmt check(after.db(), "PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.text(0), "ok");
 }

@@ -132,8 +132,9 @@ TEST(RuntimeTest, AutomaticThreadsNeverOversubscribe) {
   EXPECT_EQ(c.blas_threads, 1);  // Two LibTorch threads: OpenBLAS gets one.
   EXPECT_EQ(c.gemm, GemmKind::OneDnn);
   RuntimeSpec one;
-  one.threads = 1;  // One LibTorch thread: BLAS takes the cores.
-  EXPECT_EQ(resolve_runtime(one, 4).blas_threads, usable_cores());
+  one.threads = 1;  // One LibTorch thread: BLAS takes the run's share of the cores.
+  EXPECT_EQ(resolve_runtime(one, 4).blas_threads, 4);
+  EXPECT_EQ(resolve_runtime(automatic, 1).blas_threads, 1);  // SLIMLAB_THREADS=1: one in all.
   EXPECT_EQ(resolve_runtime(automatic, 1).threads, 1);
   RuntimeSpec fixed;
   fixed.threads = 3;
