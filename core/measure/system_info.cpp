@@ -109,6 +109,17 @@ double measure_sgemm_gflops(int n, int repeats) {
   return 2.0 * double(n) * n * n / median / 1e9;
 }
 
+int64_t available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  int64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return 0;
+}
+
 double process_uptime_seconds() {
   // Field 22 of /proc/self/stat is the start time in clock ticks after boot; /proc/uptime is now.
   std::ifstream stat("/proc/self/stat");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace slimlab {
@@ -34,6 +35,10 @@ std::string torch_parallel_backend();
 /// Threads LibTorch uses for intra-op and inter-op work.
 int torch_threads();
 int torch_interop_threads();
+
+/// Memory the kernel says is available now (MemAvailable in /proc/meminfo), in bytes; 0 if
+/// unknown.
+int64_t available_memory_bytes();
 
 /// Seconds since this process was started (exec), from /proc; 10 ms resolution. 0 if unknown.
 double process_uptime_seconds();

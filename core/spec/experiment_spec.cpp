@@ -178,6 +178,13 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
     auto pos = what.find("parse error");
     throw InputError(source +
                      ": not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+  } catch (const nlohmann::json::exception& e) {
+    // Found by fuzz_spec: a number like 1E1111 overflows while parsing (out_of_range 406), which
+    // is not a parse_error and ended the program.
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    throw InputError(
+        source + ": not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
   }
 }
 

@@ -11,11 +11,13 @@
 #include <thread>
 
 #include "distill/distiller.h"
+#include "measure/model_cost.h"
 #include "measure/system_info.h"
 #include "models/features.h"
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
+#include "spec/spec_error.h"
 #include "train/runtime.h"
 #include "train/trainer_state.h"
 
@@ -40,12 +42,32 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
                                                          .weight_decay(spec.weight_decay));
 }
 
+/// Refuses, before anything is allocated, a model whose training state alone (weights,
+/// gradients and the optimiser's moments) would not fit in the memory available now.
+void check_fits_in_memory(const ExperimentSpec& spec, const DataSplits& data) {
+  const auto cost = model_cost(spec.model, data.sample_shape, data.classes);
+  // float32 weights and gradients, plus Adam's two moments or SGD's momentum buffer.
+  const int64_t copies = spec.optimizer.kind == OptimizerKind::Adam ? 4 : 3;
+  const double needed = double(cost.params) * 4.0 * double(copies);
+  const double available = double(available_memory_bytes());
+  if (available > 0 && needed > 0.8 * available) {
+    char message[300];
+    std::snprintf(message, sizeof message,
+                  "model: %.3g parameters need about %.1f GB to train (weights, gradients and "
+                  "the optimiser's %d state copies, float32) but %.1f GB of memory is available; "
+                  "make the model smaller",
+                  double(cost.params), needed / 1e9, int(copies - 2), available / 1e9);
+    throw InputError(message);
+  }
+}
+
 }  // namespace
 
 Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make_unique<State>()) {
   auto& s = *state_;
   s.spec = spec;
   s.data = std::move(data);
+  check_fits_in_memory(spec, s.data);
   s.runtime = apply_runtime(spec.runtime);
   // Weights, dropout masks and anything else drawn from the default generator follow the seed.
   torch::manual_seed(uint64_t(spec.seed));

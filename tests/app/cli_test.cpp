@@ -531,3 +531,13 @@ TEST_F(CliTest, KillNineAtRandomMomentsLosesNothingCheckpointedAndResumesExactly
   EXPECT_GE(killed_mid_run, 3) << "the run ended before most kills; make it longer";
   EXPECT_EQ(sqlite(db(), "PRAGMA integrity_check"), "ok");
 }
+
+TEST_F(CliTest, ModelsTooBigForMemoryAreRefusedBeforeAllocating) {
+  // 4 x 65536^2 weights: about 275 GB to train with Adam. Refused with the estimate, at once.
+  auto r = cli("run " + preset("mlp-spirals.json") +
+               " --set model.hidden=[65536,65536,65536,65536,65536] --json --quiet");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("model: 1.72e+10 parameters need about 274.9 GB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("GB of memory is available"), std::string::npos) << r.err;
+  EXPECT_EQ(cli("list --json").out, "[]\n");  // Nothing stored.
+}

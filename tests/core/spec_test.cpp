@@ -147,3 +147,15 @@ TEST(SpecTest, EveryShippedPresetIsValid) {
   }
   EXPECT_GE(presets, 3);
 }
+
+TEST(SpecTest, NumbersTooLargeForJsonAreRefusedNotFatal) {
+  // Found by fuzz_spec: nlohmann's out_of_range (not a parse_error) escaped and ended the program.
+  try {
+    parse_json_text(R"({"schema": 1, "seed": 1E1111})", "big.json");
+    FAIL() << "an overflowing number was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("big.json: not valid JSON: number overflow"),
+              std::string::npos)
+        << e.what();
+  }
+}
