@@ -31,5 +31,12 @@ case "$mode" in
     # Qt tests draw offscreen; nothing needs a display.
     export QT_QPA_PLATFORM=offscreen
     ctest --preset release -j "$jobs"
+    # CI (and anyone who sets SLIMLAB_SANITIZERS=1) also builds the core, the CLI and their tests
+    # with AddressSanitizer + UndefinedBehaviorSanitizer and runs them (about 20 minutes more).
+    if [[ "${CI:-}" == "true" || "${SLIMLAB_SANITIZERS:-}" == "1" ]]; then
+      cmake --preset asan >/dev/null
+      cmake --build --preset asan -j "$jobs"
+      ctest --preset asan -j "$jobs"
+    fi
     ;;
 esac
