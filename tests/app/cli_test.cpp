@@ -537,7 +537,8 @@ TEST_F(CliTest, ModelsTooBigForMemoryAreRefusedBeforeAllocating) {
   auto r = cli("run " + preset("mlp-spirals.json") +
                " --set model.hidden=[65536,65536,65536,65536,65536] --json --quiet");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("model: 1.72e+10 parameters need about 274.9 GB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("model: 1.72e+10 parameters need about 274.9 GB"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("GB of memory is available"), std::string::npos) << r.err;
   EXPECT_EQ(cli("list --json").out, "[]\n");  // Nothing stored.
 }
