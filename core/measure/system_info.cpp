@@ -171,7 +171,7 @@ std::string environment_json() {
                         {"blas_path", blas.path},
                         {"blas_threads", blas.threads},
                         {"blas_core", blas.core},
-                        {"gemm", gemm_backend_name(gemm_backend())},
+                        {"gemm", gemm_name(gemm_backend())},
                         {"host", host_name()},
                         {"pid", int64_t(::getpid())}};
   return env.dump();

@@ -11,7 +11,7 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-std::atomic<GemmBackend> g_backend{GemmBackend::OneDnn};
+std::atomic<GemmKind> g_backend{GemmKind::OneDnn};
 
 /// Row-major C[M,N] = A[M,K] B[K,N] + beta C, with A or B read transposed when asked.
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
@@ -92,17 +92,14 @@ bool fast_path(const torch::Tensor& x, const torch::Tensor& w, const torch::Tens
     return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && !t.is_sparse() &&
            !t.is_mkldnn();
   };
-  return g_backend.load(std::memory_order_relaxed) == GemmBackend::OneDnn && x.dim() == 2 &&
+  return g_backend.load(std::memory_order_relaxed) == GemmKind::OneDnn && x.dim() == 2 &&
          w.dim() == 2 && ok(x) && ok(w) && (!bias.defined() || (ok(bias) && bias.dim() == 1));
 }
 
 }  // namespace
 
-void set_gemm_backend(GemmBackend backend) { g_backend.store(backend); }
-GemmBackend gemm_backend() { return g_backend.load(); }
-const char* gemm_backend_name(GemmBackend backend) {
-  return backend == GemmBackend::OneDnn ? "onednn" : "blas";
-}
+void set_gemm_backend(GemmKind backend) { g_backend.store(backend); }
+GemmKind gemm_backend() { return g_backend.load(); }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
                      const torch::Tensor& bias) {

@@ -3,20 +3,20 @@
 #include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/linear.h>
 
+#include "spec/experiment_spec.h"
+
 namespace slimlab {
 
-/// Which matrix multiply SlimLab's dense layers call.
+/// Which matrix multiply SlimLab's dense layers call (the spec's runtime.gemm, GemmKind):
 ///  - Blas: LibTorch's own addmm, i.e. the selected libblas.so.3 (what PyTorch does).
 ///  - OneDnn: oneDNN's sgemm (libdnnl, already loaded by Debian's LibTorch), which JIT-compiles
 ///    kernels for the CPU it runs on (AVX-512 where present). On this project's Xeon it runs at
-///    ~250 GFLOP/s on two threads where OpenBLAS 0.3.21 falls back to Prescott kernels at ~65.
+///    ~230 GFLOP/s on two threads where OpenBLAS 0.3.21 falls back to Prescott kernels at ~65.
 /// Gradients are the same products either way; only the summation order differs (~1e-6).
-enum class GemmBackend { Blas, OneDnn };
 
 /// Process-wide; set once before a run (RuntimeSpec). OneDnn by default.
-void set_gemm_backend(GemmBackend backend);
-GemmBackend gemm_backend();
-const char* gemm_backend_name(GemmBackend backend);
+void set_gemm_backend(GemmKind backend);
+GemmKind gemm_backend();
 
 /// y = x weight^T + bias, as torch::linear: x [M, K], weight [N, K], bias [N] or undefined.
 /// Differentiable in all three; other dtypes, devices or ranks fall back to torch::linear.

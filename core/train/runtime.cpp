@@ -51,7 +51,7 @@ RuntimeChoice apply_runtime(const RuntimeSpec& spec) {
   // which LibTorch's count must then override.
   if (!set_blas_threads(c.blas_threads)) c.blas_threads = 0;
   at::set_num_threads(c.threads);
-  set_gemm_backend(c.gemm == GemmKind::OneDnn ? GemmBackend::OneDnn : GemmBackend::Blas);
+  set_gemm_backend(c.gemm);
   return c;
 }
 

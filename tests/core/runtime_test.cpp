@@ -44,8 +44,8 @@ void expect_close(const torch::Tensor& a, const torch::Tensor& b, const char* wh
 
 class GemmTest : public ::testing::Test {
  protected:
-  void SetUp() override { set_gemm_backend(GemmBackend::OneDnn); }
-  void TearDown() override { set_gemm_backend(GemmBackend::OneDnn); }
+  void SetUp() override { set_gemm_backend(GemmKind::OneDnn); }
+  void TearDown() override { set_gemm_backend(GemmKind::OneDnn); }
 };
 
 }  // namespace
@@ -114,13 +114,13 @@ TEST_F(GemmTest, ThreeDimensionalInputsAndNoGradInputs) {
 }
 
 TEST_F(GemmTest, BlasBackendIsExactlyTorch) {
-  set_gemm_backend(GemmBackend::Blas);
+  set_gemm_backend(GemmKind::Blas);
   auto x = torch::randn({8, 5});
   auto w = torch::randn({3, 5});
   auto b = torch::randn({3});
   EXPECT_TRUE(torch::equal(slimlab::linear(x, w, b), torch::linear(x, w, b)));
   // Doubles are not for oneDNN's sgemm: they take torch's path whatever the backend.
-  set_gemm_backend(GemmBackend::OneDnn);
+  set_gemm_backend(GemmKind::OneDnn);
   auto xd = x.to(torch::kFloat64), wd = w.to(torch::kFloat64), bd = b.to(torch::kFloat64);
   EXPECT_TRUE(torch::equal(slimlab::linear(xd, wd, bd), torch::linear(xd, wd, bd)));
 }
@@ -153,7 +153,7 @@ TEST(RuntimeTest, ApplySetsTheProcess) {
   spec.gemm = GemmKind::Blas;
   auto c = apply_runtime(spec);
   EXPECT_EQ(at::get_num_threads(), 1);
-  EXPECT_EQ(gemm_backend(), GemmBackend::Blas);
+  EXPECT_EQ(gemm_backend(), GemmKind::Blas);
   EXPECT_EQ(c.threads, 1);
   ::setenv("SLIMLAB_THREADS", "2", 1);
   apply_runtime(RuntimeSpec{});
@@ -161,7 +161,7 @@ TEST(RuntimeTest, ApplySetsTheProcess) {
   ::setenv("SLIMLAB_THREADS", "lots", 1);  // Not a number: one per core.
   EXPECT_EQ(automatic_threads(), usable_cores());
   ::unsetenv("SLIMLAB_THREADS");
-  EXPECT_EQ(gemm_backend(), GemmBackend::OneDnn);
+  EXPECT_EQ(gemm_backend(), GemmKind::OneDnn);
 }
 
 TEST(RuntimeTest, SpecRuntimeSectionRoundTripsAndNamesBadFields) {
