@@ -9,6 +9,7 @@
 #include "progress_bar.h"
 #include "spec/experiment_spec.h"
 #include "spec/spec_error.h"
+#include "spec/spec_paths.h"
 #include "store/run_store.h"
 #include "train/distill_session.h"
 #include "train/run_session.h"
@@ -117,7 +118,7 @@ bool has_baseline(const std::string& store, const ExperimentSpec& spec) {
 }
 
 ExperimentSpec load_spec(const std::string& path, const std::vector<std::string>& sets) {
-  auto json = load_json_file(path);
+  auto json = load_spec_file(path);  // Its relative paths mean files beside it.
   for (const auto& assignment : sets) apply_override(json, assignment);
   ExperimentSpec spec;
   try {
@@ -125,15 +126,7 @@ ExperimentSpec load_spec(const std::string& path, const std::vector<std::string>
   } catch (const InputError& e) {
     throw InputError(path + ": " + e.what());
   }
-  for (auto& teacher : spec.distill.teachers) {
-    if (teacher.source != TeacherSource::Run) {
-      teacher.ref = std::filesystem::absolute(teacher.ref).lexically_normal().string();
-    }
-  }
-  if (!spec.data.path.empty()) {
-    // Stored absolute, so `resume` and `show` mean the same files from any directory.
-    spec.data.path = std::filesystem::absolute(spec.data.path).lexically_normal().string();
-  }
+  make_spec_paths_absolute(spec);  // --set paths are relative to here.
   return spec;
 }
 

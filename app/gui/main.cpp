@@ -28,7 +28,11 @@ int main(int argc, char** argv) {
                              "Compare runs ID,ID,... and save the Compare tab as FILE "
                              "(with --screenshot).",
                              "IDS");
-  parser.addOptions({db, screenshot, screenshots, run, compare});
+  QCommandLineOption start("start",
+                           "Start the experiment in FILE (a preset or a saved spec) once the "
+                           "window is open; repeat to queue several.",
+                           "FILE");
+  parser.addOptions({db, screenshot, screenshots, run, compare, start});
   parser.process(app);
 
   QString store = parser.value(db);
@@ -39,6 +43,10 @@ int main(int argc, char** argv) {
   }
   slimlab::MainWindow window(store);
   window.show();
+  // Started from the event loop, so an invalid spec's message box has a window to sit on.
+  for (const auto& file : parser.values(start)) {
+    QTimer::singleShot(0, &window, [&window, file] { window.startSpecFile(file); });
+  }
   if (parser.isSet(compare) && parser.isSet(screenshot)) {
     std::vector<qint64> ids;
     for (const auto& id : parser.value(compare).split(',')) ids.push_back(id.toLongLong());

@@ -6,6 +6,7 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QFontDatabase>
 #include <QInputDialog>
 #include <QLabel>
@@ -32,16 +33,21 @@
 #include "run_table.h"
 #include "sparsity_view.h"
 #include "spec/spec_error.h"
+#include "spec/spec_paths.h"
 #include "spec_form.h"
 #include "store/run_store.h"
 
 namespace slimlab {
 namespace {
 
-// Validates spec text; returns "" or the message naming the field.
-QString spec_problem(const QString& text, ExperimentSpec* out) {
+// Validates spec text; returns "" or the message naming the field. `file`: where the text came
+// from, whose directory its relative paths are read against (else the working directory).
+QString spec_problem(const QString& text, ExperimentSpec* out, const QString& file = {}) {
   try {
-    auto spec = spec_from_json(parse_json_text(text.toStdString(), "spec"));
+    auto json = parse_json_text(text.toStdString(), "spec");
+    if (!file.isEmpty()) anchor_spec_paths(json, file.toStdString());
+    auto spec = spec_from_json(json);
+    make_spec_paths_absolute(spec);
     if (out != nullptr) *out = spec;
   } catch (const std::exception& e) {
     return QString::fromStdString(e.what());
@@ -58,8 +64,12 @@ QString read_text(const QString& path) {
 }  // namespace
 
 bool MainWindow::startSpecFile(const QString& path) {
+  if (!QFileInfo(path).isReadable()) {
+    warn(tr("Cannot open the spec"), tr("%1: no such file, or it cannot be read").arg(path));
+    return false;
+  }
   ExperimentSpec spec;
-  auto problem = spec_problem(read_text(path), &spec);
+  auto problem = spec_problem(read_text(path), &spec, path);
   if (!problem.isEmpty()) {
     warn(tr("Invalid spec"), tr("%1\n\n%2").arg(path, problem));
     return false;
@@ -166,9 +176,18 @@ void MainWindow::editSpecText(const QString& title, const QString& text) {
     auto name = QInputDialog::getText(&dialog, tr("Save as preset"), tr("Name:"), QLineEdit::Normal,
                                       "my-experiment", &ok);
     if (!ok || name.isEmpty()) return;
+    // A name, not a path: the preset stays in the presets folder.
+    if (name.contains('/') || name.contains('\\') || name.startsWith('.')) {
+      warn(tr("Not a preset name"),
+           tr("\"%1\": a preset name cannot contain / or \\ or start with a dot.").arg(name));
+      return;
+    }
     QDir().mkpath(user_spec_dir());
     QFile file(user_spec_dir() + "/" + name + ".json");
-    if (file.open(QIODevice::WriteOnly)) file.write(current_text().toUtf8());
+    if (!file.open(QIODevice::WriteOnly) || file.write(current_text().toUtf8()) < 0) {
+      warn(tr("Could not save the preset"), tr("%1: %2").arg(file.fileName(), file.errorString()));
+      return;
+    }
     buildLibrary();
   });
   validate();

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 #include <qcustomplot.h>
 
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QLabel>
 #include <QListWidget>
 #include <QStatusBar>
+#include <QThread>
 #include <QTimer>
 #include <cstdlib>
 #include <set>
@@ -91,6 +93,70 @@ TEST(MainWindowTest, StartsThePresetLiveAndTheStoreKeepsTheRun) {
   EXPECT_EQ(int(store.series(runs[0].id, "train/loss").size()), live_points);
   EXPECT_GE(live_points, 1160 / 10);
   EXPECT_GE(window.shownRun().last("validation/accuracy"), 0.95);
+}
+
+namespace {
+
+/// Runs the event loop until `done()` holds or `seconds` pass; true when it held.
+template <typename Done>
+bool pump_until(Done done, double seconds) {
+  QElapsedTimer clock;
+  clock.start();
+  while (!done() && clock.elapsed() < seconds * 1000) {
+    QApplication::processEvents(QEventLoop::AllEvents, 20);
+    QThread::msleep(5);
+  }
+  return done();
+}
+
+}  // namespace
+
+// The worker/GUI hand-off under control: pause holds the trainer between batches while the
+// window keeps drawing, resume goes on, stop keeps the run as cancelled and drops the queue.
+// (Also the test the ThreadSanitizer preset runs.)
+TEST(MainWindowTest, PauseHoldsTheRunResumeGoesOnAndStopKeepsItCancelled) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  auto spec = dir.file("long.json");
+  slimlab::testing::write_file(spec, R"({"name": "long", "data": {"dataset": "spirals",
+      "points": 4000}, "model": {"kind": "mlp", "hidden": [64, 64]},
+      "schedule": {"epochs": 400, "log_interval_steps": 5}})");
+  MainWindow window(QString::fromStdString(db));
+  window.setInteractive(false);
+  window.show();
+  ASSERT_TRUE(window.startSpecFile(QString::fromStdString(spec)));
+  ASSERT_TRUE(window.startSpecFile(QString::fromStdString(spec)));  // Queued behind it.
+  EXPECT_EQ(window.controller().queued(), 1);
+  auto& live = window.controller().live();
+  ASSERT_TRUE(pump_until([&] { return live.step() > 20; }, 60));
+
+  window.controller().pause();
+  EXPECT_TRUE(window.controller().paused());
+  pump_until([] { return false; }, 0.3);  // The batch in flight ends.
+  const int64_t held = live.step();
+  pump_until([] { return false; }, 0.5);
+  EXPECT_EQ(live.step(), held) << "a paused run trained on";
+
+  window.controller().resume();
+  EXPECT_TRUE(pump_until([&] { return live.step() > held + 10; }, 30)) << "resume did not go on";
+
+  QString status;
+  QObject::connect(&window, &MainWindow::runFinished,
+                   [&](qint64, const QString& s) { status = s; });
+  window.controller().stop();
+  ASSERT_TRUE(pump_until([&] { return !status.isEmpty(); }, 30));
+  EXPECT_EQ(status, "cancelled");
+  pump_until([&] { return !window.controller().busy(); }, 10);
+  EXPECT_FALSE(window.controller().busy());
+  EXPECT_EQ(window.controller().queued(), 0);
+  RunStore store(db, RunStore::Access::ReadOnly);
+  auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u) << "stop must drop the queued run";
+  EXPECT_EQ(runs[0].status, "cancelled");
+  // The live curve and the store agree on what was logged before the stop.
+  EXPECT_EQ(store.series(runs[0].id, "train/loss").back().step,
+            int64_t(window.shownRun().metrics.at("train/loss").back().step));
 }
 
 TEST(MainWindowTest, InvalidSpecStartsNothingAndNamesTheField) {

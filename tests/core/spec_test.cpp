@@ -5,6 +5,7 @@
 
 #include "spec/experiment_spec.h"
 #include "spec/spec_error.h"
+#include "spec/spec_paths.h"
 
 using namespace slimlab;
 using nlohmann::json;
@@ -158,4 +159,36 @@ TEST(SpecTest, NumbersTooLargeForJsonAreRefusedNotFatal) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(SpecTest, RelativePathsInASpecFileMeanFilesBesideIt) {
+  auto spec = json::parse(R"({
+    "data": {"dataset": "idx", "path": "../data/fashion"},
+    "distill": {"teachers": [{"safetensors": "teacher.safetensors"}, {"run": "cnn-fashion"},
+                             {"torchscript": "/models/t.pt"}]}})");
+  anchor_spec_paths(spec, "/home/ada/course/specs/kd.json");
+  EXPECT_EQ(spec["data"]["path"], "/home/ada/course/data/fashion");
+  EXPECT_EQ(spec["distill"]["teachers"][0]["safetensors"],
+            "/home/ada/course/specs/teacher.safetensors");
+  EXPECT_EQ(spec["distill"]["teachers"][1]["run"], "cnn-fashion");  // A run, not a file.
+  EXPECT_EQ(spec["distill"]["teachers"][2]["torchscript"], "/models/t.pt");
+
+  // Empty paths (the Debian package's data), wrong types and odd shapes are left for the spec
+  // reader to name.
+  auto odd =
+      json::parse(R"({"data": {"path": ""}, "distill": {"teachers": [{"safetensors": 3}]}})");
+  auto before = odd;
+  anchor_spec_paths(odd, "specs/x.json");
+  EXPECT_EQ(odd, before);
+  for (const char* text : {"[]", "{\"data\": 1}", "{\"distill\": {\"teachers\": {}}}"}) {
+    auto j = json::parse(text);
+    anchor_spec_paths(j, "x.json");
+    EXPECT_EQ(j, json::parse(text));
+  }
+
+  // Whatever is still relative afterwards (--set) is read against the working directory.
+  ExperimentSpec read;
+  read.data.path = "idx";
+  make_spec_paths_absolute(read);
+  EXPECT_EQ(read.data.path, (std::filesystem::current_path() / "idx").string());
 }
