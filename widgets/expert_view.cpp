@@ -62,6 +62,13 @@ ExpertView::ExpertView(QWidget* parent)
   routing_->yAxis->setLabel(tr("class"));
   add_color_map(heatmap_, tr("share (%)"));
   add_color_map(routing_, tr("share of class (%)"));
+  // Experts and classes are whole numbers: ticks on them (thinned when there are many).
+  for (auto* axis : {heatmap_->yAxis, routing_->xAxis, routing_->yAxis, bars_->xAxis}) {
+    auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    axis->setTicker(ticker);
+  }
   new QCPBars(bars_->xAxis, bars_->yAxis);
   new QCPBars(bars_->xAxis, bars_->yAxis);
   connect(layer_, &QComboBox::currentIndexChanged, this, [this] { draw(); });
@@ -127,6 +134,7 @@ void ExpertView::draw() {
     }
     heat->rescaleDataRange(true);
     heatmap_->rescaleAxes();
+    heatmap_->yAxis->setRange(-0.5, experts - 0.5);  // Whole cells, not halves at the edges.
   }
   request_replot(heatmap_);
 
@@ -151,7 +159,8 @@ void ExpertView::draw() {
       }
     }
     matrix->setDataRange(QCPRange(0, 100));
-    routing_->rescaleAxes();
+    routing_->xAxis->setRange(-0.5, double(newest->experts) - 0.5);
+    routing_->yAxis->setRange(-0.5, double(newest->classes) - 0.5);
   }
   request_replot(routing_);
 

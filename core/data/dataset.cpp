@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "data/csv_reader.h"
 #include "data/idx_reader.h"
 #include "data/toy2d.h"
 #include "spec/spec_error.h"
@@ -106,6 +107,35 @@ TensorDataset normalised_rows(const TensorDataset& bytes, const torch::Tensor& i
   return {out, bytes.y.index_select(0, index)};
 }
 
+TensorDataset examples_tensor(CsvExamples e) {
+  auto rows = int64_t(e.y.size());
+  return {torch::from_blob(e.x.data(), {rows, e.features}, torch::kFloat32).clone(),
+          torch::tensor(e.y, torch::kInt64)};
+}
+
+// dataset "csv": train.csv and test.csv from `dir` (columns: csv_reader.h).
+void read_csv_directory(const std::string& dir, TensorDataset& train, TensorDataset& test,
+                        DataSplits& out) {
+  if (!std::filesystem::is_directory(dir)) {
+    throw InputError(dir +
+                     ": dataset directory not found (dataset \"csv\" reads train.csv and "
+                     "test.csv from data.path)");
+  }
+  const std::string train_path = dir + "/train.csv", test_path = dir + "/test.csv";
+  auto train_rows = csv_examples(read_csv_file(train_path), train_path);
+  auto test_rows = csv_examples_like(read_csv_file(test_path), test_path, train_rows, train_path);
+  out.classes = int64_t(train_rows.class_names.size());
+  out.class_names = train_rows.class_names;
+  train = examples_tensor(std::move(train_rows));
+  test = examples_tensor(std::move(test_rows));
+  // Each column standardised with the training rows' mean and std (a constant column stays 0).
+  auto mean = train.x.mean(0);
+  auto spread = train.x.size(0) > 1 ? train.x.std(0) : torch::ones_like(mean);
+  spread = torch::where(spread > 0, spread, torch::ones_like(spread));
+  train.x = (train.x - mean) / spread;
+  test.x = (test.x - mean) / spread;
+}
+
 }  // namespace
 
 void read_idx_directory(const std::string& dir, TensorDataset& train, TensorDataset& test,
@@ -166,13 +196,16 @@ DataSplits load_data(const DataSpec& spec, int64_t seed) {
     read_idx_directory(dir, train, test, package);
     out.source = dir;
     out.classes = train.y.max().item<int64_t>() + 1;
+    out.class_names = class_names(spec.dataset, out.classes);
     int64_t test_max = test.y.numel() > 0 ? test.y.max().item<int64_t>() : 0;
     if (test_max >= out.classes) {
       throw InputError(dir + ": the test labels go up to class " + std::to_string(test_max) +
                        " but the training labels only to " + std::to_string(out.classes - 1) +
                        "; the IDX files do not belong together");
     }
-
+  } else if (spec.dataset == DatasetKind::Csv) {
+    read_csv_directory(spec.path, train, test, out);
+    out.source = spec.path;
   } else {
     out.classes = toy2d_classes(spec.dataset, spec.classes);
     train = make_toy2d(spec.dataset, spec.points, out.classes, spec.noise, uint64_t(seed));
@@ -180,8 +213,8 @@ DataSplits load_data(const DataSpec& spec, int64_t seed) {
     test = make_toy2d(spec.dataset, spec.test_points, out.classes, spec.noise,
                       uint64_t(seed) ^ 0x5DEECE66Dull);
     out.source = "generated";
+    out.class_names = class_names(spec.dataset, out.classes);
   }
-  out.class_names = class_names(spec.dataset, out.classes);
 
   // Seeded shuffle, then the optional subset, then the validation hold-out.
   auto order = epoch_permutation(train.size(), seed, /*epoch=*/-1);

@@ -1,5 +1,7 @@
 #include "models/model_factory.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 
 #include "models/cnn.h"
@@ -53,6 +55,26 @@ int64_t count_parameters(const torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();
   return n;
+}
+
+std::mutex& generator_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+torch::nn::AnyModule make_model_to_load(const ModelSpec& spec,
+                                        const std::vector<int64_t>& sample_shape, int64_t classes) {
+  std::lock_guard<std::mutex> drawing(generator_mutex());
+  auto generator = at::detail::getDefaultCPUGenerator();
+  torch::Tensor state;
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    state = generator.get_state();
+  }
+  auto model = make_model(spec, sample_shape, classes);
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+  return model;
 }
 
 }  // namespace slimlab

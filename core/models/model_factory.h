@@ -3,6 +3,7 @@
 #include <torch/nn/modules/container/any.h>
 
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "spec/experiment_spec.h"
@@ -13,6 +14,20 @@ namespace slimlab {
 /// The returned AnyModule's forward maps a batch [B, ...sample_shape] to logits [B, classes].
 torch::nn::AnyModule make_model(const ModelSpec& spec, const std::vector<int64_t>& sample_shape,
                                 int64_t classes);
+
+/// LibTorch's default CPU generator is one for the whole process: weight initialisation, dropout
+/// and noisy gates all draw from it. A training run holds this lock whenever it draws or reads
+/// the generator (seeding and building its model, each step, checkpoints); other threads build
+/// models through make_model_to_load. So a run draws exactly the numbers it would draw alone,
+/// whatever the window loads beside it (found with ThreadSanitizer: the plane map built its
+/// model on a pool thread while a run was being seeded).
+std::mutex& generator_mutex();
+
+/// make_model for a network whose weights are loaded right after (the window's plane map and
+/// weight histogram, on pool threads): built under generator_mutex(), and the default
+/// generator is put back as it was, so its random initialisation takes nothing from a run.
+torch::nn::AnyModule make_model_to_load(const ModelSpec& spec,
+                                        const std::vector<int64_t>& sample_shape, int64_t classes);
 
 /// Number of trainable parameters.
 int64_t count_parameters(const torch::nn::Module& module);

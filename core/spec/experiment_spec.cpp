@@ -13,8 +13,8 @@ namespace {
 
 using namespace spec_json;
 
-const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist",   "idx",   "spirals",
-                                                "moons",         "circles", "blobs", "xor"};
+const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist", "idx", "spirals", "moons",
+                                                "circles",       "blobs", "xor", "csv"};
 const std::vector<std::string> kOptimizerNames = {"adam", "sgd"};
 const std::vector<std::string> kGemmNames = {"onednn", "blas"};
 
@@ -36,6 +36,10 @@ DataSpec read_data(SpecReader r) {
   r.finish();
   if (d.dataset == DatasetKind::Idx && d.path.empty()) {
     throw InputError(r.path() + ".path: dataset \"idx\" needs a directory of IDX files");
+  }
+  if (d.dataset == DatasetKind::Csv && d.path.empty()) {
+    throw InputError(r.path() +
+                     ".path: dataset \"csv\" needs a directory holding train.csv and test.csv");
   }
   return d;
 }
@@ -85,6 +89,10 @@ bool is_image_dataset(DatasetKind kind) {
          kind == DatasetKind::Idx;
 }
 
+bool is_generated_dataset(DatasetKind kind) {
+  return !is_image_dataset(kind) && kind != DatasetKind::Csv;
+}
+
 ExperimentSpec spec_from_json(const nlohmann::json& json) {
   SpecReader r(json, "");
   ExperimentSpec spec;
@@ -117,7 +125,7 @@ ExperimentSpec spec_from_json(const nlohmann::json& json) {
   if (image_model && !is_image_dataset(spec.data.dataset)) {
     throw InputError(std::string("model.kind: ") + model_name(spec.model.kind) +
                      " needs image data, but data.dataset is " + dataset_name(spec.data.dataset) +
-                     "; use mlp for 2-D sets");
+                     "; use mlp or moe-mlp for 2-D sets and CSV tables");
   }
   return spec;
 }
@@ -131,7 +139,7 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
   j["data"] = {{"dataset", dataset_name(d.dataset)},     {"path", d.path},
                {"validation_share", d.validation_share}, {"batch_size", d.batch_size},
                {"train_subset", d.train_subset},         {"test_subset", d.test_subset}};
-  if (!is_image_dataset(d.dataset)) {
+  if (is_generated_dataset(d.dataset)) {
     j["data"]["points"] = d.points;
     j["data"]["test_points"] = d.test_points;
     j["data"]["noise"] = d.noise;

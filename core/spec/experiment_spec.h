@@ -15,7 +15,7 @@ namespace slimlab {
 /// The spec schema this build reads and writes (`"schema": 1`).
 constexpr int64_t kSpecSchema = 1;
 
-enum class DatasetKind { FashionMnist, Mnist, Idx, Spirals, Moons, Circles, Blobs, Xor };
+enum class DatasetKind { FashionMnist, Mnist, Idx, Spirals, Moons, Circles, Blobs, Xor, Csv };
 
 /// Where the examples come from and how they are split and batched.
 ///   {"dataset": "fashion-mnist", "validation_share": 0.1, "batch_size": 128}
@@ -23,7 +23,7 @@ struct DataSpec {
   /// Which dataset. Default fashion-mnist (Debian's dataset-fashion-mnist).
   DatasetKind dataset = DatasetKind::FashionMnist;
   /// Directory holding MNIST-format IDX files (gzip'd or plain); "" uses the dataset's Debian
-  /// location. Default "".
+  /// location. csv: the directory holding train.csv and test.csv. Default "".
   std::string path;
   /// Share of the training set held out for validation, 0..0.9. Default 0.1.
   double validation_share = 0.1;
@@ -133,5 +133,7 @@ const char* dataset_name(DatasetKind kind);
 const char* gemm_name(GemmKind kind);
 const char* model_name(ModelKind kind);
 bool is_image_dataset(DatasetKind kind);
+/// The 2-D teaching sets SlimLab generates (spirals, moons, circles, blobs, xor).
+bool is_generated_dataset(DatasetKind kind);
 
 }  // namespace slimlab

@@ -21,8 +21,9 @@ std::string field_help(const std::string& path) {
       {"seed",
        "Seeds weights, shuffling, splits, dropout and generated data: same seed, same run."},
       {"data.dataset",
-       "fashion-mnist and mnist from Debian's packages, any IDX directory, or a "
-       "2-D teaching set (spirals, moons, circles, blobs, xor)."},
+       "fashion-mnist and mnist from Debian's packages, any IDX directory, a "
+       "2-D teaching set (spirals, moons, circles, blobs, xor), or csv: a directory with "
+       "train.csv and test.csv (numeric feature columns and a label column)."},
       {"data.validation_share", "Share of the training set held out for validation (0 to 0.9)."},
       {"data.batch_size", "Examples per optimiser step."},
       {"data.train_subset", "Train on only this many examples (0 = all): quick classroom runs."},

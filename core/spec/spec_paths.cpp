@@ -11,7 +11,12 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string absolute_against(const fs::path& base, const std::string& path) {
-  return (base / path).lexically_normal().string();
+  auto normal = (base / path).lexically_normal();
+  // "data/" and "." name the directory itself: no trailing slash to double up in file names.
+  if (!normal.has_filename() && normal.has_parent_path() && normal != normal.root_path()) {
+    normal = normal.parent_path();
+  }
+  return normal.string();
 }
 
 // A relative, non-empty string field becomes `base/field`; anything else is left for the spec

@@ -70,8 +70,10 @@ Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make
   check_fits_in_memory(spec, s.data);
   s.runtime = apply_runtime(spec.runtime);
   // Weights, dropout masks and anything else drawn from the default generator follow the seed.
+  std::unique_lock<std::mutex> drawing(generator_mutex());
   torch::manual_seed(uint64_t(spec.seed));
   s.model = make_model(spec.model, s.data.sample_shape, s.data.classes);
+  drawing.unlock();
   s.module = s.model.ptr();
   s.optimizer = make_optimizer(spec.optimizer, s.module->parameters());
   s.moe_layers = find_moe_layers(*s.module);
@@ -101,6 +103,7 @@ Pruner* Trainer::pruner() { return state_->pruner.get(); }
 
 void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
   auto& s = *state_;
+  std::lock_guard<std::mutex> drawing(generator_mutex());  // The hint projections' weights.
   distiller->prepare(s.data, *s.module);
   auto hint_params = distiller->projections().parameters();
   if (!hint_params.empty()) {
@@ -146,6 +149,8 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       result.status = RunStatus::Cancelled;
       break;
     }
+    // Held for the step: dropout, noisy gates and random pruning draw from the generator.
+    std::unique_lock<std::mutex> drawing(generator_mutex());
     auto started = Clock::now();
     if (s.pruner) {
       s.pruner->at_step_start(s.step);
@@ -232,6 +237,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     if (s.pruner) s.pruner->mask_gradients();
     s.optimizer->step();
     if (s.pruner) s.pruner->apply_masks();
+    drawing.unlock();  // Evaluation draws nothing; checkpoint() takes the lock itself.
     ++s.step;
     ++session_steps;
     train_time += Clock::now() - started;

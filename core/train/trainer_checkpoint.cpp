@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "models/model_factory.h"
 #include "train/trainer_state.h"
 
 namespace slimlab {
@@ -43,6 +44,7 @@ std::string Trainer::checkpoint() const {
   }
   auto generator = at::detail::getDefaultCPUGenerator();
   {
+    std::lock_guard<std::mutex> drawing(generator_mutex());
     std::lock_guard<std::mutex> lock(generator.mutex());
     archive.write("rng", generator.get_state());
   }
@@ -77,6 +79,7 @@ void Trainer::restore(const std::string& bytes) {
     archive.read("rng", rng);
     state_->step = step.item<int64_t>();
     auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> drawing(generator_mutex());
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(rng);
   } catch (const c10::Error& e) {

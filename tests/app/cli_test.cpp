@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -183,6 +184,44 @@ TEST_F(CliTest, RelativePathsInASpecFileMeanFilesBesideItAndSetPathsMeanHere) {
   EXPECT_NE(r.err.find((std::filesystem::current_path() / "elsewhere").string()), std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(db()));
+}
+
+TEST_F(CliTest, TrainsOnAClassroomCsvTableAndNamesItsBadCells) {
+  // Three named classes by which of three features is largest, plus a noise column.
+  std::filesystem::create_directories(dir_.file("table"));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  const char* names[] = {"apple", "banana", "cherry"};
+  for (const auto& [file, rows] : {std::pair{"train.csv", 1200}, std::pair{"test.csv", 300}}) {
+    std::string text = "a,b,c,noise,fruit\n";
+    for (int i = 0; i < rows; ++i) {
+      double v[4] = {u(rng), u(rng), u(rng), u(rng)};
+      int best = int(std::max_element(v, v + 3) - v);
+      for (double x : v) text += std::to_string(x) + ",";
+      text += std::string(names[best]) + "\n";
+    }
+    write_file(dir_.file("table/") + file, text);
+  }
+  write_file(dir_.file("table/spec.json"), R"({"name": "fruit", "data": {"dataset": "csv",
+      "path": ".", "batch_size": 32}, "model": {"kind": "mlp", "hidden": [32]},
+      "optimizer": {"lr": 0.01}, "schedule": {"epochs": 20}})");
+  auto r = cli("run " + dir_.file("table/spec.json") + " --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(r.last_json()["test_accuracy"].get<double>(), 0.95);
+  auto shown = cli("show 1 --json").last_json();
+  EXPECT_EQ(shown["spec"]["data"]["path"], dir_.file("table"));  // Stored absolute.
+
+  // A cell that is not a number: the file, line and column, and nothing is stored.
+  auto text = read_all(dir_.file("table/train.csv"));
+  text.replace(text.find('\n', text.find('\n') + 1) + 1, 0, "0.5,n/a,0.1,0.2,apple\n");
+  write_file(dir_.file("table/train.csv"), text);
+  r = cli("run " + dir_.file("table/spec.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(dir_.file("table/train.csv") +
+                       ": line 3, column \"b\": \"n/a\" is not a finite number"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(cli("list --json").last_json().size(), 1u);
 }
 
 TEST_F(CliTest, UnusableStoresAreRefusedAndLeftAlone) {

@@ -172,6 +172,9 @@ TEST(SpecTest, RelativePathsInASpecFileMeanFilesBesideIt) {
             "/home/ada/course/specs/teacher.safetensors");
   EXPECT_EQ(spec["distill"]["teachers"][1]["run"], "cnn-fashion");  // A run, not a file.
   EXPECT_EQ(spec["distill"]["teachers"][2]["torchscript"], "/models/t.pt");
+  auto here = json::parse(R"({"data": {"path": "."}})");
+  anchor_spec_paths(here, "/course/specs/x.json");
+  EXPECT_EQ(here["data"]["path"], "/course/specs");  // The folder itself, no trailing slash.
 
   // Empty paths (the Debian package's data), wrong types and odd shapes are left for the spec
   // reader to name.
