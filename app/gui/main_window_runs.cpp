@@ -103,7 +103,19 @@ bool MainWindow::trustTeachers(const ExperimentSpec& spec) {
 void MainWindow::editSpec() {
   auto* item = library_->currentItem();
   if (item == nullptr) return;
-  editSpecText(tr("Edit %1").arg(item->text()), read_text(item->data(Qt::UserRole).toString()));
+  const QString path = item->data(Qt::UserRole).toString();
+  QString text = read_text(path);
+  try {
+    // Shown with its paths made absolute against its folder, so Start and Save as preset (in
+    // another folder) still mean the files the spec meant.
+    auto json = parse_json_text(text.toStdString(), path.toStdString());
+    const auto as_written = json;
+    anchor_spec_paths(json, path.toStdString());
+    if (json != as_written) text = QString::fromStdString(json.dump(2));
+  } catch (const std::exception&) {
+    // Not JSON: the editor shows it as it is, with the reader's message.
+  }
+  editSpecText(tr("Edit %1").arg(item->text()), text);
 }
 
 void MainWindow::editRunSpec(qint64 id) {

@@ -1,6 +1,7 @@
 #include "data/csv_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -54,10 +55,15 @@ bool parse_class_number(const std::string& cell, int64_t& value) {
 
 size_t label_column(const std::vector<std::string>& header) {
   for (size_t i = 0; i < header.size(); ++i) {
-    if (trimmed(header[i]) == "label") return i;
+    auto name = trimmed(header[i]);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    if (name == "label") return i;  // Label, LABEL: a header written by hand or by a spreadsheet.
   }
   return header.size() - 1;
 }
+
+std::string fields(size_t n) { return std::to_string(n) + (n == 1 ? " field" : " fields"); }
 
 // The features of every row into `out.x`; the label cells are returned for the caller to map.
 std::vector<std::string> read_features(const CsvTable& table, const std::string& source,
@@ -113,8 +119,8 @@ CsvTable parse_csv(const std::string& text, const std::string& source) {
       if (table.header.empty()) {
         table.header = std::move(row);
       } else if (row.size() != table.header.size()) {
-        throw InputError(at_line(source, row_line) + ": " + std::to_string(row.size()) +
-                         " fields, but the header has " + std::to_string(table.header.size()));
+        throw InputError(at_line(source, row_line) + ": " + fields(row.size()) +
+                         ", but the header has " + std::to_string(table.header.size()));
       } else {
         table.rows.push_back(std::move(row));
         table.lines.push_back(row_line);
@@ -137,7 +143,9 @@ CsvTable parse_csv(const std::string& text, const std::string& source) {
         if (i >= text.size()) {
           throw InputError(at_line(source, opened) + ": a quoted field is not closed");
         }
-        if (text[i] == '\0') throw InputError(at_line(source, line) + ": a NUL byte");
+        if (text[i] == '\0') {
+          throw InputError(at_line(source, line) + ": a NUL byte; not a text file");
+        }
         if (text[i] == '"') {
           if (i + 1 < text.size() && text[i + 1] == '"') {
             cell += '"';
@@ -147,7 +155,10 @@ CsvTable parse_csv(const std::string& text, const std::string& source) {
           ++i;
           break;
         }
-        if (text[i] == '\n') ++line;
+        // Line ends inside the field still count, so later messages name the right line.
+        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
+          ++line;
+        }
         cell += text[i++];
       }
       while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
@@ -177,6 +188,8 @@ CsvTable parse_csv(const std::string& text, const std::string& source) {
 }
 
 CsvTable read_csv_file(const std::string& path, uint64_t max_bytes) {
+  // The text is held as one string per cell (tens of bytes each, however short the cell), so
+  // the file size is capped well below the memory it will take.
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open the CSV file");
   in.seekg(0, std::ios::end);

@@ -20,12 +20,13 @@ struct CsvTable {
 /// the header, an unclosed quote, text after a closing quote, a NUL byte, no header.
 CsvTable parse_csv(const std::string& text, const std::string& source);
 
-/// Reads and parses a CSV file (at most `max_bytes`, default 1 GiB).
-CsvTable read_csv_file(const std::string& path, uint64_t max_bytes = uint64_t(1) << 30);
+/// Reads and parses a CSV file (at most `max_bytes`, default 256 MiB: parsed cells take several
+/// times the file's size; larger data sets belong in IDX files).
+CsvTable read_csv_file(const std::string& path, uint64_t max_bytes = uint64_t(1) << 28);
 
 /// Examples from a CSV table: every column but the label's is a feature (a finite number); the
-/// label column is the one named "label", else the last. Labels are class numbers 0..65535, or
-/// class names, numbered in sorted order.
+/// label column is the one named "label" (any case), else the last. Labels are class numbers
+/// 0..65535, or class names, numbered in sorted order.
 struct CsvExamples {
   int64_t features = 0;    ///< Columns per example.
   std::vector<float> x;    ///< rows x features, row-major.

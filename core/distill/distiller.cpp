@@ -2,6 +2,7 @@
 
 #include "distill/kd_loss.h"
 #include "models/features.h"
+#include "models/model_factory.h"
 #include "spec/spec_error.h"
 
 #include <torch/torch.h>
@@ -67,6 +68,7 @@ void Distiller::prepare(const DataSplits& data, torch::nn::Module& student) {
                        "-weight projection and a " + std::to_string(cache_values) +
                        "-value cache; pick a narrower layer (e.g. fc, hidden<i>, penultimate)");
     }
+    std::lock_guard<std::mutex> drawing(generator_mutex());  // The projection's initial weights.
     projection_list_.push_back(projections_->register_module(
         "hint" + std::to_string(i),
         torch::nn::Linear(student_features.size(1), teacher_features.size(1))));

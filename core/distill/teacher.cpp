@@ -114,7 +114,7 @@ std::unique_ptr<Teacher> teacher_from_safetensors(const std::string& path, const
                                                   const std::vector<int64_t>& sample_shape,
                                                   int64_t classes) {
   auto tensors = read_safetensors(path);
-  auto model = make_model(spec, sample_shape, classes);
+  auto model = make_model_to_load(spec, sample_shape, classes);
   std::string problems;
   torch::NoGradGuard no_grad;
   for (auto& item : model.ptr()->named_parameters()) {

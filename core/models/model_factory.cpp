@@ -71,10 +71,16 @@ torch::nn::AnyModule make_model_to_load(const ModelSpec& spec,
     std::lock_guard<std::mutex> lock(generator.mutex());
     state = generator.get_state();
   }
-  auto model = make_model(spec, sample_shape, classes);
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_state(state);
-  return model;
+  // Put back even when the spec is refused (make_model throws): later draws stay the run's.
+  struct Restore {
+    at::Generator& generator;
+    torch::Tensor& state;
+    ~Restore() {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(state);
+    }
+  } restore{generator, state};
+  return make_model(spec, sample_shape, classes);
 }
 
 }  // namespace slimlab

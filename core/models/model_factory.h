@@ -17,15 +17,17 @@ torch::nn::AnyModule make_model(const ModelSpec& spec, const std::vector<int64_t
 
 /// LibTorch's default CPU generator is one for the whole process: weight initialisation, dropout
 /// and noisy gates all draw from it. A training run holds this lock whenever it draws or reads
-/// the generator (seeding and building its model, each step, checkpoints); other threads build
-/// models through make_model_to_load. So a run draws exactly the numbers it would draw alone,
-/// whatever the window loads beside it (found with ThreadSanitizer: the plane map built its
-/// model on a pool thread while a run was being seeded).
+/// the generator (seeding and building its model, hint projections, upcycling noise, each step,
+/// checkpoints); models whose weights are loaded right after (teachers, upcycling sources, the
+/// window's plane map and histogram) are built through make_model_to_load, on any thread. So a
+/// run draws exactly the numbers it would draw alone, whatever the window loads beside it (found
+/// with ThreadSanitizer: the plane map built its model on a pool thread while a run was being
+/// seeded). Not recursive: never call make_model_to_load while holding it.
 std::mutex& generator_mutex();
 
-/// make_model for a network whose weights are loaded right after (the window's plane map and
-/// weight histogram, on pool threads): built under generator_mutex(), and the default
-/// generator is put back as it was, so its random initialisation takes nothing from a run.
+/// make_model for a network whose weights are loaded right after: built under
+/// generator_mutex(), and the default generator is put back as it was, so its random
+/// initialisation takes nothing from a run.
 torch::nn::AnyModule make_model_to_load(const ModelSpec& spec,
                                         const std::vector<int64_t>& sample_shape, int64_t classes);
 

@@ -189,7 +189,7 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
                      ") is not a single-expert moe-mlp (experts: 1), the dense form to upcycle");
   }
   const auto& data = trainer.data();
-  auto dense = make_model(source_spec.model, data.sample_shape, data.classes);
+  auto dense = make_model_to_load(source_spec.model, data.sample_shape, data.classes);
   try {
     load_model_weights(*dense.ptr(), stored.checkpoint);
   } catch (const std::exception& e) {
@@ -197,6 +197,7 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
                      " does not fit this data: " + e.what());
   }
   try {
+    std::lock_guard<std::mutex> drawing(generator_mutex());  // The noise that breaks symmetry.
     upcycle_from_dense(trainer.module(), *dense.ptr(), spec.model.upcycle_noise);
   } catch (const std::invalid_argument& e) {
     throw InputError(field + ": " + e.what());

@@ -103,7 +103,6 @@ Pruner* Trainer::pruner() { return state_->pruner.get(); }
 
 void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
   auto& s = *state_;
-  std::lock_guard<std::mutex> drawing(generator_mutex());  // The hint projections' weights.
   distiller->prepare(s.data, *s.module);
   auto hint_params = distiller->projections().parameters();
   if (!hint_params.empty()) {

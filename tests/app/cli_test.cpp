@@ -502,7 +502,8 @@ namespace {
 
 /// One line of `sqlite3 FILE SQL` output (the sqlite3 tool is installed with the packages).
 std::string sqlite(const std::string& db, const std::string& sql) {
-  std::string command = "sqlite3 -bail '" + db + "' \"" + sql + "\" 2>&1";
+  // The busy timeout: a run may be committing while the test looks.
+  std::string command = "sqlite3 -bail -cmd '.timeout 5000' '" + db + "' \"" + sql + "\" 2>&1";
   std::string out;
   if (FILE* p = popen(command.c_str(), "r")) {
     char buf[4096];

@@ -133,8 +133,13 @@ TEST(MainWindowTest, PauseHoldsTheRunResumeGoesOnAndStopKeepsItCancelled) {
 
   window.controller().pause();
   EXPECT_TRUE(window.controller().paused());
-  pump_until([] { return false; }, 0.3);  // The batch in flight ends.
-  const int64_t held = live.step();
+  // The batch in flight ends: wait until the step stands still for 0.3 s (a loaded machine may
+  // take a while), then watch it stay there.
+  int64_t held = -1;
+  for (int i = 0; i < 20 && live.step() != held; ++i) {
+    held = live.step();
+    pump_until([] { return false; }, 0.3);
+  }
   pump_until([] { return false; }, 0.5);
   EXPECT_EQ(live.step(), held) << "a paused run trained on";
 

@@ -50,6 +50,9 @@ TEST(CsvReaderTest, ReadsQuotesCrlfByteOrderMarkAndSkipsBlankLines) {
 TEST(CsvReaderTest, HostileTextIsRefusedWithFileAndLine) {
   EXPECT_EQ(parse_error("a,b,label\n1,2,0\n1,2\n"),
             "t.csv: line 3: 2 fields, but the header has 3");
+  EXPECT_EQ(parse_error("a,b\n1\n"), "t.csv: line 2: 1 field, but the header has 2");
+  // A line end inside a quoted field (LF, CRLF or a lone CR) still counts as a line.
+  EXPECT_EQ(parse_error("a,b\r\"x\ry\",1\r1\r"), "t.csv: line 4: 1 field, but the header has 2");
   EXPECT_EQ(parse_error("a,label\n1,0,7\n"), "t.csv: line 2: 3 fields, but the header has 2");
   EXPECT_EQ(parse_error("a,label\n\"1,0\n2,1\n"), "t.csv: line 2: a quoted field is not closed");
   EXPECT_EQ(parse_error("a,label\n\"1\"x,0\n"), "t.csv: line 2: text after a closing quote");
@@ -80,8 +83,8 @@ TEST(CsvReaderTest, NonNumbersNameTheLineAndColumn) {
 }
 
 TEST(CsvReaderTest, LabelsAreClassNumbersOrSortedNamesFromTheLabelColumn) {
-  // "label" anywhere; numbers, signs and exponents as C++ reads them in any locale.
-  auto numbered = csv_examples(parse_csv("label,x,y\n2,1.5,-2\n0,+3,1e2\n", "t.csv"), "t.csv");
+  // "label" (any case) anywhere; numbers, signs and exponents as C++ reads them in any locale.
+  auto numbered = csv_examples(parse_csv("Label,x,y\n2,1.5,-2\n0,+3,1e2\n", "t.csv"), "t.csv");
   EXPECT_EQ(numbered.features, 2);
   EXPECT_EQ(numbered.x, (std::vector<float>{1.5f, -2.f, 3.f, 100.f}));
   EXPECT_EQ(numbered.y, (std::vector<int64_t>{2, 0}));

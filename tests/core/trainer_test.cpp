@@ -94,10 +94,13 @@ TEST(TrainerTest, ModelsBuiltOnAnotherThreadTakeNothingFromTheRunsRandomNumbers)
       ++built;
     }
   });
+  while (built == 0) std::this_thread::yield();
+  const int before = built;
   auto got = train(spec, beside);
+  const int during = built - before;
   done = true;
   loader.join();
-  EXPECT_GT(built.load(), 10);
+  EXPECT_GT(during, 10) << "the models must be built while the run trains";
   EXPECT_EQ(got.test_loss, expected.test_loss);
   ASSERT_EQ(beside.steps.size(), alone.steps.size());
   for (size_t i = 0; i < alone.steps.size(); ++i) {
