@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -71,6 +72,16 @@ bool process_alive(int64_t pid) {
   return ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
 }
 
+// Empty (a store about to be made) or starting with SQLite's 16-byte magic and a whole header.
+bool looks_like_sqlite(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return true;  // Unreadable: SQLite's own message says why.
+  char header[100];
+  size_t got = std::fread(header, 1, sizeof header, file);
+  std::fclose(file);
+  return got == 0 || (got == sizeof header && std::memcmp(header, "SQLite format 3", 16) == 0);
+}
+
 }  // namespace
 
 RunStore::RunStore(const std::string& path, Access access) {
@@ -84,6 +95,11 @@ RunStore::RunStore(const std::string& path, Access access) {
     throw StoreError(path +
                      ": no run store here yet; run an experiment first, or pick a store "
                      "with --db FILE");
+  }
+  if (exists && !looks_like_sqlite(path)) {
+    // SQLite reads a file shorter than its 100-byte header as an empty database and would write
+    // a new store over it: a store cut short must be refused, not replaced.
+    throw StoreError(path + ": not a SlimLab run store (not an SQLite database, or damaged)");
   }
   if (access == Access::ReadWrite) {
     if (exists) {

@@ -127,6 +127,53 @@ TEST(RunStoreTest, RefusesFilesThatAreNotStores) {
   EXPECT_NE(message.find("is a directory"), std::string::npos) << message;
 }
 
+// A store cut short (a copy that stopped half way, a full USB stick): every read either works or
+// is a StoreError naming the file; nothing crashes and the file is left as it was.
+TEST(RunStoreTest, TruncatedFilesAreClearErrorsNotCrashes) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  {
+    RunStore store(path, RunStore::Access::ReadWrite);
+    for (int r = 0; r < 3; ++r) {
+      auto id = store.create_run(sample_run("run" + std::to_string(r)));
+      auto key = store.metric_key_id("train/loss");
+      for (int step = 0; step < 3000; ++step)
+        store.add_metric(id, key, step, step, 1.0 / (1 + step));
+      store.add_checkpoint(id, 3000, std::string(20000, 'w'));
+    }
+  }
+  const auto whole = std::filesystem::file_size(path);
+  std::string bytes(whole, '\0');
+  {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    ASSERT_EQ(std::fread(bytes.data(), 1, whole, f), whole);
+    std::fclose(f);
+  }
+  int refused = 0;
+  for (size_t keep : {size_t(50), size_t(100), size_t(4096), whole / 3, whole / 2, whole - 4096}) {
+    auto cut = dir.file("cut" + std::to_string(keep) + ".sqlite");
+    write_file(cut, bytes.substr(0, keep));
+    try {
+      RunStore store(cut, RunStore::Access::ReadOnly);
+      for (const auto& run : store.list_runs()) {
+        store.metrics(run.id);
+        store.latest_checkpoint(run.id);
+      }
+    } catch (const StoreError& e) {
+      ++refused;
+      EXPECT_NE(std::string(e.what()).find(cut), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(std::filesystem::file_size(cut), keep) << "the damaged file must be left alone";
+  }
+  EXPECT_GE(refused, 4) << "most cuts lose pages the reads need";
+  // Cut inside SQLite's header: refused for writing too, not replaced by a new store.
+  auto stub = dir.file("stub.sqlite");
+  write_file(stub, bytes.substr(0, 50));
+  auto message = store_error(stub, RunStore::Access::ReadWrite);
+  EXPECT_NE(message.find("not a SlimLab run store"), std::string::npos) << message;
+  EXPECT_EQ(std::filesystem::file_size(stub), 50u);
+}
+
 TEST(RunStoreTest, RefusesNewerSchemaAndKeepsTheFile) {
   TempDir dir;
   auto path = dir.file("runs.sqlite");
