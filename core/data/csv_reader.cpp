@@ -63,6 +63,14 @@ size_t label_column(const std::vector<std::string>& header) {
   return header.size() - 1;
 }
 
+std::vector<std::string> feature_names(const std::vector<std::string>& header, size_t label) {
+  std::vector<std::string> names;
+  for (size_t c = 0; c < header.size(); ++c) {
+    if (c != label) names.push_back(trimmed(header[c]));
+  }
+  return names;
+}
+
 std::string fields(size_t n) { return std::to_string(n) + (n == 1 ? " field" : " fields"); }
 
 // The features of every row into `out.x`; the label cells are returned for the caller to map.
@@ -209,9 +217,7 @@ CsvExamples csv_examples(const CsvTable& table, const std::string& source) {
   check_shape(table, source);
   CsvExamples out;
   const size_t label = label_column(table.header);
-  for (size_t c = 0; c < table.header.size(); ++c) {
-    if (c != label) out.feature_names.push_back(trimmed(table.header[c]));
-  }
+  out.feature_names = feature_names(table.header, label);
   auto labels = read_features(table, source, label, out);
   // Class numbers when every label is one, else class names in sorted order.
   std::vector<int64_t> numbers(labels.size());
@@ -254,10 +260,7 @@ CsvExamples csv_examples_like(const CsvTable& table, const std::string& source,
                               const CsvExamples& train, const std::string& train_source) {
   check_shape(table, source);
   const size_t label = label_column(table.header);
-  std::vector<std::string> features;
-  for (size_t c = 0; c < table.header.size(); ++c) {
-    if (c != label) features.push_back(trimmed(table.header[c]));
-  }
+  auto features = feature_names(table.header, label);
   if (features != train.feature_names) {
     throw InputError(source + ": the columns differ from " + train_source +
                      "'s; the two files must have the same header");
