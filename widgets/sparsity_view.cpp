@@ -21,21 +21,52 @@ QString report_text(const RunData& run) {
     if (it->kind != "prune_report") continue;
     auto r = nlohmann::json::parse(it->payload_json, nullptr, false);
     if (!r.is_object()) break;
-    QString text = QObject::tr("%1 %2 %3 %4\n")
+    QString text = QObject::tr("%1 %2 %3 %4 %5\n")
                        .arg(QObject::tr("layer"), -18)
                        .arg(QObject::tr("params"), 10)
                        .arg(QObject::tr("non-zeros"), 10)
-                       .arg(QObject::tr("sparsity"), 9);
-    for (const auto& row : r["table"]["layers"]) {
-      text += QString("%1 %2 %3 %4%\n")
-                  .arg(QString::fromStdString(row.value("name", "?")), -18)
+                       .arg(QObject::tr("sparsity"), 9)
+                       .arg(QObject::tr("weight sp."), 10);
+    auto add_row = [&text](const nlohmann::json& row, const QString& name) {
+      QString weight = row.contains("weight_sparsity")
+                           ? QString("%1%").arg(100 * row.value("weight_sparsity", 0.0), 0, 'f', 2)
+                           : QString("-");
+      text += QString("%1 %2 %3 %4% %5\n")
+                  .arg(name, -18)
                   .arg(row.value("params", 0LL), 10)
                   .arg(row.value("nonzeros", 0LL), 10)
-                  .arg(100 * row.value("sparsity", 0.0), 8, 'f', 2);
+                  .arg(100 * row.value("sparsity", 0.0), 8, 'f', 2)
+                  .arg(weight, 10);
+    };
+    for (const auto& row : r["table"]["layers"]) {
+      add_row(row, QString::fromStdString(row.value("name", "?")));
     }
+    add_row(r["table"]["totals"], QObject::tr("total"));
+    text += QObject::tr(
+        "params and non-zeros count weights and biases; sparsity = 1 - non-zeros / params;\n"
+        "weight sp. = zeros of the weight tensor alone, what masks act on; total = the rows' "
+        "sums\n");
     const auto& l = r["latency"];
-    text +=
-        QObject::tr("\nmask sparsity %1%\n").arg(100 * r.value("mask_sparsity", 0.0), 0, 'f', 2);
+    text += QObject::tr(
+                "\nmask sparsity %1%: masked-out entries of the %2 weights of the pruned "
+                "layers' weight tensors (no biases)\n")
+                .arg(100 * r.value("mask_sparsity", 0.0), 0, 'f', 2)
+                .arg(r.value("mask_weights", 0LL));
+    for (const auto& f : r.value("floored_layers", nlohmann::json::array())) {
+      text += QObject::tr("floor: %1 kept %2 of %3 %4 (step %5 asked to prune %6)\n")
+                  .arg(QString::fromStdString(f.value("name", "?")))
+                  .arg(f.value("kept", 0LL))
+                  .arg(f.value("size", 0LL))
+                  .arg(QString::fromStdString(f.value("unit", "weights")))
+                  .arg(f.value("step", 0LL))
+                  .arg(f.value("asked", 0LL));
+    }
+    for (const auto& s : r.value("skipped_layers", nlohmann::json::array())) {
+      text += QObject::tr("n:m skipped %1: %2 inputs, not a multiple of M = %3\n")
+                  .arg(QString::fromStdString(s.value("name", "?")))
+                  .arg(s.value("inputs", 0LL))
+                  .arg(s.value("m", 0LL));
+    }
     for (const char* network : {"before", "masked", "shrunk"}) {
       if (!r.contains(network)) continue;
       const char* timing = std::string(network) == "before" ? "dense" : network;

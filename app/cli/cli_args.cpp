@@ -19,8 +19,9 @@ Commands:
   show RUN [--experts] [--layers]           details and final metrics of RUN; --experts adds
                                             each MoE layer's expert load and class x expert table;
                                             --layers the per-layer table (name, shape, params,
-                                            non-zeros, sparsity, MACs) and, for a pruned run, the
-                                            reality summary: bytes, physical size, latency
+                                            non-zeros, sparsity, weight sparsity, MACs) and, for a
+                                            pruned run, the reality summary: bytes, physical
+                                            size, latency
   sensitivity SPEC [--csv FILE] [--retrain] prune each layer of SPEC's "prune" section alone at
                                             0..95% sparsity and evaluate on the validation split;
                                             uses (or trains) the dense run of SPEC

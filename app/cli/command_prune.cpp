@@ -23,12 +23,23 @@ std::string shape_text(const nlohmann::json& shape) {
 }
 
 void print_table(const nlohmann::json& table) {
-  std::printf("  %-18s %-14s %10s %10s %9s %12s %12s\n", "layer", "shape", "params", "nonzeros",
-              "sparsity", "MACs", "nonzero MACs");
+  std::printf("  %-18s %-14s %10s %10s %9s %10s %12s %12s\n", "layer", "shape", "params",
+              "nonzeros", "sparsity", "weight sp.", "MACs", "nonzero MACs");
+  std::printf(
+      "  (params and nonzeros count weights and biases; sparsity = 1 - nonzeros / params;\n"
+      "   weight sp. = zeros of the weight tensor alone, what masks act on; total = the rows' "
+      "sums)\n");
   auto row = [](const nlohmann::json& r, const std::string& name, const std::string& shape) {
-    std::printf("  %-18.18s %-14.14s %10lld %10lld %8.2f%% %12lld %12lld\n", name.c_str(),
+    // Tables stored before weight_sparsity existed show "-", as the (other) row does.
+    char weight_sparsity[16] = "-";
+    if (r.contains("weight_sparsity")) {
+      std::snprintf(weight_sparsity, sizeof weight_sparsity, "%.2f%%",
+                    100 * r.value("weight_sparsity", 0.0));
+    }
+    std::printf("  %-18.18s %-14.14s %10lld %10lld %8.2f%% %10s %12lld %12lld\n", name.c_str(),
                 shape.c_str(), r.value("params", 0LL), r.value("nonzeros", 0LL),
-                100 * r.value("sparsity", 0.0), r.value("macs", 0LL), r.value("nonzero_macs", 0LL));
+                100 * r.value("sparsity", 0.0), weight_sparsity, r.value("macs", 0LL),
+                r.value("nonzero_macs", 0LL));
   };
   for (const auto& r : table["layers"]) row(r, r.value("name", "?"), shape_text(r["shape"]));
   row(table["totals"], "total", "");
@@ -44,6 +55,26 @@ nlohmann::json computed_table(RunStore& store, const RunRow& run) {
   return layer_table(trainer.module(), stored.spec.model, trainer.data().sample_shape);
 }
 
+// The layers the one-weight floor held back and those N:M skipped, from a prune summary or
+// report; nothing when there are none.
+void print_prune_notes(const nlohmann::json& p) {
+  if (p.contains("floored_layers") && !p["floored_layers"].empty()) {
+    std::printf("  floor     every layer keeps at least one weight (unit); it held back:\n");
+    for (const auto& f : p["floored_layers"]) {
+      std::printf("    %-18s kept %lld of %lld %s (step %lld asked to prune %lld)\n",
+                  f.value("name", "?").c_str(), f.value("kept", 0LL), f.value("size", 0LL),
+                  f.value("unit", "weights").c_str(), f.value("step", 0LL), f.value("asked", 0LL));
+    }
+  }
+  if (p.contains("skipped_layers") && !p["skipped_layers"].empty()) {
+    std::printf("  skipped   n:m left these layers dense (input width not a multiple of M):\n");
+    for (const auto& l : p["skipped_layers"]) {
+      std::printf("    %-18s %lld inputs, M = %lld\n", l.value("name", "?").c_str(),
+                  l.value("inputs", 0LL), l.value("m", 0LL));
+    }
+  }
+}
+
 }  // namespace
 
 void print_prune_summary(const nlohmann::json& p) {
@@ -51,9 +82,12 @@ void print_prune_summary(const nlohmann::json& p) {
     std::printf("  pruning   the report failed: %s\n", p.value("report_error", "?").c_str());
     return;
   }
-  std::printf("  pruning   %s: mask sparsity %.2f%%, %lld of %lld weights non-zero\n",
-              p.value("criterion", "?").c_str(), 100 * p.value("mask_sparsity", 0.0),
-              p.value("nonzeros", 0LL), p.value("params_dense", 0LL));
+  std::printf(
+      "  pruning   %s: mask sparsity %.2f%% (of the pruned layers' weights), %lld of %lld "
+      "parameters non-zero (all weights and biases)\n",
+      p.value("criterion", "?").c_str(), 100 * p.value("mask_sparsity", 0.0),
+      p.value("nonzeros", 0LL), p.value("params_dense", 0LL));
+  print_prune_notes(p);
   std::printf("  physical  %lld parameters, %lld MACs per sample (dense: %lld, %lld)\n",
               p.value("params_physical", 0LL), p.value("macs_physical", 0LL),
               p.value("params_dense", 0LL), p.value("macs_dense", 0LL));
@@ -93,8 +127,15 @@ void print_layers(RunStore& store, const RunRow& run) {
   if (!j.contains("report")) return;
   const auto& r = j["report"];
   const auto& l = r["latency"];
-  std::printf("  reality   mask sparsity %.2f%% of the pruned layers' weights\n",
-              100 * r.value("mask_sparsity", 0.0));
+  std::string masked;
+  for (const auto& name : r.value("mask_layers", nlohmann::json::array())) {
+    masked += (masked.empty() ? "" : ", ") + name.get<std::string>();
+  }
+  std::printf(
+      "  reality   mask sparsity %.2f%%: masked-out entries of the %lld weights of %s "
+      "(weight tensors only, no biases)\n",
+      100 * r.value("mask_sparsity", 0.0), r.value("mask_weights", 0LL),
+      masked.empty() ? "the pruned layers" : masked.c_str());
   for (const char* network : {"before", "masked", "shrunk"}) {
     if (!r.contains(network)) continue;
     const auto& n = r[network];
@@ -111,6 +152,7 @@ void print_layers(RunStore& store, const RunRow& run) {
   std::printf("  latency   batch %lld, %lld LibTorch / %lld BLAS threads; speed-up %.2fx\n",
               l.value("batch", 0LL), l.value("torch_threads", 0LL), l.value("blas_threads", 0LL),
               r.value("speedup", 0.0));
+  print_prune_notes(r);
 }
 
 int command_sensitivity(const CliArgs& args) {

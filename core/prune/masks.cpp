@@ -2,7 +2,29 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+#include <limits>
+
 namespace slimlab {
+namespace {
+
+// Position of entry `i` in the stable ascending sort of `scores`: the entries below it, and the
+// equal ones before it.
+int64_t stable_rank(const torch::Tensor& scores, int64_t i) {
+  auto value = scores[i];
+  return scores.lt(value).sum().item<int64_t>() +
+         scores.slice(0, 0, i).eq(value).sum().item<int64_t>();
+}
+
+}  // namespace
+
+int64_t pruned_count(double share, int64_t n) {
+  const double exact = share * double(n);  // One double product, as Python's amount * size.
+  double whole = std::floor(exact);
+  const double fraction = exact - whole;  // Exact for doubles of this size.
+  if (fraction > 0.5 || (fraction == 0.5 && std::fmod(whole, 2.0) != 0.0)) whole += 1.0;
+  return int64_t(whole);
+}
 
 torch::Tensor prune_lowest(const torch::Tensor& scores, int64_t k) {
   auto flat = scores.detach().flatten();
@@ -12,6 +34,35 @@ torch::Tensor prune_lowest(const torch::Tensor& scores, int64_t k) {
     keep.index_fill_(0, order.slice(0, 0, std::min<int64_t>(k, flat.numel())), 0.0);
   }
   return keep.view(scores.sizes());
+}
+
+GlobalKeep prune_lowest_global(const std::vector<torch::Tensor>& scores, int64_t k) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& t : scores) flat.push_back(t.detach().flatten());
+  auto all = torch::cat(flat);
+  auto held = all.clone();
+  std::vector<int64_t> best;  // Index in `all` of each tensor's held entry, -1 for none.
+  int64_t offset = 0, held_count = 0;
+  for (const auto& t : flat) {
+    best.push_back(-1);
+    if (t.numel() > 0 && t.max().item<double>() >= 0) {  // -1: everything already pruned.
+      auto at = t.eq(t.max()).nonzero().flatten();
+      best.back() = offset + at[-1].item<int64_t>();
+      held[best.back()].fill_(std::numeric_limits<double>::infinity());
+      ++held_count;
+    }
+    offset += t.numel();
+  }
+  auto keep = prune_lowest(held, std::min(k, all.numel() - held_count));
+  GlobalKeep result;
+  offset = 0;
+  for (size_t i = 0; i < flat.size(); ++i) {
+    const int64_t n = flat[i].numel();
+    result.keep.push_back(keep.slice(0, offset, offset + n).view(scores[i].sizes()).clone());
+    result.floored.push_back(best[i] >= 0 && stable_rank(all, best[i]) < k);
+    offset += n;
+  }
+  return result;
 }
 
 torch::Tensor magnitude_scores(const torch::Tensor& weight, const torch::Tensor& mask) {

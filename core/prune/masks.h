@@ -4,15 +4,36 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace slimlab {
 
 // The mask arithmetic of every criterion, on plain tensors. A keep-mask holds 1 for weights
 // kept and 0 for weights pruned, in the weight's dtype, so applying it is one multiply.
 
+/// How many of `n` entries a share prunes: round(share * n) with halves to even, the product
+/// taken in double, exactly as PyTorch's torch.nn.utils.prune computes it
+/// (`round(amount * tensor_size)` in Python). 0.25 of 10 weights is 2 (2.5 rounds to even), 0.35
+/// of 10 is 4 (the double product is exactly 3.5), 10.5 units is 10. Every count derived from a
+/// share in core/prune goes through here. Does not depend on the floating-point rounding mode.
+int64_t pruned_count(double share, int64_t n);
+
 /// Keep-mask over `scores` with exactly `k` entries pruned: the k lowest scores, ties broken by
 /// position (a stable sort), so the sparsity is exact to the weight.
 torch::Tensor prune_lowest(const torch::Tensor& scores, int64_t k);
+
+/// Keep-masks for global pruning with a floor (one mask per tensor of `scores`, shaped like it).
+struct GlobalKeep {
+  std::vector<torch::Tensor> keep;
+  /// True where the floor held: without it, the ranking would have emptied that tensor.
+  std::vector<bool> floored;
+};
+
+/// Prunes the `k` lowest of all `scores` together (ties by position across the tensors in
+/// order) but holds back each tensor's highest-scoring survivor (score >= 0; the last of equal
+/// highest, so all its other entries rank below it): no tensor is emptied. k is capped at the
+/// entries not held back, so exactly k go unless the floor binds in every tensor.
+GlobalKeep prune_lowest_global(const std::vector<torch::Tensor>& scores, int64_t k);
 
 /// Scores for magnitude pruning: |w|, and -1 where `mask` already pruned, so masks only grow
 /// (a weight once pruned stays pruned).

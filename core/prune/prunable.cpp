@@ -112,6 +112,14 @@ std::vector<PrunableLayer> prunable_layers(torch::nn::Module& module, const Mode
   }
 }
 
+std::vector<PrunableLayer> nm_skipped_layers(torch::nn::Module& module, int64_t m) {
+  std::vector<PrunableLayer> layers;
+  for (auto& layer : weight_layers(module)) {
+    if (layer.weight.size(1) % m != 0) layers.push_back(layer);
+  }
+  return layers;
+}
+
 std::vector<PrunableLayer> select_layers(torch::nn::Module& module, const ModelSpec& spec,
                                          const PruneOptions& options) {
   const std::string criterion = criterion_name(options.criterion);

@@ -39,6 +39,11 @@ struct PrunableLayer {
 std::vector<PrunableLayer> prunable_layers(torch::nn::Module& module, const ModelSpec& spec,
                                            PruneCriterion criterion, int64_t m = 4);
 
+/// The weight layers N:M cannot group in `module`: those whose input width (size(1)) is not a
+/// multiple of `m`, in module order. With no layers named, n:m prunes the others and reports
+/// these as skipped.
+std::vector<PrunableLayer> nm_skipped_layers(torch::nn::Module& module, int64_t m);
+
 /// The layers `options` selects from `module`. Throws InputError naming `prune.layers` for a
 /// name that is not a prunable layer (listing the ones there are), a layer N:M cannot group,
 /// or a criterion the model does not support.

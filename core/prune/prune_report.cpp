@@ -58,9 +58,12 @@ nlohmann::json layer_table(torch::nn::Module& module, const ModelSpec& spec,
                            const std::vector<int64_t>& sample_shape) {
   torch::NoGradGuard no_grad;
   nlohmann::json rows = nlohmann::json::array();
-  int64_t params = 0, nonzeros = 0, covered = 0, csr = 0;
-  double macs = 0, nonzero_macs = 0;
+  int64_t params = 0, nonzeros = 0, weights = 0, weight_nonzeros = 0, csr = 0;
+  int64_t macs = 0, nonzero_macs = 0;
   int64_t conv_index = 0;
+  auto share_zero = [](int64_t nz, int64_t n) {
+    return n > 0 ? 1.0 - double(nz) / double(n) : 0.0;
+  };
   for (const auto& layer : prunable_layers(module, spec, PruneCriterion::Magnitude)) {
     const auto& w = layer.weight;
     int64_t n = w.numel() + (layer.bias.defined() ? layer.bias.numel() : 0);
@@ -74,58 +77,105 @@ nlohmann::json layer_table(torch::nn::Module& module, const ModelSpec& spec,
       nonzero_times = live > 0 ? times * double(w.size(0)) / double(live) : 0.0;
     }
     if (layer.kind == LayerKind::Conv2d) ++conv_index;
+    // Whole MACs per row, and the total their sum.
+    const auto row_macs = int64_t(times * double(w.numel()));
+    const auto row_nonzero_macs = int64_t(nonzero_times * double(weight_nz));
     rows.push_back({{"name", layer.name},
                     {"shape", w.sizes().vec()},
                     {"params", n},
                     {"nonzeros", nz},
-                    {"sparsity", 1.0 - double(weight_nz) / double(w.numel())},
-                    {"macs", int64_t(times * double(w.numel()))},
-                    {"nonzero_macs", int64_t(nonzero_times * double(weight_nz))}});
+                    {"sparsity", share_zero(nz, n)},
+                    {"weights", w.numel()},
+                    {"weight_sparsity", share_zero(weight_nz, w.numel())},
+                    {"macs", row_macs},
+                    {"nonzero_macs", row_nonzero_macs}});
     params += n;
     nonzeros += nz;
-    covered += n;
-    macs += times * double(w.numel());
-    nonzero_macs += nonzero_times * double(weight_nz);
+    weights += w.numel();
+    weight_nonzeros += weight_nz;
+    macs += row_macs;
+    nonzero_macs += row_nonzero_macs;
     int64_t row_count = w.numel() / w.size(-1);
     csr += weight_nz * 8 + (row_count + 1) * 4 + (n - w.numel()) * 4;
   }
+  // Everything else (routers, norms, embeddings, and the biases of no weight layer): one row
+  // without a weight tensor of its own.
   int64_t all = count_parameters(module);
   int64_t rest_nz = 0;
   for (const auto& p : module.parameters()) rest_nz += p.ne(0).sum().item<int64_t>();
   rest_nz -= nonzeros;
-  if (all > covered) {
+  if (all > params) {
     rows.push_back({{"name", "(other)"},
                     {"shape", nlohmann::json::array()},
-                    {"params", all - covered},
+                    {"params", all - params},
                     {"nonzeros", rest_nz},
-                    {"sparsity", 1.0 - double(rest_nz) / double(all - covered)},
+                    {"sparsity", share_zero(rest_nz, all - params)},
+                    {"weights", 0},
                     {"macs", 0},
                     {"nonzero_macs", 0}});
-    csr += (all - covered) * 4;
+    csr += (all - params) * 4;
   }
-  nonzeros += rest_nz;
   return {{"layers", rows},
           {"totals",
            {{"params", all},
-            {"nonzeros", nonzeros},
-            {"sparsity", all > 0 ? 1.0 - double(nonzeros) / double(all) : 0.0},
-            {"macs", int64_t(macs)},
-            {"nonzero_macs", int64_t(nonzero_macs)}}},
+            {"nonzeros", nonzeros + rest_nz},
+            {"sparsity", share_zero(nonzeros + rest_nz, all)},
+            {"weights", weights},
+            {"weight_sparsity", share_zero(weight_nonzeros, weights)},
+            {"macs", macs},
+            {"nonzero_macs", nonzero_macs}}},
           {"bytes", {{"dense", all * 4}, {"csr", csr}}}};
+}
+
+nlohmann::json floored_layers_json(const Pruner& pruner) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& state : pruner.layers()) {
+    if (state.floored_step < 0) continue;
+    const bool units = state.unit_keep.defined();
+    const auto& mask = state.masks[0].mask;
+    int64_t size = units ? state.layer.units : mask.numel();
+    int64_t kept =
+        units ? int64_t(state.unit_keep.sum().item<double>()) : mask.ne(0).sum().item<int64_t>();
+    list.push_back({{"name", state.layer.name},
+                    {"step", state.floored_step},
+                    {"size", size},
+                    {"unit", units ? "units" : "weights"},
+                    {"asked", state.floored_asked},
+                    {"kept", kept}});
+  }
+  return list;
+}
+
+nlohmann::json skipped_layers_json(const Pruner& pruner) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& layer : pruner.skipped_layers()) {
+    list.push_back({{"name", layer.name}, {"inputs", layer.inputs}, {"m", pruner.options().m}});
+  }
+  return list;
 }
 
 nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& spec,
                             const Pruner& pruner, const DataSplits& data) {
   nlohmann::json report;
   report["table"] = layer_table(*masked.ptr(), spec.model, data.sample_shape);
-  double pruned = 0, total = 0;
+  // The mask sparsity covers what the masks act on: the weight tensor of each selected layer
+  // (an MoE layer's w1 for expert-load), not biases or layers left unselected.
+  int64_t masked_out = 0, covered = 0;
+  nlohmann::json mask_layers = nlohmann::json::array();
   std::map<std::string, torch::Tensor> unit_keep;
   for (const auto& state : pruner.layers()) {
-    pruned += state.sparsity * double(state.masks[0].param.numel());
-    total += double(state.masks[0].param.numel());
+    const auto& mask = state.masks[0].mask;
+    masked_out += mask.eq(0).sum().item<int64_t>();
+    covered += mask.numel();
+    bool moe = state.layer.kind == LayerKind::MoeLayer;
+    mask_layers.push_back(moe ? state.layer.name + ".w1" : state.layer.name);
     if (state.unit_keep.defined()) unit_keep[state.layer.name] = state.unit_keep;
   }
-  report["mask_sparsity"] = total > 0 ? pruned / total : 0.0;
+  report["mask_sparsity"] = covered > 0 ? double(masked_out) / double(covered) : 0.0;
+  report["mask_weights"] = covered;
+  report["mask_layers"] = mask_layers;
+  report["floored_layers"] = floored_layers_json(pruner);
+  report["skipped_layers"] = skipped_layers_json(pruner);
 
   // The same input for every network: the first test examples, repeated to fill the batch.
   const int64_t batch = spec.prune.latency_batch;

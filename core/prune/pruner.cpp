@@ -8,6 +8,7 @@
 
 #include "moe/moe_layer.h"
 #include "prune/masks.h"
+#include "prune/prune_report.h"
 #include "spec/spec_error.h"
 
 namespace slimlab {
@@ -24,8 +25,6 @@ std::string archive_key(std::string name) {
   }
   return name;
 }
-
-int64_t rounded_count(double share, int64_t n) { return int64_t(std::llround(share * double(n))); }
 
 // Zeroes the optimiser's running averages of pruned weights. Their gradients are masked from now
 // on, so Adam's first moment would otherwise decay through the denormal range (0.9^n), where
@@ -84,11 +83,11 @@ Pruner::Pruner(const PruneOptions& options, torch::nn::Module& module, const Mod
     if (layer.kind == LayerKind::MoeLayer) {
       auto& moe = moe_of(state);
       int64_t experts = moe.options.experts(), top_k = moe.options.top_k();
-      int64_t removed = rounded_count(
+      int64_t removed = pruned_count(
           std::max(state.final_sparsity, scheduled_sparsity(options, state.final_sparsity, 0)),
           experts);
       if (!layers_.empty() && layers_.front().layer.kind == LayerKind::MoeLayer &&
-          rounded_count(layers_.front().final_sparsity, layers_.front().layer.units) != removed) {
+          pruned_count(layers_.front().final_sparsity, layers_.front().layer.units) != removed) {
         throw InputError("prune.layer_sparsity: every MoE layer must lose as many experts (" +
                          layer.name + " would differ from " + layers_.front().layer.name +
                          "); they share one expert count in the model spec");
@@ -106,6 +105,11 @@ Pruner::Pruner(const PruneOptions& options, torch::nn::Module& module, const Mod
       }
     }
     layers_.push_back(std::move(state));
+  }
+  if (options.criterion == PruneCriterion::NM && options.layers.empty()) {
+    for (const auto& layer : nm_skipped_layers(module, options.m)) {
+      skipped_.push_back({layer.name, layer.weight.size(1)});
+    }
   }
 }
 
@@ -143,10 +147,16 @@ std::string Pruner::prune(int64_t step, torch::optim::Optimizer* optimizer) {
     }
     layers[state.layer.name] = entry;
   }
+  nlohmann::json floored = nlohmann::json::array();
+  for (const auto& f : floored_layers_json(*this)) {
+    if (f["step"] == step) floored.push_back(f);
+  }
   nlohmann::json event = {{"criterion", criterion_name(options_.criterion)},
                           {"target", target_sparsity(step)},
                           {"rewound", options_.rewind},
-                          {"layers", layers}};
+                          {"layers", layers},
+                          {"floored_layers", floored},
+                          {"skipped_layers", skipped_layers_json(*this)}};
   for (const auto& [key, value] : sparsity_metrics(step)) {
     if (key == "sparsity/global") event["global"] = value;
   }
@@ -172,22 +182,33 @@ void Pruner::prune_weights(int64_t step) {
       double s = scheduled_sparsity(options_, state.final_sparsity, step);
       auto scores = scores_of(state);
       // One weight always stays: an all-zero layer would cut the network in two.
-      int64_t k = std::min(rounded_count(s, scores.numel()), scores.numel() - 1);
+      int64_t asked = pruned_count(s, scores.numel());
+      int64_t k = std::min(asked, scores.numel() - 1);
+      if (k < asked) {
+        state.floored_step = step;
+        state.floored_asked = asked;
+      }
       state.masks[0].mask = prune_lowest(scores, k);
     }
     return;
   }
-  // Global: one threshold over every selected weight together.
-  std::vector<torch::Tensor> all;
-  for (const auto& state : layers_) all.push_back(scores_of(state).flatten());
-  auto scores = torch::cat(all);
+  // Global: one ranking over every selected weight together, with the floor local pruning has.
+  std::vector<torch::Tensor> scores;
+  int64_t total = 0;
+  for (const auto& state : layers_) {
+    scores.push_back(scores_of(state));
+    total += scores.back().numel();
+  }
   double s = scheduled_sparsity(options_, options_.sparsity, step);
-  auto keep = prune_lowest(scores, rounded_count(s, scores.numel()));
-  int64_t offset = 0;
-  for (auto& state : layers_) {
-    auto& m = state.masks[0];
-    m.mask = keep.slice(0, offset, offset + m.param.numel()).view(m.param.sizes()).clone();
-    offset += m.param.numel();
+  const int64_t asked = pruned_count(s, total);
+  auto global = prune_lowest_global(scores, asked);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i].masks[0].mask = global.keep[i];
+    if (global.floored[i]) {
+      // Without the floor the ranking would have taken the whole layer.
+      layers_[i].floored_step = step;
+      layers_[i].floored_asked = scores[i].numel();
+    }
   }
 }
 
@@ -196,7 +217,12 @@ void Pruner::prune_units(int64_t step) {
   for (auto& state : layers_) {
     double s = scheduled_sparsity(options_, state.final_sparsity, step);
     // At least one unit stays, or the layer would cut the network in two.
-    int64_t k = std::min(rounded_count(s, state.layer.units), state.layer.units - 1);
+    int64_t asked = pruned_count(s, state.layer.units);
+    int64_t k = std::min(asked, state.layer.units - 1);
+    if (k < asked) {
+      state.floored_step = step;
+      state.floored_asked = asked;
+    }
     state.unit_keep = prune_lowest(unit_scores(state.masks[0].param, p, state.unit_keep), k);
     for (auto& m : state.masks) m.mask = expand_units(state.unit_keep, m.param);
   }
@@ -206,7 +232,8 @@ void Pruner::prune_experts(int64_t step) {
   for (auto& state : layers_) {
     double s = scheduled_sparsity(options_, state.final_sparsity, step);
     auto scores = state.router_load.to(torch::kFloat64).masked_fill(state.unit_keep.eq(0), -1.0);
-    state.unit_keep = prune_lowest(scores, rounded_count(s, state.layer.units)).to(torch::kFloat);
+    // No floor needed: the constructor refused removals that leave fewer than top_k experts.
+    state.unit_keep = prune_lowest(scores, pruned_count(s, state.layer.units)).to(torch::kFloat);
     for (auto& m : state.masks) m.mask = expand_units(state.unit_keep, m.param);
     moe_of(state).keep_experts(state.unit_keep);
     state.router_load.zero_();
@@ -283,6 +310,7 @@ void Pruner::save(torch::serialize::OutputArchive& archive) const {
     }
     if (state.unit_keep.defined()) archive.write(prefix + "keep", state.unit_keep);
     if (state.router_load.defined()) archive.write(prefix + "load", state.router_load);
+    archive.write(prefix + "floor", torch::tensor({state.floored_step, state.floored_asked}));
   }
   for (size_t j = 0; j < rewind_weights_.size(); ++j) {
     archive.write("rewind" + std::to_string(j), rewind_weights_[j]);
@@ -300,6 +328,11 @@ void Pruner::load(torch::serialize::InputArchive& archive) {
     }
     if (state.unit_keep.defined()) archive.read(prefix + "keep", state.unit_keep);
     if (state.router_load.defined()) archive.read(prefix + "load", state.router_load);
+    torch::Tensor floored;  // Absent from checkpoints written before the floor was reported.
+    if (archive.try_read(prefix + "floor", floored)) {
+      state.floored_step = floored[0].item<int64_t>();
+      state.floored_asked = floored[1].item<int64_t>();
+    }
     if (state.layer.kind == LayerKind::MoeLayer) {
       moe_of(state).keep_experts(state.unit_keep);
     }

@@ -27,6 +27,17 @@ struct LayerState {
   torch::Tensor unit_keep;       ///< [units] structured and expert-load: 1 kept, 0 removed.
   double sparsity = 0;           ///< Share of the weight's entries pruned (masks[0]).
   torch::Tensor router_load;     ///< expert-load: [E] assignments since the last prune step.
+  /// The last prune step at which the floor held this layer back (it keeps at least its one
+  /// highest-scoring weight, or unit), -1 if it never did; and what that step asked to prune
+  /// of the layer's weights (units), more than the floor allows.
+  int64_t floored_step = -1;
+  int64_t floored_asked = 0;
+};
+
+/// A layer N:M left out because its input width is not a multiple of M.
+struct SkippedLayer {
+  std::string name;
+  int64_t inputs = 0;  ///< size(1) of the weight.
 };
 
 /// Drives pruning during training (REFERENCES.md, "Pruning"): prunes at the schedule's steps,
@@ -65,6 +76,9 @@ class Pruner {
 
   const PruneOptions& options() const { return options_; }
   const std::vector<LayerState>& layers() const { return layers_; }
+  /// N:M with no layers named: the weight layers not pruned because their input width is not
+  /// a multiple of M (named ones are refused instead). Empty for other criteria.
+  const std::vector<SkippedLayer>& skipped_layers() const { return skipped_; }
 
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
@@ -81,6 +95,7 @@ class Pruner {
   std::vector<LayerState> layers_;
   std::vector<int64_t> steps_;
   std::vector<torch::Tensor> rewind_weights_;  ///< All parameters at rewind_step.
+  std::vector<SkippedLayer> skipped_;
 };
 
 /// Writes the expert masks of `module`'s MoE layers (those pruned by expert load) into a

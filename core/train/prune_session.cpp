@@ -53,6 +53,10 @@ PruneOutcome summarize_pruning(Trainer& trainer, const ExperimentSpec& spec,
     s["shrunk_max_abs_diff"] = r["shrunk_max_abs_diff"];
   }
   s["speedup"] = r["speedup"];
+  // Layers held at the one-weight (or one-unit) floor, and layers N:M could not prune.
+  for (const char* key : {"floored_layers", "skipped_layers"}) {
+    if (r.contains(key)) s[key] = r[key];
+  }
   RunStore store(store_path, RunStore::Access::ReadOnly);
   if (auto baseline = find_baseline(store, spec)) {
     if (auto dense = store.last_value(baseline->id, "test/accuracy")) {

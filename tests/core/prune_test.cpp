@@ -41,6 +41,16 @@ ExperimentSpec moons_spec() {
 
 int64_t zeros(const torch::Tensor& t) { return t.eq(0).sum().item<int64_t>(); }
 
+// The plain reference for counts: Python's round(share * n) (PyTorch's prune), halves to even
+// under the default rounding mode.
+int64_t python_round(double share, int64_t n) { return int64_t(std::nearbyint(share * double(n))); }
+
+// A network of one Linear layer "0" with `out` x `in` weights.
+torch::nn::Sequential one_linear(int64_t in, int64_t out) {
+  torch::manual_seed(3);
+  return torch::nn::Sequential(torch::nn::Linear(in, out));
+}
+
 torch::nn::AnyModule mlp(std::vector<int64_t> hidden) {
   ModelSpec m;
   m.mlp.hidden(hidden);
@@ -87,7 +97,7 @@ TEST(PruneMasks, LocalMagnitudeHitsTheSparsityOfEveryLayerToTheWeight) {
   for (size_t i = 0; i < pruner.layers().size(); ++i) {
     const auto& state = pruner.layers()[i];
     const auto& w = state.layer.weight;
-    int64_t wanted = std::llround(0.37 * double(w.numel()));
+    int64_t wanted = python_round(0.37, w.numel());
     EXPECT_EQ(zeros(w), wanted) << state.layer.name;
     EXPECT_EQ(zeros(state.masks[0].mask), wanted);
     // The survivors are the largest: no pruned original |w| exceeds the smallest kept one.
@@ -124,10 +134,11 @@ TEST(PruneMasks, GlobalMagnitudeHitsTheOverallSparsityWithOneThreshold) {
     auto gone = before[i].abs().masked_select(params[i].eq(0));
     if (gone.numel() > 0) largest_pruned = std::max(largest_pruned, gone.max().item<double>());
   }
-  EXPECT_LE(std::abs(pruned - std::llround(0.8 * double(total))), 1);
+  EXPECT_EQ(pruned, python_round(0.8, total));  // Exact: no layer came near the floor.
   EXPECT_LE(largest_pruned, smallest_kept);
   // Global differs from local: the first (widest) layer takes more than its share.
   EXPECT_GT(pruner.layers()[0].sparsity, 0.8);
+  EXPECT_TRUE(floored_layers_json(pruner).empty());
 }
 
 TEST(PruneMasks, RandomIsExactAndFollowsTheSeed) {
@@ -139,7 +150,7 @@ TEST(PruneMasks, RandomIsExactAndFollowsTheSeed) {
   pa.prune(0, nullptr);
   pb.prune(0, nullptr);
   const auto& m = pa.layers()[0].masks[0].mask;
-  EXPECT_EQ(zeros(m), std::llround(0.5 * double(m.numel())));
+  EXPECT_EQ(zeros(m), python_round(0.5, m.numel()));
   EXPECT_TRUE(m.equal(pb.layers()[0].masks[0].mask));
 }
 
@@ -155,9 +166,181 @@ TEST(PruneMasks, StructuredRemovesWholeRowsAndTheirBiases) {
   ASSERT_EQ(pruner.layers().size(), 2u);  // Not the output layer: its units are the classes.
   for (const auto& state : pruner.layers()) {
     auto rows_gone = state.layer.weight.abs().sum(1).eq(0);
-    EXPECT_EQ(rows_gone.sum().item<int64_t>(), std::llround(0.3 * double(state.layer.units)));
+    EXPECT_EQ(rows_gone.sum().item<int64_t>(), python_round(0.3, state.layer.units));
     EXPECT_TRUE(state.layer.bias.masked_select(rows_gone).eq(0).all().item<bool>());
   }
+}
+
+TEST(PruneCounts, HalvesRoundToEvenAsPyTorchPruneDoes) {
+  EXPECT_EQ(pruned_count(0.25, 10), 2);      // 2.5: PyTorch prunes 2 (llround would prune 3).
+  EXPECT_EQ(pruned_count(0.35, 10), 4);      // 0.35 * 10 is exactly 3.5 in double: 4, the even one.
+  EXPECT_EQ(pruned_count(0.5, 7), 4);        // 3.5 -> 4.
+  EXPECT_EQ(pruned_count(0.45, 10), 4);      // 4.5 -> 4.
+  EXPECT_EQ(pruned_count(0.65625, 16), 10);  // 10.5 -> 10.
+  EXPECT_EQ(pruned_count(0.0, 10), 0);
+  // Against Python's round(share * n) for every share in steps of 0.005 and n up to 64.
+  for (int i = 0; i <= 200; ++i) {
+    for (int64_t n = 1; n <= 64; ++n) {
+      double share = i * 0.005;
+      ASSERT_EQ(pruned_count(share, n), python_round(share, n)) << share << " of " << n;
+    }
+  }
+}
+
+TEST(PruneCounts, MasksAndUnitsUseTheSameRounding) {
+  for (auto [share, wanted] : std::vector<std::pair<double, int64_t>>{{0.25, 2}, {0.35, 4}}) {
+    auto net = one_linear(5, 2);  // 10 weights.
+    PruneOptions o;
+    o.sparsity = share;
+    Pruner pruner(o, *net, ModelSpec{}, 0, 10);
+    pruner.prune(0, nullptr);
+    EXPECT_EQ(zeros(pruner.layers()[0].masks[0].mask), wanted) << share;
+    EXPECT_EQ(zeros(net[0]->as<torch::nn::Linear>()->weight), wanted) << share;
+  }
+  // AGP to 0.75 in 2 rounds asks 0.75 + (0 - 0.75)(1 - 1/2)^3 = 0.65625 at the middle round:
+  // 10.5 of 16 units, so 10 go (and 5.25 of 8, so 5).
+  ModelSpec spec;
+  spec.mlp.hidden({16, 8});
+  auto model = mlp({16, 8});
+  PruneOptions o;
+  o.criterion = PruneCriterion::L1Norm;
+  o.schedule = PruneSchedule::Agp;
+  o.sparsity = 0.75;
+  o.rounds = 2;
+  o.frequency = 10;
+  Pruner pruner(o, *model.ptr(), spec, 0, 100);
+  ASSERT_EQ(scheduled_sparsity(o, 0.75, 10), 0.65625);
+  pruner.prune(0, nullptr);
+  pruner.prune(10, nullptr);
+  EXPECT_EQ(16 - pruner.layers()[0].unit_keep.sum().item<int64_t>(), 10);
+  EXPECT_EQ(8 - pruner.layers()[1].unit_keep.sum().item<int64_t>(), 5);
+}
+
+TEST(PruneFloor, GlobalRankingHoldsBackEachTensorsBestOnPlainTensors) {
+  // Without the floor the 5 lowest (0.05, 0.1, 0.2, 0.3, 0.3) would empty the first tensor.
+  std::vector<torch::Tensor> scores = {torch::tensor({0.1, 0.3, 0.2, 0.3}),
+                                       torch::tensor({5.0, 6.0}), torch::tensor({0.05, 0.4})};
+  auto global = prune_lowest_global(scores, 5);
+  // The last of the tied 0.3 stays; the next lowest, 5, goes instead: still exactly 5 pruned.
+  EXPECT_TRUE(global.keep[0].equal(torch::tensor({0.0, 0.0, 0.0, 1.0})));
+  EXPECT_TRUE(global.keep[1].equal(torch::tensor({0.0, 1.0})));
+  EXPECT_TRUE(global.keep[2].equal(torch::tensor({0.0, 1.0})));
+  EXPECT_EQ(global.floored, (std::vector<bool>{true, false, false}));
+  // 4 would not empty it: no floor, the plain lowest 4.
+  auto plain = prune_lowest_global(scores, 4);
+  EXPECT_TRUE(plain.keep[0].equal(torch::tensor({0.0, 0.0, 0.0, 1.0})));
+  EXPECT_TRUE(plain.keep[1].equal(torch::tensor({1.0, 1.0})));
+  EXPECT_EQ(plain.floored, (std::vector<bool>{false, false, false}));
+  // Asked for more than all but one per tensor: capped, each keeps its best.
+  auto capped = prune_lowest_global(scores, 8);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    EXPECT_EQ(capped.keep[i].sum().item<int64_t>(), 1) << i;
+    EXPECT_TRUE(capped.floored[i]) << i;
+  }
+  // Already pruned entries (-1) are never held back: a fully pruned tensor stays pruned.
+  auto gone = prune_lowest_global({torch::tensor({-1.0, -1.0}), torch::tensor({1.0, 2.0})}, 2);
+  EXPECT_EQ(gone.keep[0].sum().item<int64_t>(), 0);
+  EXPECT_FALSE(gone.floored[0]);
+}
+
+TEST(PruneFloor, GlobalAt99PercentKeepsTheBestWeightOfEveryLayerAndSaysWhich) {
+  auto model = mlp({37, 23});  // 2368 + 851 + 230 = 3449 weights.
+  {
+    // The first two layers become so small that a plain global 99% would take them whole.
+    torch::NoGradGuard no_grad;
+    auto params = model.ptr()->named_parameters();
+    params["layers.0.weight"].mul_(1e-3);
+    params["layers.2.weight"].mul_(1e-3);
+  }
+  std::vector<torch::Tensor> before;
+  for (const auto& p : model.ptr()->parameters()) before.push_back(p.detach().clone());
+  PruneOptions o;
+  o.scope = PruneScope::Global;
+  o.sparsity = 0.99;
+  Pruner pruner(o, *model.ptr(), ModelSpec{}, 0, 10);
+  auto event = nlohmann::json::parse(pruner.prune(0, nullptr));
+  int64_t pruned = 0;
+  for (size_t i = 0; i < pruner.layers().size(); ++i) {
+    const auto& state = pruner.layers()[i];
+    const auto& mask = state.masks[0].mask;
+    pruned += zeros(mask);
+    ASSERT_GE(mask.sum().item<int64_t>(), 1) << state.layer.name;
+    // Within a layer the survivors are its largest |w| (a floored layer's one is its largest).
+    auto original = before[2 * i].abs();
+    EXPECT_GE(original.masked_select(mask.ne(0)).min().item<double>(),
+              original.masked_select(mask.eq(0)).max().item<double>())
+        << state.layer.name;
+  }
+  EXPECT_EQ(pruned, python_round(0.99, 3449));  // 3414.51 -> 3415, exact despite the floor.
+  EXPECT_EQ(pruner.layers()[0].masks[0].mask.sum().item<int64_t>(), 1);
+  EXPECT_EQ(pruner.layers()[1].masks[0].mask.sum().item<int64_t>(), 1);
+  auto floored = floored_layers_json(pruner);
+  ASSERT_EQ(floored.size(), 2u) << floored.dump();
+  EXPECT_EQ(floored[0]["name"], "layers.0");
+  EXPECT_EQ(floored[0]["asked"], 2368);
+  EXPECT_EQ(floored[0]["kept"], 1);
+  EXPECT_EQ(floored[1]["name"], "layers.2");
+  EXPECT_EQ(floored[1]["size"], 851);
+  EXPECT_EQ(event["floored_layers"], floored);
+  // Asking for more than all but one weight per layer: every layer keeps exactly one.
+  auto other = mlp({37, 23});
+  o.sparsity = 0.9999;  // 3448.65 -> 3449 asked, 3446 allowed.
+  Pruner capped(o, *other.ptr(), ModelSpec{}, 0, 10);
+  capped.prune(0, nullptr);
+  for (const auto& state : capped.layers()) {
+    EXPECT_EQ(state.masks[0].mask.sum().item<int64_t>(), 1) << state.layer.name;
+  }
+  EXPECT_EQ(floored_layers_json(capped).size(), 3u);
+}
+
+TEST(PruneFloor, LocalAndStructuredReportWhereTheFloorHeld) {
+  auto net = one_linear(5, 2);
+  PruneOptions o;
+  o.sparsity = 0.99;  // 9.9 of 10 weights -> 10 asked, 9 allowed.
+  Pruner local(o, *net, ModelSpec{}, 0, 10);
+  auto event = nlohmann::json::parse(local.prune(0, nullptr));
+  EXPECT_EQ(zeros(local.layers()[0].masks[0].mask), 9);
+  ASSERT_EQ(event["floored_layers"].size(), 1u);
+  EXPECT_EQ(event["floored_layers"][0]["asked"], 10);
+  EXPECT_EQ(event["floored_layers"][0]["unit"], "weights");
+  o.sparsity = 0.8;  // 8 of 10: the floor does not bind.
+  auto free_net = one_linear(5, 2);
+  Pruner unbound(o, *free_net, ModelSpec{}, 0, 10);
+  EXPECT_TRUE(nlohmann::json::parse(unbound.prune(0, nullptr))["floored_layers"].empty());
+
+  ModelSpec spec;
+  spec.mlp.hidden({4, 20});
+  auto model = mlp({4, 20});
+  o.criterion = PruneCriterion::L2Norm;
+  o.sparsity = 0.9;  // 3.6 of 4 units -> 4 asked, 3 allowed; 18 of 20 fit.
+  Pruner structured(o, *model.ptr(), spec, 0, 10);
+  structured.prune(0, nullptr);
+  auto floored = floored_layers_json(structured);
+  ASSERT_EQ(floored.size(), 1u);
+  EXPECT_EQ(floored[0]["name"], "layers.0");
+  EXPECT_EQ(floored[0]["unit"], "units");
+  EXPECT_EQ(floored[0]["asked"], 4);
+  EXPECT_EQ(floored[0]["kept"], 1);
+}
+
+TEST(PruneNm, LayersWhoseWidthIsNotAMultipleOfMAreListedAsSkipped) {
+  auto model = mlp({30});  // layers.0 [30, 64]; layers.2 [10, 30]: 30 is not a multiple of 4.
+  PruneOptions o;
+  o.criterion = PruneCriterion::NM;
+  Pruner pruner(o, *model.ptr(), ModelSpec{}, 0, 10);
+  auto event = nlohmann::json::parse(pruner.prune(0, nullptr));
+  ASSERT_EQ(pruner.layers().size(), 1u);
+  EXPECT_EQ(pruner.layers()[0].layer.name, "layers.0");
+  ASSERT_EQ(pruner.skipped_layers().size(), 1u);
+  EXPECT_EQ(pruner.skipped_layers()[0].name, "layers.2");
+  EXPECT_EQ(pruner.skipped_layers()[0].inputs, 30);
+  auto skipped = nlohmann::json::array({{{"name", "layers.2"}, {"inputs", 30}, {"m", 4}}});
+  EXPECT_EQ(skipped_layers_json(pruner), skipped);
+  EXPECT_EQ(event["skipped_layers"], skipped);
+  // Named layers are chosen, not skipped: nothing to list.
+  o.layers = {"layers.0"};
+  auto again = mlp({30});
+  EXPECT_TRUE(Pruner(o, *again.ptr(), ModelSpec{}, 0, 10).skipped_layers().empty());
 }
 
 TEST(PruneSchedule, AgpMatchesZhuAndGuptaAtEveryStep) {
@@ -390,7 +573,7 @@ TEST(PruneSensitivity, SweepsEachLayerAloneAndRestoresTheWeights) {
     }
     for (size_t l = 0; l < weights.size(); ++l) {
       double s = l == size_t(evaluations / 3) ? o.sensitivity_sparsities[evaluations % 3] : 0.0;
-      EXPECT_EQ(zeros(weights[l]), std::llround(s * double(weights[l].numel())))
+      EXPECT_EQ(zeros(weights[l]), python_round(s, weights[l].numel()))
           << "layer " << l << " at evaluation " << evaluations;
     }
     ++evaluations;
@@ -416,6 +599,75 @@ TEST(PruneReport, LayerTableCountsParamsNonZerosAndConvMacsByHand) {
   EXPECT_EQ(rows[2]["macs"].get<int64_t>(), 16 * 6 * 7 * 7);
   EXPECT_EQ(table["totals"]["params"].get<int64_t>(), count_parameters(*model.ptr()));
   EXPECT_EQ(table["bytes"]["dense"].get<int64_t>(), 4 * count_parameters(*model.ptr()));
+}
+
+// Every column has one definition, and the totals are the sums of the rows.
+void expect_consistent_table(const nlohmann::json& table) {
+  int64_t params = 0, nonzeros = 0, weights = 0, macs = 0, nonzero_macs = 0;
+  for (const auto& row : table["layers"]) {
+    const auto name = row["name"].get<std::string>();
+    params += row["params"].get<int64_t>();
+    nonzeros += row["nonzeros"].get<int64_t>();
+    weights += row["weights"].get<int64_t>();
+    macs += row["macs"].get<int64_t>();
+    nonzero_macs += row["nonzero_macs"].get<int64_t>();
+    EXPECT_DOUBLE_EQ(row["sparsity"].get<double>(),
+                     1.0 - row["nonzeros"].get<double>() / row["params"].get<double>())
+        << name;
+  }
+  const auto& totals = table["totals"];
+  EXPECT_EQ(totals["params"].get<int64_t>(), params);
+  EXPECT_EQ(totals["nonzeros"].get<int64_t>(), nonzeros);
+  EXPECT_EQ(totals["weights"].get<int64_t>(), weights);
+  EXPECT_EQ(totals["macs"].get<int64_t>(), macs);
+  EXPECT_EQ(totals["nonzero_macs"].get<int64_t>(), nonzero_macs);
+  EXPECT_DOUBLE_EQ(totals["sparsity"].get<double>(), 1.0 - double(nonzeros) / double(params));
+}
+
+TEST(PruneReport, TableTotalsAreTheSumsOfTheRowsAndMaskSparsityCoversTheSelectedWeights) {
+  auto spec = moons_spec();  // layers.0 [48, 2], layers.2 [40, 48], layers.4 [2, 40].
+  spec.schedule.steps = 20;
+  spec.prune.layers = {"layers.2", "layers.4"};
+  spec.prune.sparsity = 0.7;
+  spec.prune.latency_batch = 8;
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  Recorder recorder;
+  RunControl control;
+  ASSERT_EQ(trainer.run(recorder, control).status, RunStatus::Finished);
+  auto report = prune_report(trainer.model(), spec, *trainer.pruner(), trainer.data());
+  const auto& table = report["table"];
+  expect_consistent_table(table);
+  auto params = trainer.module().named_parameters();
+  for (const auto& row : table["layers"]) {
+    auto w = params[row["name"].get<std::string>() + ".weight"];
+    auto b = params[row["name"].get<std::string>() + ".bias"];
+    EXPECT_EQ(row["weights"].get<int64_t>(), w.numel());
+    EXPECT_EQ(row["params"].get<int64_t>(), w.numel() + b.numel());
+    EXPECT_EQ(row["nonzeros"].get<int64_t>(), w.numel() - zeros(w) + b.numel() - zeros(b));
+    EXPECT_DOUBLE_EQ(row["weight_sparsity"].get<double>(), double(zeros(w)) / double(w.numel()));
+  }
+  // The mask sparsity: zeros over the weights of the selected layers only, biases excluded.
+  auto w2 = params["layers.2.weight"], w4 = params["layers.4.weight"];
+  EXPECT_EQ(report["mask_weights"].get<int64_t>(), w2.numel() + w4.numel());
+  EXPECT_DOUBLE_EQ(report["mask_sparsity"].get<double>(),
+                   double(zeros(w2) + zeros(w4)) / double(w2.numel() + w4.numel()));
+  EXPECT_EQ(report["mask_layers"], nlohmann::json::array({"layers.2", "layers.4"}));
+  EXPECT_EQ(zeros(params["layers.0.weight"]), 0);
+  EXPECT_TRUE(report["floored_layers"].empty());
+  EXPECT_TRUE(report["skipped_layers"].empty());
+}
+
+TEST(PruneReport, TableOfAMixtureSumsItsRowsIncludingTheOtherParameters) {
+  ModelSpec spec;
+  spec.kind = ModelKind::MoeMlp;
+  spec.moe_mlp.width(32).moe(MoeOptions().experts(6).hidden(16).top_k(2));
+  torch::manual_seed(4);
+  auto model = make_model(spec, {1, 8, 8}, 10);
+  auto table = layer_table(*model.ptr(), spec, {1, 8, 8});
+  ASSERT_EQ(table["layers"].back()["name"], "(other)");  // The router at least.
+  EXPECT_FALSE(table["layers"].back().contains("weight_sparsity"));
+  expect_consistent_table(table);
+  EXPECT_EQ(table["totals"]["params"].get<int64_t>(), count_parameters(*model.ptr()));
 }
 
 TEST(PruneSpec, RoundTripsWithEveryDefaultWrittenOut) {
