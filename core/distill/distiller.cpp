@@ -23,6 +23,21 @@ torch::Tensor logits_in_batches(Teacher& teacher, const torch::Tensor& x) {
   return parts.empty() ? torch::empty({0}) : torch::cat(parts);
 }
 
+/// Refuses a teacher's outputs holding NaN or Inf, naming the first training example (row r of
+/// `outputs` is example `examples[r]`, or r when `examples` is undefined): they would make the
+/// student's first loss NaN, which reads as the student diverging.
+void require_finite_outputs(const Teacher& teacher, const std::string& what,
+                            const torch::Tensor& outputs, const torch::Tensor& examples = {}) {
+  if (count_non_finite(outputs) == 0) return;
+  auto bad_rows = torch::isfinite(outputs).reshape({outputs.size(0), -1}).all(1).logical_not();
+  int64_t row = bad_rows.nonzero()[0][0].item<int64_t>();
+  int64_t example = examples.defined() ? examples[row].item<int64_t>() : row;
+  throw InputError("teacher " + teacher.description() + ": " + what +
+                   " are NaN/Inf for training example " + std::to_string(example) +
+                   "; a teacher's outputs must be finite (does it expect inputs scaled as this "
+                   "run's data?)");
+}
+
 }  // namespace
 
 Distiller::Distiller(DistillOptions options, std::vector<std::unique_ptr<Teacher>> teachers)
@@ -76,7 +91,10 @@ void Distiller::prepare(const DataSplits& data, torch::nn::Module& student) {
   if (!options_.cache_teacher_logits) return;
   train_cache_.clear();
   feature_cache_.clear();
-  for (auto& t : teachers_) train_cache_.push_back(logits_in_batches(*t, data.train.x));
+  for (auto& t : teachers_) {
+    train_cache_.push_back(logits_in_batches(*t, data.train.x));
+    require_finite_outputs(*t, "logits", train_cache_.back());
+  }
   for (const auto& h : options_.hints) {
     auto& teacher = *teachers_[size_t(h.teacher_index)];
     std::vector<torch::Tensor> parts;
@@ -86,6 +104,7 @@ void Distiller::prepare(const DataSplits& data, torch::nn::Module& student) {
           h.teacher_layer));
     }
     feature_cache_.push_back(torch::cat(parts));
+    require_finite_outputs(teacher, "features at layer " + h.teacher_layer, feature_cache_.back());
   }
 }
 
@@ -114,6 +133,9 @@ DistillLoss Distiller::loss(const torch::Tensor& student_logits, const torch::Te
     for (const auto& cache : train_cache_) logits.push_back(cache.index_select(0, index));
   } else {
     logits = teacher_logits(x);
+    for (size_t i = 0; i < logits.size(); ++i) {
+      require_finite_outputs(*teachers_[i], "logits", logits[i], index);
+    }
   }
   torch::Tensor probs, mean_logits;
   for (size_t i = 0; i < logits.size(); ++i) {

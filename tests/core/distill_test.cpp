@@ -38,6 +38,21 @@ ModelSpec small_mlp() {
   return m;
 }
 
+/// A teacher whose logits are zeros but for a NaN in row `bad_row`.
+struct NanAtRow : Teacher {
+  explicit NanAtRow(int64_t bad_row) : bad_row(bad_row) {}
+  torch::Tensor logits(const torch::Tensor& x) override {
+    auto z = torch::zeros({x.size(0), 3});
+    // x holds each example's index, so the NaN follows the example through any batching.
+    auto rows = x.select(1, 0).eq(double(bad_row)).nonzero();
+    if (rows.size(0) > 0) z[rows[0][0].item<int64_t>()][1] = NAN;
+    return z;
+  }
+  std::string description() const override { return "safetensors t.safetensors"; }
+  int64_t params() const override { return 0; }
+  int64_t bad_row;
+};
+
 }  // namespace
 
 TEST(KdLossTest, ZeroWhenStudentEqualsTeacher) {
@@ -129,51 +144,6 @@ TEST(DistillerTest, SeveralTeachersAverageTheirSoftTargetsByWeight) {
   auto loss = distiller.loss(student, torch::zeros({}), {}, x, torch::zeros({4}, torch::kInt64),
                              torch::arange(4), 0);
   EXPECT_NEAR(loss.soft, 0.0, 1e-6);
-}
-
-TEST(SafetensorsTest, RoundTripsAndRefusesLyingHeaders) {
-  TempDir dir;
-  auto path = dir.file("w.safetensors");
-  std::map<std::string, torch::Tensor> tensors = {
-      {"a", torch::arange(6).reshape({2, 3}).to(torch::kFloat32)},
-      {"b", torch::tensor({7, 8}, torch::kInt64)}};
-  write_safetensors(path, tensors);
-  auto back = read_safetensors(path);
-  EXPECT_TRUE(torch::equal(back.at("a"), tensors.at("a")));
-  EXPECT_TRUE(torch::equal(back.at("b"), tensors.at("b")));
-
-  auto with_header = [&](const std::string& header, size_t data_bytes) {
-    std::string bytes;
-    uint64_t n = header.size();
-    for (int i = 0; i < 8; ++i) bytes += char((n >> (8 * i)) & 0xFF);
-    write_file(path, bytes + header + std::string(data_bytes, '\0'));
-    return input_error([&] { read_safetensors(path); });
-  };
-  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8)
-                .find("run past the data"),
-            std::string::npos);
-  EXPECT_NE(with_header(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                        R"("y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                        16)
-                .find("overlap"),
-            std::string::npos);
-  EXPECT_NE(
-      with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8).find("needs 12"),
-      std::string::npos);
-  EXPECT_NE(with_header(
-                R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8)
-                .find("absurd"),
-            std::string::npos);
-  EXPECT_NE(with_header(R"({"x":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", 1)
-                .find("unsupported dtype Q4"),
-            std::string::npos);
-  EXPECT_NE(with_header("not json at all", 0).find("not a JSON object"), std::string::npos);
-  write_file(path, "abc");
-  EXPECT_NE(input_error([&] { read_safetensors(path); }).find("not a safetensors file"),
-            std::string::npos);
-  write_file(path, std::string("\xff\xff\xff\xff\0\0\0\0", 8) + "{}");
-  EXPECT_NE(input_error([&] { read_safetensors(path); }).find("does not fit the file"),
-            std::string::npos);
 }
 
 TEST(TeacherTest, SafetensorsTeacherLoadsWeightsAndNamesMismatches) {
@@ -329,21 +299,6 @@ TEST(FeaturesTest, NamedLayersOfEveryModel) {
   }
 }
 
-TEST(SafetensorsTest, ManyTensorsOverTheSameBytesAreRefusedBeforeAllocating) {
-  TempDir dir;
-  std::string header = "{";
-  for (int i = 0; i < 1000; ++i) {
-    header += (i ? "," : "") + std::string("\"t") + std::to_string(i) +
-              "\":{\"dtype\":\"U8\",\"shape\":[64],\"data_offsets\":[0,64]}";
-  }
-  header += "}";
-  std::string bytes;
-  for (int i = 0; i < 8; ++i) bytes += char((uint64_t(header.size()) >> (8 * i)) & 0xFF);
-  write_file(dir.file("lie.safetensors"), bytes + header + std::string(64, '\0'));
-  EXPECT_NE(input_error([&] { read_safetensors(dir.file("lie.safetensors")); }).find("overlap"),
-            std::string::npos);
-}
-
 namespace {
 
 /// Stops a run once `at` steps are done.
@@ -416,5 +371,76 @@ TEST(DistillerTest, ResumeWithHintsAndMoeMatchesAnUnbrokenRun) {
     auto result = resumed.run(quiet, go);
     ASSERT_EQ(result.status, RunStatus::Finished);
     EXPECT_NEAR(result.test_loss, reference.test_loss, 1e-6);
+  }
+}
+
+TEST(TeacherTest, NonFiniteWeightsAreRefusedAtLoadFromEverySource) {
+  TempDir dir;
+  torch::manual_seed(3);
+  // Safetensors: the file and the tensor named.
+  auto model = make_model(small_mlp(), {4}, 3);
+  std::map<std::string, torch::Tensor> weights;
+  for (const auto& p : model.ptr()->named_parameters()) weights[p.key()] = p.value().detach();
+  weights["layers.0.bias"] = weights["layers.0.bias"].clone();
+  weights["layers.0.bias"][1] = NAN;
+  weights["layers.0.bias"][2] = INFINITY;
+  write_safetensors(dir.file("nan.safetensors"), weights);
+  auto message = input_error(
+      [&] { teacher_from_safetensors(dir.file("nan.safetensors"), small_mlp(), {4}, 3); });
+  EXPECT_NE(message.find(dir.file("nan.safetensors") +
+                         R"(: tensor "layers.0.bias" holds 2 non-finite values (NaN/Inf))"),
+            std::string::npos)
+      << message;
+
+  // A stored run's network: the run and the parameter named.
+  {
+    torch::NoGradGuard no_grad;
+    model.ptr()->named_parameters()["layers.2.weight"][0][0] = INFINITY;
+  }
+  message = input_error([&] { teacher_from_module(model, "run 3 (mlp-moons)"); });
+  EXPECT_NE(message.find(R"(teacher run 3 (mlp-moons): parameter "layers.2.weight" holds 1 )"),
+            std::string::npos)
+      << message;
+
+  // TorchScript: parameters and buffers, by name.
+  torch::jit::Module module("Teacher");
+  module.register_parameter("weight", torch::randn({3, 4}), false);
+  module.register_buffer("scale", torch::tensor({1.0f, NAN}));
+  module.define(R"(
+def forward(self, x):
+    return torch.matmul(x.flatten(1), self.weight.t())
+)");
+  module.save(dir.file("nan.pt"));
+  message = input_error([&] { teacher_from_torchscript(dir.file("nan.pt"), {4}, 3); });
+  EXPECT_NE(message.find(dir.file("nan.pt") + R"(: buffer "scale" holds 1 non-finite)"),
+            std::string::npos)
+      << message;
+}
+
+TEST(DistillerTest, NonFiniteTeacherLogitsAreRefusedNamingTheTeacherAndExample) {
+  DataSplits data;
+  data.train = {torch::arange(2500, torch::kFloat32).unsqueeze(1),  // x = the example's index.
+                torch::zeros({2500}, torch::kInt64)};
+  auto student = make_model(small_mlp(), {1}, 3);
+  for (bool cached : {true, false}) {
+    SCOPED_TRACE(cached ? "cached" : "per batch");
+    DistillOptions options;
+    options.teachers.resize(1);
+    options.cache_teacher_logits = cached;
+    std::vector<std::unique_ptr<Teacher>> teachers;
+    teachers.push_back(std::make_unique<NanAtRow>(1717));  // In the second batch of 1000.
+    Distiller distiller(options, std::move(teachers));
+    auto message = input_error([&] {
+      distiller.prepare(data, *student.ptr());
+      auto index = torch::tensor({4, 1717, 9}, torch::kInt64);
+      auto x = data.train.x.index_select(0, index);
+      auto y = data.train.y.index_select(0, index);
+      auto logits = student.forward(x);
+      distiller.loss(logits, torch::cross_entropy_loss(logits, y), {}, x, y, index, 0);
+    });
+    EXPECT_NE(message.find("teacher safetensors t.safetensors: logits are NaN/Inf for training "
+                           "example 1717"),
+              std::string::npos)
+        << message;
   }
 }
