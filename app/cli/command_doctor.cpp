@@ -1,4 +1,6 @@
 // `slimlab-cli doctor`: what this machine gives SlimLab, and what to install when it is not enough.
+#include <torch/torch.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +12,7 @@
 #include "measure/system_info.h"
 #include "store/run_store.h"
 #include "train/runtime.h"
+#include "train/runtime_tuner.h"
 
 namespace slimlab::cli {
 namespace {
@@ -17,6 +20,19 @@ namespace {
 // Below this an MLP trains an order of magnitude slower than it should (REFERENCES.md: OpenBLAS
 // reaches ~116 GFLOP/s on one core of the reference machine, netlib BLAS a few).
 constexpr double kSlowGflops = 20.0;
+
+/// The reference model of the runtime table: mlp-fashion's MLP 256-128 at batch 128 with Adam,
+/// on random 28x28 inputs (the speed does not depend on the values).
+std::pair<ExperimentSpec, DataSplits> reference_model() {
+  ExperimentSpec spec;
+  spec.model.mlp.hidden({256, 128}).dropout(0.1);
+  spec.data.batch_size = 128;
+  DataSplits data;
+  data.sample_shape = {1, 28, 28};
+  data.classes = 10;
+  data.train = {torch::rand({128, 1, 28, 28}), torch::randint(10, {128}, torch::kInt64)};
+  return {spec, data};
+}
 
 std::string env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -33,8 +49,22 @@ int command_doctor(const CliArgs& args) {
   auto blas = active_blas();
   double gflops = measure_sgemm_gflops();
   double onednn_gflops = measure_onednn_sgemm_gflops();
-  // What a run uses when its spec leaves runtime.* at 0 (automatic).
+  // What a run may use when its spec leaves runtime.* automatic: each model measures these.
   RuntimeChoice runs = resolve_runtime(RuntimeSpec{}, automatic_threads());
+  auto [reference_spec, reference_data] = reference_model();
+  const auto candidates = runtime_candidates(reference_spec.runtime, automatic_threads());
+  const auto table = measure_runtimes(reference_spec, reference_data, candidates, 1.0);
+  nlohmann::json table_json = nlohmann::json::array();
+  size_t fastest = 0;
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (table[i].steps_per_second > table[fastest].steps_per_second) fastest = i;
+    table_json.push_back({{"threads", table[i].threads},
+                          {"blas_threads", table[i].blas_threads},
+                          {"gemm", gemm_name(table[i].gemm)},
+                          {"steps_per_second", table[i].steps_per_second}});
+  }
+  report["runtime_table"] = {{"model", "mlp-fashion (MLP 256-128, Adam), batch 128"},
+                             {"measured", table_json}};
   report["torch"] = torch_version();
   report["threads"] = torch_threads();
   report["interop_threads"] = torch_interop_threads();
@@ -128,9 +158,16 @@ int command_doctor(const CliArgs& args) {
     std::printf("                  %s; kernels: %s\n", blas.config.c_str(), blas.core.c_str());
   }
   std::printf(
-      "  Runs use        %s on %d cores (spec: runtime.threads, runtime.blas_threads, "
-      "runtime.gemm)\n",
-      runs.describe().c_str(), usable_cores());
+      "  Runs use        the fastest of these for their own model, measured at their first start "
+      "and cached\n                  (spec: runtime.threads 0, runtime.gemm auto; %d cores)\n",
+      usable_cores());
+  std::printf("  Measured        training steps/s of mlp-fashion's MLP 256-128, batch 128:\n");
+  for (size_t i = 0; i < table.size(); ++i) {
+    std::printf("                  %d LibTorch + %d BLAS threads, %-6s gemm %8.0f%s\n",
+                table[i].threads, table[i].blas_threads,
+                table[i].gemm == GemmKind::OneDnn ? "oneDNN" : "BLAS", table[i].steps_per_second,
+                i == fastest ? "  <- fastest" : "");
+  }
   std::printf("  sgemm 1024^3    %.1f GFLOP/s with the BLAS, %.1f with oneDNN (median of 5)\n",
               gflops, onednn_gflops);
   std::printf("  Fashion-MNIST   %s\n", fashion ? kFashionMnistDir : "missing");

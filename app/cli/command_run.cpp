@@ -48,6 +48,10 @@ void print_distill(const nlohmann::json& d) {
 
 namespace {
 
+nlohmann::json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
 int report(const RunOutcome& outcome, const std::string& store, bool json) {
   const std::string& name = outcome.name;
   const auto& r = outcome.result;
@@ -55,9 +59,15 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
     std::printf("Run %lld (%s) finished: test accuracy %.2f%%, test loss %.4f\n",
                 (long long)outcome.run_id, name.c_str(), 100 * r.test_accuracy, r.test_loss);
   } else {
-    std::printf("Run %lld (%s) %s at step %lld%s%s\n", (long long)outcome.run_id, name.c_str(),
-                status_name(r.status), (long long)r.steps, outcome.error.empty() ? "" : ": ",
-                outcome.error.c_str());
+    // A run's error names its own step (a divergence: the step whose loss went bad); only a
+    // run without one is placed by the steps it completed.
+    if (outcome.error.empty()) {
+      std::printf("Run %lld (%s) %s after step %lld\n", (long long)outcome.run_id, name.c_str(),
+                  status_name(r.status), (long long)r.steps);
+    } else {
+      std::printf("Run %lld (%s) %s: %s\n", (long long)outcome.run_id, name.c_str(),
+                  status_name(r.status), outcome.error.c_str());
+    }
     if (r.status == RunStatus::Cancelled) {
       std::printf("  continue it with: slimlab-cli --db %s resume %lld\n", store.c_str(),
                   (long long)outcome.run_id);
@@ -83,8 +93,10 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
                         {"train_seconds", r.train_seconds},
                         {"steps_per_second", r.steps_per_second},
                         {"seconds_to_first_step", r.first_step_after_start},
-                        {"validation_accuracy", r.validation_accuracy},
-                        {"validation_loss", r.validation_loss},
+                        {"runtime", runtime_to_json(r.runtime)},
+                        // null, not 0, for a run that never evaluated.
+                        {"validation_accuracy", finite_or_null(r.validation_accuracy)},
+                        {"validation_loss", finite_or_null(r.validation_loss)},
                         {"store", store}};
     for (const auto& [key, value] : r.test_extra) j["test_" + key] = value;
     if (std::isfinite(outcome.gap_closed)) j["gap_closed"] = outcome.gap_closed;

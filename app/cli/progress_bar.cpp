@@ -29,6 +29,7 @@ void ProgressBar::on_start(const RunStartInfo& info) {
                info.start_step > 0
                    ? (" (resuming at step " + std::to_string(info.start_step) + ")").c_str()
                    : "");
+  if (!info.runtime.empty()) std::fprintf(stderr, "runtime: %s\n", info.runtime.c_str());
 }
 
 void ProgressBar::on_step(const StepRecord& r) {

@@ -60,21 +60,26 @@ TensorDataset take(const TensorDataset& d, const torch::Tensor& index) {
 }
 
 /// Mean and (unbiased) standard deviation of byte / 255 over all pixels, from a histogram of the
-/// 256 byte values: exact, and one read of the bytes instead of four float passes.
+/// 256 byte values: exact (0 for images of one grey level), and one read of the bytes instead
+/// of four float passes. Sums of at most 2^63 counts x 1.0 cannot overflow a double.
 std::pair<double, double> pixel_stats(const torch::Tensor& bytes) {
   std::array<int64_t, 256> count{};
   const uint8_t* p = bytes.data_ptr<uint8_t>();
   const int64_t n = bytes.numel();
   for (int64_t i = 0; i < n; ++i) ++count[p[i]];
-  double sum = 0, sum_squares = 0;
+  double sum = 0;
+  for (int v = 0; v < 256; ++v) sum += double(count[size_t(v)]) * (v / 255.0);
+  double mean = n > 0 ? sum / double(n) : 0.0;
+  // Squared deviations from the mean, not sum_squares - n mean^2: that difference cancels to a
+  // tiny positive number, not 0, when every pixel has one value, and dividing by it made the
+  // inputs huge.
+  double deviations = 0;
   for (int v = 0; v < 256; ++v) {
-    double x = v / 255.0;
-    sum += double(count[size_t(v)]) * x;
-    sum_squares += double(count[size_t(v)]) * x * x;
+    double d = v / 255.0 - mean;
+    deviations += double(count[size_t(v)]) * d * d;
   }
-  double mean = sum / double(n);
-  double variance = n > 1 ? (sum_squares - double(n) * mean * mean) / double(n - 1) : 0.0;
-  return {mean, std::sqrt(std::max(variance, 0.0))};
+  double variance = n > 1 ? deviations / double(n - 1) : 0.0;
+  return {mean, std::sqrt(variance)};
 }
 
 /// Rows `index` of byte images [N, ...] as normalised floats (byte / 255 - mean) / std, built in
@@ -129,11 +134,15 @@ void read_csv_directory(const std::string& dir, TensorDataset& train, TensorData
   train = examples_tensor(std::move(train_rows));
   test = examples_tensor(std::move(test_rows));
   // Each column standardised with the training rows' mean and std (a constant column stays 0).
-  auto mean = train.x.mean(0);
-  auto spread = train.x.size(0) > 1 ? train.x.std(0) : torch::ones_like(mean);
+  // In double: any finite float is a legal cell, and float32 squares overflow past 1.8e19
+  // (cells of 3e38 and -3e38 gave an Inf deviation and NaN inputs). A standardised value is at
+  // most sqrt(rows) in size, so it fits a float again.
+  auto train_x = train.x.to(torch::kFloat64);
+  auto mean = train_x.mean(0);
+  auto spread = train_x.size(0) > 1 ? train_x.std(0) : torch::ones_like(mean);
   spread = torch::where(spread > 0, spread, torch::ones_like(spread));
-  train.x = (train.x - mean) / spread;
-  test.x = (test.x - mean) / spread;
+  train.x = ((train_x - mean) / spread).to(torch::kFloat32);
+  test.x = ((test.x.to(torch::kFloat64) - mean) / spread).to(torch::kFloat32);
 }
 
 }  // namespace
@@ -151,12 +160,24 @@ void read_idx_directory(const std::string& dir, TensorDataset& train, TensorData
     const char* images;
     const char* labels;
   };
+  std::vector<std::string> image_paths;
   for (const Pair& p : {Pair{&train, "train-images-idx3-ubyte", "train-labels-idx1-ubyte"},
                         Pair{&test, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}}) {
     auto image_path = find_idx(dir, p.images, package_hint);
     auto label_path = find_idx(dir, p.labels, package_hint);
     p.out->x = images_tensor(read_idx_file_cached(image_path), image_path);
     p.out->y = labels_tensor(read_idx_file_cached(label_path), label_path, p.out->x.size(0));
+    image_paths.push_back(image_path);
+  }
+  // Checked here, before any training: a model built for the training images cannot take test
+  // images of another size, and would only fail at the first evaluation.
+  auto image_size = [](const torch::Tensor& x) {
+    return std::to_string(x.size(2)) + "x" + std::to_string(x.size(3));
+  };
+  if (train.x.sizes().slice(1) != test.x.sizes().slice(1)) {
+    throw InputError(image_paths[0] + " holds " + image_size(train.x) + " images but " +
+                     image_paths[1] + " holds " + image_size(test.x) +
+                     "; training and test images must have one size");
   }
 }
 
@@ -231,6 +252,9 @@ DataSplits load_data(const DataSpec& spec, int64_t seed) {
   if (train.x.scalar_type() == torch::kUInt8) {
     // Normalise with the training pixels' statistics (Fashion-MNIST: mean 0.286, std 0.353).
     auto [mean, std] = pixel_stats(train.x);
+    // Images of one grey level carry nothing to learn; like a constant CSV column they become
+    // 0 (divided by 1), not NaN (0 / 0).
+    if (!(std > 0)) std = 1.0;
     std::array<float, 256> table;
     for (int v = 0; v < 256; ++v) table[size_t(v)] = float((v / 255.0 - mean) / std);
     out.train = normalised_rows(train, train_index, table);

@@ -79,6 +79,22 @@ bool cpu_has_flag(const std::string& flag) {
 }
 
 std::string torch_version() { return TORCH_VERSION; }
+
+std::string cpu_model_name() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    auto colon = line.find(':');
+    if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+  }
+  return "unknown";
+}
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
 std::string torch_parallel_backend() {
   auto text = at::get_parallel_info();
   const std::string key = "ATen parallel backend: ";
@@ -120,12 +136,15 @@ int64_t available_memory_bytes() {
   return 0;
 }
 
-double process_uptime_seconds() {
-  // Field 22 of /proc/self/stat is the start time in clock ticks after boot; /proc/uptime is now.
+namespace {
+
+// Seconds since this process was forked (field 22 of /proc/self/stat, in clock ticks after
+// boot, against /proc/uptime); -1 if unknown. An exec keeps the fork's start time.
+double seconds_since_fork() {
   std::ifstream stat("/proc/self/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   auto close = text.rfind(')');  // The command name may contain spaces; fields follow ')'.
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return -1;
   std::istringstream fields(text.substr(close + 2));
   std::string field;
   for (int i = 3; i <= 22 && fields >> field; ++i) {
@@ -133,8 +152,32 @@ double process_uptime_seconds() {
   double uptime = 0;
   std::ifstream("/proc/uptime") >> uptime;
   long ticks = ::sysconf(_SC_CLK_TCK);
-  if (field.empty() || ticks <= 0 || uptime <= 0) return 0;
+  if (field.empty() || ticks <= 0 || uptime <= 0) return -1;
   return std::max(0.0, uptime - std::stod(field) / double(ticks));
+}
+
+// Loading LibTorch's libraries takes about a second at most; a process older than this when its
+// static initialisation runs was exec'd by a program that had run before (a shell's `exec`).
+constexpr double kLongestLoadSeconds = 30.0;
+
+struct ProgramStart {
+  std::chrono::steady_clock::time_point time = std::chrono::steady_clock::now();
+  ProgramStart() {
+    const double loaded_after = seconds_since_fork();
+    if (loaded_after >= 0 && loaded_after < kLongestLoadSeconds) {
+      time -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(loaded_after));
+    }
+  }
+};
+// Made during static initialisation, before main().
+const ProgramStart kProgramStart;
+
+}  // namespace
+
+double program_uptime_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - kProgramStart.time)
+      .count();
 }
 
 bool set_blas_threads(int threads) {
@@ -172,6 +215,7 @@ std::string environment_json() {
                         {"blas_threads", blas.threads},
                         {"blas_core", blas.core},
                         {"gemm", gemm_name(gemm_backend())},
+                        {"cpu", cpu_model_name()},
                         {"host", host_name()},
                         {"pid", int64_t(::getpid())}};
   return env.dump();

@@ -29,6 +29,12 @@ bool set_blas_threads(int threads);
 /// LibTorch's version string, e.g. "1.13.1".
 std::string torch_version();
 
+/// The CPU's model name from /proc/cpuinfo ("AMD EPYC", "Intel(R) Xeon(R) ..."); "unknown".
+std::string cpu_model_name();
+
+/// oneDNN's version, e.g. "2.7.3".
+std::string onednn_version();
+
 /// LibTorch's parallel backend, e.g. "native thread pool" or "OpenMP".
 std::string torch_parallel_backend();
 
@@ -40,8 +46,12 @@ int torch_interop_threads();
 /// unknown.
 int64_t available_memory_bytes();
 
-/// Seconds since this process was started (exec), from /proc; 10 ms resolution. 0 if unknown.
-double process_uptime_seconds();
+/// Seconds since this program started: since the process was created, loading of its shared
+/// libraries included (LibTorch's ~290), when it was created less than 30 s before its static
+/// initialisation; otherwise (a process that a shell replaced with `exec`, whose creation time is
+/// the shell's: `bootstrap.sh run` once reported 1374 s, the whole install and build) since that
+/// static initialisation, right after the libraries loaded. Steady clock, any thread.
+double program_uptime_seconds();
 
 /// Measured single-precision matrix multiply speed: median of `repeats` n x n x n products.
 double measure_sgemm_gflops(int n = 1024, int repeats = 5);

@@ -2,6 +2,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 #include <torch/torch.h>
+#include <stdexcept>
 
 #include <atomic>
 
@@ -98,7 +99,12 @@ bool fast_path(const torch::Tensor& x, const torch::Tensor& w, const torch::Tens
 
 }  // namespace
 
-void set_gemm_backend(GemmKind backend) { g_backend.store(backend); }
+void set_gemm_backend(GemmKind backend) {
+  if (backend == GemmKind::Auto) {
+    throw std::invalid_argument("set_gemm_backend: \"auto\" is resolved by a run, not a backend");
+  }
+  g_backend.store(backend);
+}
 GemmKind gemm_backend() { return g_backend.load(); }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,

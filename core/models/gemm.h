@@ -14,7 +14,8 @@ namespace slimlab {
 ///    ~230 GFLOP/s on two threads where OpenBLAS 0.3.21 falls back to Prescott kernels at ~65.
 /// Gradients are the same products either way; only the summation order differs (~1e-6).
 
-/// Process-wide; set once before a run (RuntimeSpec). OneDnn by default.
+/// Process-wide; set once before a run (RuntimeSpec). OneDnn by default. Throws
+/// std::invalid_argument for GemmKind::Auto, which a run resolves first (train/runtime.h).
 void set_gemm_backend(GemmKind backend);
 GemmKind gemm_backend();
 

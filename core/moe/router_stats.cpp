@@ -79,8 +79,44 @@ RouterRecord RouterWindow::take(int64_t step, int64_t layer) {
   r.balance_loss = mean(balance_);
   r.importance_loss = mean(importance_);
   r.z_loss = mean(z_);
-  *this = RouterWindow(experts_);
+  clear();
   return r;
+}
+
+void RouterWindow::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("assigned", assigned_);
+  archive.write("kept", kept_);
+  archive.write("prob_sum", prob_sum_);
+  archive.write("counts", torch::tensor({tokens_, steps_}, torch::kInt64));
+  // The loss sums are undefined until the first step of a window.
+  if (steps_ > 0) {
+    archive.write("balance", balance_);
+    archive.write("importance", importance_);
+    archive.write("z", z_);
+  }
+}
+
+void RouterWindow::load(torch::serialize::InputArchive& archive) {
+  clear();
+  torch::Tensor assigned, kept, prob_sum, counts;
+  if (!archive.try_read("assigned", assigned)) return;
+  archive.read("kept", kept);
+  archive.read("prob_sum", prob_sum);
+  archive.read("counts", counts);
+  if (assigned.numel() != experts_) {
+    throw std::runtime_error("checkpoint's router window has " + std::to_string(assigned.numel()) +
+                             " experts, the model " + std::to_string(experts_));
+  }
+  assigned_ = assigned.clone();
+  kept_ = kept.clone();
+  prob_sum_ = prob_sum.clone();
+  tokens_ = counts[0].item<int64_t>();
+  steps_ = counts[1].item<int64_t>();
+  if (steps_ > 0) {
+    archive.read("balance", balance_);
+    archive.read("importance", importance_);
+    archive.read("z", z_);
+  }
 }
 
 }  // namespace slimlab

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <torch/serialize/archive.h>
 #include <torch/types.h>
 
 #include "moe/moe_layer.h"
@@ -14,8 +15,15 @@ class RouterWindow {
   explicit RouterWindow(int64_t experts);
   void add(const RouterCounts& counts, const AuxLosses& aux);
   bool empty() const { return steps_ == 0; }
+  /// Starts a new, empty window.
+  void clear() { *this = RouterWindow(experts_); }
   /// The window's statistics; then starts a new window.
   RouterRecord take(int64_t step, int64_t layer);
+  /// The sums so far, for a checkpoint: a run resumed mid-window reports what an unbroken one
+  /// does. `load` leaves the window empty when the archive has none (older checkpoints) and
+  /// throws std::runtime_error when its expert count differs.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
 
  private:
   int64_t experts_;

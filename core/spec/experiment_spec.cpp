@@ -16,7 +16,7 @@ using namespace spec_json;
 const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist", "idx", "spirals", "moons",
                                                 "circles",       "blobs", "xor", "csv"};
 const std::vector<std::string> kOptimizerNames = {"adam", "sgd"};
-const std::vector<std::string> kGemmNames = {"onednn", "blas"};
+const std::vector<std::string> kGemmNames = {"onednn", "blas", "auto"};
 
 constexpr int64_t kMaxCount = 100'000'000;
 constexpr int kMaxJsonDepth = 64;

@@ -73,22 +73,24 @@ struct ScheduleSpec {
   int64_t log_interval_steps = 10;
 };
 
-/// Which matrix multiply the dense layers call (see models/gemm.h).
-enum class GemmKind { OneDnn, Blas };
+/// Which matrix multiply the dense layers call (see models/gemm.h). Auto (a spec's value only,
+/// never a backend) = the faster of the two for this model on this machine, measured.
+enum class GemmKind { OneDnn, Blas, Auto };
 
 /// How the run uses the CPU. Not part of the mathematics, but the summation order of a matrix
 /// product depends on the kernel and its thread count, so it is kept with the run: a resume
 /// continues with the same settings and reproduces an unbroken run exactly.
 struct RuntimeSpec {
-  /// LibTorch intra-op threads (OpenMP; oneDNN's matrix products use them too). 0 = one per
-  /// core. Default 0.
+  /// LibTorch intra-op threads (OpenMP; oneDNN's matrix products use them too). 0 = automatic:
+  /// the fastest of 1 .. the run's share of the cores ($SLIMLAB_THREADS, else every core),
+  /// measured on a few training steps of this model (train/runtime_tuner.h). Default 0.
   int64_t threads = 0;
   /// OpenBLAS threads. 0 = automatic: 1 when LibTorch uses several threads (two pools spinning
-  /// on the same cores made a small MLP 3x slower here), one per core otherwise. Default 0.
+  /// on the same cores made a small MLP 3x slower here), the run's share otherwise. Default 0.
   int64_t blas_threads = 0;
-  /// "onednn" (oneDNN's JIT sgemm) or "blas" (the selected libblas.so.3, as PyTorch). Default
-  /// "onednn".
-  GemmKind gemm = GemmKind::OneDnn;
+  /// "onednn" (oneDNN's JIT sgemm), "blas" (the selected libblas.so.3, as PyTorch) or "auto"
+  /// (the faster for this model here, measured with the threads). Default "auto".
+  GemmKind gemm = GemmKind::Auto;
 };
 
 /// One experiment, as stored with every run.

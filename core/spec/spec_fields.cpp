@@ -53,13 +53,15 @@ std::string field_help(const std::string& path) {
       {"schedule.epochs", "Passes over the training set (used when steps is 0)."},
       {"schedule.steps", "Optimiser steps in total; 0 = use epochs."},
       {"schedule.log_interval_steps", "Mean train loss / accuracy reported every this many steps."},
-      {"runtime.threads", "LibTorch (OpenMP) threads; 0 = one per core."},
+      {"runtime.threads",
+       "LibTorch (OpenMP) threads; 0 = the fastest of 1 .. the cores, measured on a few steps "
+       "of this model (cached per machine)."},
       {"runtime.blas_threads",
-       "OpenBLAS threads; 0 = 1 when LibTorch uses several (no oversubscription), else one per "
-       "core."},
+       "OpenBLAS threads; 0 = 1 when LibTorch uses several (no oversubscription), else the "
+       "run's share of the cores."},
       {"runtime.gemm",
-       "Matrix multiply of the dense layers: onednn (JIT kernels for this CPU) or blas (the "
-       "selected libblas.so.3, as PyTorch does)."},
+       "Matrix multiply of the dense layers: onednn (JIT kernels for this CPU), blas (the "
+       "selected libblas.so.3, as PyTorch does) or auto (the faster here, measured)."},
       {"distill.temperature", "T: p = softmax(z / T). Higher T softens the teacher's targets."},
       {"distill.alpha",
        "Loss = (1 - alpha) CE(y, p_s) + alpha T^2 KL(p_t(T) || p_s(T)) (Hinton "

@@ -120,12 +120,13 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
   StoreWriter writer(store_path, run_id);
   RunRecorder recorder(writer, observer);
   observer.on_start({run_id, trainer.step(), trainer.total_steps(), trainer.parameter_count(),
-                     trainer.data().train.size()});
+                     trainer.data().train.size(), runtime_summary(trainer.runtime())});
   try {
     outcome.result = trainer.run(recorder, control);
   } catch (const std::exception& e) {
     // No exception leaves a run: it is recorded as failed with the reason.
     outcome.result = TrainResult{};
+    outcome.result.runtime = trainer.runtime();
     outcome.result.status = RunStatus::Failed;
     outcome.result.steps = trainer.step();
     outcome.result.params = trainer.parameter_count();
@@ -205,13 +206,19 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
   return source->id;
 }
 
-/// A resume uses the thread counts the run started with (its env_json records them), so its
-/// sums run in the same order and it ends exactly where an unbroken run would. SLIMLAB_THREADS,
-/// when set, wins: the machine may have changed; the figures then differ in the last digits.
+/// A resume uses the thread counts and gemm the run started with (its env_json records them),
+/// so its sums run in the same order and it ends exactly where an unbroken run would.
+/// SLIMLAB_THREADS, when set, wins for the threads: the machine may have changed; the figures
+/// then differ in the last digits.
 void continue_runtime(ExperimentSpec& spec, const std::string& env_json) {
-  if (std::getenv("SLIMLAB_THREADS") != nullptr) return;
   auto env = nlohmann::json::parse(env_json, nullptr, false);
   if (!env.is_object()) return;
+  if (spec.runtime.gemm == GemmKind::Auto) {
+    auto gemm = env.find("gemm");
+    if (gemm != env.end() && *gemm == "blas") spec.runtime.gemm = GemmKind::Blas;
+    if (gemm != env.end() && *gemm == "onednn") spec.runtime.gemm = GemmKind::OneDnn;
+  }
+  if (std::getenv("SLIMLAB_THREADS") != nullptr) return;
   auto recorded = [&](const char* key) {
     auto it = env.find(key);
     return it != env.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t(0);
@@ -222,6 +229,24 @@ void continue_runtime(ExperimentSpec& spec, const std::string& env_json) {
   if (spec.runtime.blas_threads == 0 && recorded("blas_threads") > 0) {
     spec.runtime.blas_threads = recorded("blas_threads");
   }
+}
+
+/// environment_json() with the run's runtime choice under "runtime". A resume that trains with
+/// the settings the run was measured for keeps that record (how they were chosen, the table).
+std::string environment_with_runtime(const RuntimeChoice& choice,
+                                     const std::string& previous_env_json = "") {
+  auto env = nlohmann::json::parse(environment_json());
+  env["runtime"] = runtime_to_json(choice);
+  auto previous = nlohmann::json::parse(previous_env_json, nullptr, false);
+  if (previous.is_object() && previous.contains("runtime") && previous["runtime"].is_object()) {
+    const auto& before = previous["runtime"];
+    if (before.value("threads", -1) == choice.threads &&
+        before.value("blas_threads", -1) == choice.blas_threads &&
+        before.value("gemm", "") == gemm_name(choice.gemm)) {
+      env["runtime"] = before;
+    }
+  }
+  return env.dump();
 }
 
 }  // namespace
@@ -252,7 +277,7 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
     row.kind = spec.has_distill ? "distill" : spec.has_prune ? "prune" : "train";
     row.parent_id = parent;
     row.spec_json = spec_to_json(spec).dump();
-    row.env_json = environment_json();
+    row.env_json = environment_with_runtime(trainer.runtime());
     row.seed = spec.seed;
     run_id = store.create_run(row);
     uuid = store.get_run(run_id).uuid;
@@ -295,7 +320,7 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   }
   // Records after the checkpoint came from the lost part of the run; they are logged again.
   store.forget_after(run.id, trainer.step());
-  if (!store.claim_for_resume(run.id, environment_json())) {
+  if (!store.claim_for_resume(run.id, environment_with_runtime(trainer.runtime(), run.env_json))) {
     throw InputError(which + " was taken by another process meanwhile");
   }
   store.add_event(run.id, {trainer.step(), now_ms(), "resumed",

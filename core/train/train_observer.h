@@ -92,6 +92,8 @@ struct RunStartInfo {
   int64_t total_steps = 0;
   int64_t params = 0;
   int64_t train_examples = 0;
+  /// The threads and gemm the run trains with, and how they were chosen (runtime_summary).
+  std::string runtime;
 };
 
 /// Extends TrainObserver with the start of a run; UIs (CLI progress bar, Qt bridge) implement it.

@@ -19,28 +19,13 @@
 #include "moe/router_stats.h"
 #include "spec/spec_error.h"
 #include "train/runtime.h"
+#include "train/runtime_tuner.h"
 #include "train/trainer_state.h"
 
 namespace slimlab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A training loss this many times the chance level ln(classes) means the run has diverged even
-// while it is still finite (dead ReLUs after a huge step keep it finite but useless).
-constexpr double kExplodedOverChance = 1000.0;
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec,
-                                                        std::vector<torch::Tensor> params) {
-  if (spec.kind == OptimizerKind::Adam) {
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(spec.lr).weight_decay(spec.weight_decay));
-  }
-  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(spec.lr)
-                                                         .momentum(spec.momentum)
-                                                         .nesterov(spec.nesterov)
-                                                         .weight_decay(spec.weight_decay));
-}
 
 /// Refuses, before anything is allocated, a model whose training state alone (weights,
 /// gradients and the optimiser's moments) would not fit in the memory available now.
@@ -63,12 +48,24 @@ void check_fits_in_memory(const ExperimentSpec& spec, const DataSplits& data) {
 
 }  // namespace
 
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec,
+                                                        std::vector<torch::Tensor> params) {
+  if (spec.kind == OptimizerKind::Adam) {
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(spec.lr).weight_decay(spec.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(spec.lr)
+                                                         .momentum(spec.momentum)
+                                                         .nesterov(spec.nesterov)
+                                                         .weight_decay(spec.weight_decay));
+}
+
 Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make_unique<State>()) {
   auto& s = *state_;
   s.spec = spec;
   s.data = std::move(data);
   check_fits_in_memory(spec, s.data);
-  s.runtime = apply_runtime(spec.runtime);
+  s.runtime = choose_runtime(spec, s.data);
   // Weights, dropout masks and anything else drawn from the default generator follow the seed.
   std::unique_lock<std::mutex> drawing(generator_mutex());
   torch::manual_seed(uint64_t(spec.seed));
@@ -130,12 +127,12 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
 
   TrainResult result;
   result.params = parameter_count();
+  result.runtime = s.runtime;
   s.module->train();
 
   std::vector<int64_t> order;
   int64_t order_epoch = -1;
-  double window_loss = 0, window_aux = 0, window_correct = 0, window_examples = 0;
-  std::map<std::string, double> window_extra;  // Sums weighted by examples, like window_loss.
+  auto& window = s.window;  // Restored with a checkpoint: a resumed run goes on with its sums.
   int64_t session_steps = 0;
   Clock::duration train_time{0};
 
@@ -178,17 +175,22 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     auto task_loss = torch::cross_entropy_loss(logits, y);
     double loss_value = task_loss.item<double>();
     auto loss = task_loss;
+    std::vector<std::pair<std::string, double>> terms;  // Named parts of the loss, for a diagnosis.
     if (s.distiller) {
       auto d = s.distiller->loss(logits, task_loss, features, x, y, index,
                                  double(s.step) / double(s.total_steps));
       loss = d.total;
+      terms = {{"distillation soft (KL) loss", d.soft},
+               {"distillation hint loss", d.hint},
+               {"distillation logit MSE", d.mse}};
       const double n = double(end - begin);
-      if (s.distiller->uses_features()) window_extra["train/kd_hint"] += d.hint * n;
-      if (s.distiller->options().logit_mse > 0) window_extra["train/kd_mse"] += d.mse * n;
-      window_extra["train/kd_hard"] += d.hard * n;
-      window_extra["train/kd_soft"] += d.soft * n;
-      window_extra["distill/temperature"] += d.temperature * n;
-      window_extra["distill/alpha"] += d.alpha * n;
+      auto& extra = s.window.extra;
+      if (s.distiller->uses_features()) extra["train/kd_hint"] += d.hint * n;
+      if (s.distiller->options().logit_mse > 0) extra["train/kd_mse"] += d.mse * n;
+      extra["train/kd_hard"] += d.hard * n;
+      extra["train/kd_soft"] += d.soft * n;
+      extra["distill/temperature"] += d.temperature * n;
+      extra["distill/alpha"] += d.alpha * n;
     }
     double aux_value = 0;
     if (!s.moe_layers.empty()) {
@@ -206,30 +208,10 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     double chance = std::log(double(std::max<int64_t>(s.data.classes, 2)));
     if (!std::isfinite(loss_value) || !std::isfinite(total_value) ||
         loss_value > kExplodedOverChance * chance) {
-      std::string culprit;
-      std::vector<torch::OrderedDict<std::string, torch::Tensor>> groups = {
-          s.module->named_parameters()};
-      if (s.distiller) groups.push_back(s.distiller->projections().named_parameters());
-      for (const auto& group : groups) {
-        for (const auto& p : group) {
-          if (culprit.empty() && !torch::isfinite(p.value()).all().item<bool>()) culprit = p.key();
-        }
-      }
-      if (std::isfinite(loss_value) && !std::isfinite(total_value)) loss_value = total_value;
-      char what[160];
-      if (std::isfinite(loss_value)) {
-        std::snprintf(what, sizeof what, "exploded to %.4g (over %.0fx the chance level %.3g)",
-                      loss_value, kExplodedOverChance, chance);
-      } else {
-        std::snprintf(what, sizeof what, "became %s", std::isnan(loss_value) ? "NaN" : "Inf");
-      }
+      terms.emplace_back("MoE auxiliary loss", aux_value);
       result.status = RunStatus::Diverged;
-      result.error = "training loss " + std::string(what) + " at step " +
-                     std::to_string(s.step + 1) +
-                     (culprit.empty() ? "" : "; first non-finite tensor: " + culprit) +
-                     "; try a smaller optimizer.lr";
-      observer.on_event({s.step + 1, "diverged",
-                         nlohmann::json{{"reason", result.error}, {"tensor", culprit}}.dump()});
+      result.error = s.divergence_reason(x, loss_value, total_value, terms, chance);
+      observer.on_event({s.step + 1, "diverged", nlohmann::json{{"reason", result.error}}.dump()});
       break;
     }
     loss.backward();
@@ -240,12 +222,12 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     ++s.step;
     ++session_steps;
     train_time += Clock::now() - started;
-    if (session_steps == 1) result.first_step_after_start = process_uptime_seconds();
+    if (session_steps == 1) result.first_step_after_start = program_uptime_seconds();
 
-    window_loss += loss_value * double(end - begin);
-    window_aux += aux_value * double(end - begin);
-    window_correct += double(logits.argmax(1).eq(y).sum().item<int64_t>());
-    window_examples += double(end - begin);
+    window.loss += loss_value * double(end - begin);
+    window.aux += aux_value * double(end - begin);
+    window.correct += double(logits.argmax(1).eq(y).sum().item<int64_t>());
+    window.examples += double(end - begin);
     double elapsed = std::chrono::duration<double>(train_time).count();
     // Log on global step multiples, so a resumed run logs at the same steps as an unbroken one.
     if (s.step % schedule.log_interval_steps == 0 || s.step == s.total_steps) {
@@ -253,15 +235,14 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       r.step = s.step;
       r.total_steps = s.total_steps;
       r.epoch = epoch;
-      r.loss = window_loss / window_examples;
-      r.aux_loss = window_aux / window_examples;
-      for (const auto& [key, sum] : window_extra) r.extra.emplace_back(key, sum / window_examples);
-      window_extra.clear();
+      r.loss = window.loss / window.examples;
+      r.aux_loss = window.aux / window.examples;
+      for (const auto& [key, sum] : window.extra) r.extra.emplace_back(key, sum / window.examples);
       if (s.pruner) {
         // The masks in force during step s.step were made at the top of it (s.step - 1 done).
         for (auto& metric : s.pruner->sparsity_metrics(s.step - 1)) r.extra.push_back(metric);
       }
-      r.accuracy = window_correct / window_examples;
+      r.accuracy = window.correct / window.examples;
       r.lr = s.spec.optimizer.lr;
       r.elapsed_seconds = elapsed;
       r.steps_per_second = elapsed > 0 ? double(session_steps) / elapsed : 0.0;
@@ -269,7 +250,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       for (size_t i = 0; i < s.router_windows.size(); ++i) {
         observer.on_router(s.router_windows[i].take(s.step, int64_t(i)));
       }
-      window_loss = window_aux = window_correct = window_examples = 0;
+      window.clear();
     }
     if (s.step % eval_every == 0 || s.step == s.total_steps) {
       if (s.data.validation.size() > 0) {

@@ -3,6 +3,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,15 +30,19 @@ struct TrainResult {
   int64_t steps = 0;  ///< Optimiser steps completed in total (including before a resume).
   double test_loss = 0;
   double test_accuracy = 0;
-  double validation_loss = 0;
-  double validation_accuracy = 0;
+  /// The last validation figures; NaN when the run never evaluated (no validation split, or
+  /// stopped before its first evaluation).
+  double validation_loss = std::numeric_limits<double>::quiet_NaN();
+  double validation_accuracy = std::numeric_limits<double>::quiet_NaN();
   int64_t params = 0;
   double train_seconds = 0;  ///< Wall time of this session's training steps (no evaluation).
   double steps_per_second = 0;
-  /// Seconds from the process's start (exec) to the end of this session's first step: what a
-  /// user waits for after typing the command (loading, data, model). 0 when no step ran.
+  /// Seconds from the program's start (program_uptime_seconds) to the end of this session's
+  /// first step: what a user waits for after typing the command (data, model, the step).
+  /// 0 when no step ran.
   double first_step_after_start = 0;
-  std::string error;  ///< Why a run diverged.
+  std::string error;      ///< Why a run diverged.
+  RuntimeChoice runtime;  ///< The threads and gemm it trained with, and how they were chosen.
   /// The test evaluation's further figures (distillation: teacher_accuracy, agreement, ...).
   std::vector<std::pair<std::string, double>> test_extra;
 };

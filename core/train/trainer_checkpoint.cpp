@@ -1,4 +1,5 @@
-// Checkpoints: model, optimiser, step, random generator (and distillation hint projections).
+// Checkpoints: model, optimiser, step, random generator, the open log window (and distillation
+// hint projections, pruning masks).
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <sstream>
@@ -7,6 +8,25 @@
 #include "train/trainer_state.h"
 
 namespace slimlab {
+namespace {
+
+// Numbers read from a store are checked where they are read: a damaged checkpoint is named
+// here, not found later as a "diverged" run or a teacher giving NaN.
+void check_finite(torch::nn::Module& module) {
+  for (const auto& group : {module.named_parameters(), module.named_buffers()}) {
+    for (const auto& item : group) {
+      if (!item.value().is_floating_point()) continue;
+      const auto bad = item.value().numel() - torch::isfinite(item.value()).sum().item<int64_t>();
+      if (bad > 0) {
+        throw std::runtime_error("checkpoint: tensor \"" + item.key() + "\" holds " +
+                                 std::to_string(bad) +
+                                 " non-finite values (NaN or Inf); the stored weights are damaged");
+      }
+    }
+  }
+}
+
+}  // namespace
 
 void load_model_weights(torch::nn::Module& module, const std::string& bytes) {
   try {
@@ -19,6 +39,37 @@ void load_model_weights(torch::nn::Module& module, const std::string& bytes) {
   } catch (const c10::Error& e) {
     throw std::runtime_error(std::string("checkpoint does not fit the model: ") +
                              e.what_without_backtrace());
+  }
+  check_finite(module);
+}
+
+void LogWindow::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("sums", torch::tensor({loss, aux, correct, examples}, torch::kFloat64));
+  c10::List<std::string> keys;
+  std::vector<double> values;
+  for (const auto& [key, value] : extra) {
+    keys.push_back(key);
+    values.push_back(value);
+  }
+  archive.write("extra_keys", c10::IValue(keys));
+  archive.write("extra_values", torch::tensor(values, torch::kFloat64));
+}
+
+void LogWindow::load(torch::serialize::InputArchive& archive) {
+  clear();
+  torch::Tensor sums, values;
+  if (!archive.try_read("sums", sums)) return;
+  auto s = sums.accessor<double, 1>();
+  loss = s[0];
+  aux = s[1];
+  correct = s[2];
+  examples = s[3];
+  c10::IValue keys;
+  archive.read("extra_keys", keys);
+  archive.read("extra_values", values);
+  auto key_list = keys.toList();
+  for (size_t i = 0; i < key_list.size(); ++i) {
+    extra[key_list.get(i).toStringRef()] = values[int64_t(i)].item<double>();
   }
 }
 
@@ -37,6 +88,14 @@ std::string Trainer::checkpoint() const {
     archive.write("hints", hints);
   }
   save_expert_masks(*state_->module, archive);
+  torch::serialize::OutputArchive window;
+  state_->window.save(window);
+  for (size_t i = 0; i < state_->router_windows.size(); ++i) {
+    torch::serialize::OutputArchive router;
+    state_->router_windows[i].save(router);
+    window.write("router" + std::to_string(i), router);
+  }
+  archive.write("log_window", window);
   if (state_->pruner) {
     torch::serialize::OutputArchive prune;
     state_->pruner->save(prune);
@@ -74,6 +133,18 @@ void Trainer::restore(const std::string& bytes) {
       archive.read("prune", prune);
       state_->pruner->load(prune);
     }
+    torch::serialize::InputArchive window;
+    state_->window.clear();
+    for (auto& router : state_->router_windows) router.clear();
+    if (archive.try_read("log_window", window)) {
+      state_->window.load(window);
+      for (size_t i = 0; i < state_->router_windows.size(); ++i) {
+        torch::serialize::InputArchive router;
+        if (window.try_read("router" + std::to_string(i), router)) {
+          state_->router_windows[i].load(router);
+        }
+      }
+    }
     torch::Tensor step, rng;
     archive.read("step", step);
     archive.read("rng", rng);
@@ -86,6 +157,7 @@ void Trainer::restore(const std::string& bytes) {
     throw std::runtime_error(std::string("checkpoint does not match this spec's model: ") +
                              e.what_without_backtrace());
   }
+  check_finite(*state_->module);
 }
 
 }  // namespace slimlab

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,6 +20,27 @@
 
 namespace slimlab {
 
+/// The optimiser a spec asks for, over `params` (the trainer's, and the runtime tuner's scratch
+/// copy).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec,
+                                                        std::vector<torch::Tensor> params);
+
+/// A training loss this many times the chance level ln(classes) means the run has diverged even
+/// while it is still finite (dead ReLUs after a huge step keep it finite but useless).
+constexpr double kExplodedOverChance = 1000.0;
+
+/// Sums over the current log window, weighted by examples (the aux loss and extras too). Kept in
+/// checkpoints, with the routers' windows, so that a run resumed at a step that is not a multiple
+/// of `log_interval_steps` logs at its next log step exactly what an unbroken run logs there.
+struct LogWindow {
+  double loss = 0, aux = 0, correct = 0, examples = 0;
+  std::map<std::string, double> extra;  ///< e.g. "train/kd_soft" -> sum of value x examples.
+  void clear() { *this = LogWindow(); }
+  void save(torch::serialize::OutputArchive& archive) const;
+  /// Checkpoints written before the window was kept have none: the window is then empty.
+  void load(torch::serialize::InputArchive& archive);
+};
+
 struct Trainer::State {
   ExperimentSpec spec;
   DataSplits data;
@@ -31,6 +53,7 @@ struct Trainer::State {
   int64_t total_steps = 0;
   std::vector<MoeLayer> moe_layers;
   std::vector<RouterWindow> router_windows;
+  LogWindow window;
   std::unique_ptr<Distiller> distiller;
   std::unique_ptr<Pruner> pruner;
 
@@ -45,6 +68,15 @@ struct Trainer::State {
   void compare_with_teachers(Evaluation& e, const TensorDataset& split, const std::string& name,
                              bool per_class);
   void report_routing(TrainObserver& observer, const Evaluation& e, const std::string& split);
+
+  /// Why the loss of step `step + 1` (1-based) is not finite, or exploded past `chance` x 1000:
+  /// one line naming that one step and the source. A non-finite input batch is the data's fault
+  /// and a non-finite loss before any update the model's or the teacher's; only a loss that grew
+  /// during training gets the advice to lower optimizer.lr. `x` is the step's batch, `terms` the
+  /// named parts of the loss besides the task's cross-entropy (trainer_divergence.cpp).
+  std::string divergence_reason(const torch::Tensor& x, double task_loss, double total_loss,
+                                const std::vector<std::pair<std::string, double>>& terms,
+                                double chance) const;
 };
 
 }  // namespace slimlab

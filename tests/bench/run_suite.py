@@ -80,21 +80,34 @@ def training(build, m, rounds, quick):
             warmup = 10 if preset.startswith("cnn") else 20
             spec = f"experiments/{preset}.json"
             common = ["--batch", str(batch), "--warmup", str(warmup), "--steps", str(steps)]
-            runs = {"slimlab": [], "pytorch": [], "slimlab_blas_gemm": [], "pytorch_default": []}
+            run_json([bench, "train", spec] + common)  # Measures and caches its runtime choice.
+            # The peer at every LibTorch thread count (OpenBLAS one thread beside several, else
+            # every core, SlimLab's rule), so it is compared at its best, not at SlimLab's.
+            peer_sides = {f"pytorch_{t}": t for t in range(1, m["cores"] + 1)}
+            runs = {"slimlab": [], "slimlab_blas_gemm": [], "pytorch_default": []}
+            runs.update({side: [] for side in peer_sides})
+            sides = ["slimlab"] + list(peer_sides)
             for r in range(rounds):
-                order = ["slimlab", "pytorch"] if r % 2 == 0 else ["pytorch", "slimlab"]
+                order = sides if r % 2 == 0 else sides[::-1]
                 for side in order:
                     if side == "slimlab":
                         runs[side].append(run_json([bench, "train", spec] + common))
                     else:
-                        runs[side].append(run_json(peer + [spec, "--threads", str(threads)] + common,
-                                                   env={"OPENBLAS_NUM_THREADS": str(blas)}))
+                        t = peer_sides[side]
+                        runs[side].append(run_json(peer + [spec, "--threads", str(t)] + common,
+                                                   env={"OPENBLAS_NUM_THREADS":
+                                                        str(1 if t > 1 else m["cores"])}))
             runs["slimlab_blas_gemm"].append(
-                run_json([bench, "train", spec] + common + ["--set", "runtime.gemm=blas"]))
+                run_json([bench, "train", spec] + common + ["--set", "runtime.gemm=blas",
+                                                            "--set", f"runtime.threads={threads}"]))
             runs["pytorch_default"].append(run_json(peer + [spec] + common))
             med = {k: statistics.median(x["steps_per_second"] for x in v) for k, v in runs.items()}
+            best_peer = max(peer_sides, key=lambda side: med[side])
+            med["pytorch"] = med[best_peer]
             case = {"preset": preset, "batch": batch, "steps": steps, "warmup": warmup,
                     "threads": threads, "blas_threads": blas,
+                    "slimlab_runtime": runs["slimlab"][0]["runtime"],
+                    "pytorch_best_threads": peer_sides[best_peer],
                     "steps_per_second": med,
                     "all_steps_per_second": {k: [x["steps_per_second"] for x in v]
                                              for k, v in runs.items()},
@@ -106,7 +119,62 @@ def training(build, m, rounds, quick):
                 case["gflops"] = statistics.median(x["gflops"] for x in runs["slimlab"])
                 case["training_macs_per_sample"] = runs["slimlab"][0]["training_macs_per_sample"]
             print(f"  {preset:18s} batch {batch:3d}: SlimLab {med['slimlab']:7.1f} steps/s, "
-                  f"PyTorch {med['pytorch']:7.1f} ({case['ratio']:.2f}x)", file=sys.stderr)
+                  f"PyTorch {med['pytorch']:7.1f} at {peer_sides[best_peer]} threads "
+                  f"({case['ratio']:.2f}x)", file=sys.stderr)
+            cases.append(case)
+    return cases
+
+
+RUNTIME_PRESETS = ["mlp-fashion", "cnn-fashion", "moe-fashion-top2", "vit-fashion"]
+
+
+def runtime_choice(build, m, rounds, quick):
+    """The automatic runtime choice (threads and gemm measured per model, cached) against every
+    fixed choice it picks from, alternating rounds; and what the measurement cost on a cold
+    cache."""
+    bench = f"{build}/tests/slimlab-bench-train"
+    cli = f"{build}/app/cli/slimlab-cli"
+    fixed = [(t, g) for g in ["onednn", "blas"] for t in range(m["cores"], 0, -1)]
+    cases = []
+    for preset in RUNTIME_PRESETS:
+        for batch in BATCHES:
+            spec = f"experiments/{preset}.json"
+            slow = not preset.startswith("mlp") and not preset.startswith("moe")
+            steps = steps_for("cnn" if slow else preset, batch, quick)
+            warmup = 10 if slow else 20
+            common = ["train", spec, "--batch", str(batch), "--warmup", str(warmup),
+                      "--steps", str(steps)]
+            # The first run on a new machine: an empty cache, so the choice is measured.
+            with tempfile.TemporaryDirectory() as cold_cache:
+                db = os.path.join(cold_cache, "runs.sqlite")
+                first = run_json([cli, "run", spec, "--db", db, "--quiet", "--json",
+                                  "--set", f"data.batch_size={batch}", "--set", "schedule.steps=1"],
+                                 env={"XDG_CACHE_HOME": cold_cache})
+            run_json([bench] + common)  # Fills the user's cache.
+            configs = {"auto": []} | {f"{t}/{g}": [] for t, g in fixed}
+            args = {"auto": []} | {f"{t}/{g}": ["--set", f"runtime.threads={t}",
+                                                "--set", f"runtime.gemm={g}"] for t, g in fixed}
+            names = list(configs)
+            choice = None
+            for r in range(rounds):
+                order = names if r % 2 == 0 else names[::-1]
+                for name in order:
+                    out = run_json([bench] + common + args[name])
+                    configs[name].append(out["steps_per_second"])
+                    if name == "auto":
+                        choice = out["runtime"]
+            med = {k: statistics.median(v) for k, v in configs.items()}
+            best = max((k for k in names if k != "auto"), key=lambda k: med[k])
+            case = {"preset": preset, "batch": batch, "steps": steps,
+                    "steps_per_second": med, "all_steps_per_second": configs,
+                    "choice": f"{choice['threads']}/{choice['gemm']}", "chosen_by": choice["chosen_by"],
+                    "best_fixed": best, "auto_over_best": med["auto"] / med[best],
+                    "first_run": {"seconds_to_first_step": first["seconds_to_first_step"],
+                                  "measure_seconds": first["runtime"].get("measure_seconds", 0.0),
+                                  "chosen_by": first["runtime"]["chosen_by"]}}
+            print(f"  {preset:18s} batch {batch:3d}: auto {med['auto']:7.1f} steps/s "
+                  f"({case['choice']}), best fixed {med[best]:7.1f} ({best}): "
+                  f"{case['auto_over_best']:.1%}", file=sys.stderr)
             cases.append(case)
     return cases
 
@@ -190,12 +258,10 @@ def markdown(r):
         f" Python {m['python']}): the same Debian build of 1.13 underneath; parallel backend"
         f" {m['parallel_backend']}",
         f"- BLAS: {m['blas']} at `{m['blas_path']}`; {m['blas_config']}",
-        f"- Threads in every comparison: **{m['run_threads']} LibTorch (intra-op) threads, "
-        f"{m['run_blas_threads']} BLAS thread(s), 1 inter-op thread** on both sides (SlimLab's "
-        "automatic choice: `runtime.threads` = cores, `runtime.blas_threads` = 1 when LibTorch "
-        "has several, so the two pools never spin on the same cores). The peer gets them with "
-        "`torch.set_num_threads` and `OPENBLAS_NUM_THREADS`.",
-        f"- SlimLab's dense layers use `runtime.gemm` = `{m['run_gemm']}`; environment: "
+        "- Threads: SlimLab runs with its automatic choice, measured per model and batch and "
+        "cached (`runtime.threads` 0, `runtime.gemm` auto; the choice of each case is in the "
+        "tables); the PyTorch peer is measured at every LibTorch thread count (OpenBLAS one "
+        "thread beside several, else every core) and compared at its best. Environment: "
         + ", ".join(f"{k}={v or 'unset'}" for k, v in m["env"].items()),
         "",
         "## The limit: sgemm",
@@ -205,8 +271,8 @@ def markdown(r):
         "| kernel | GFLOP/s |",
         "|---|---|",
         f"| OpenBLAS sgemm, all cores ({r['sgemm']['blas_core']} kernels; what PyTorch's nn.Linear calls) | {r['sgemm']['blas_gflops']:.1f} |",
-        f"| OpenBLAS sgemm, {m['run_blas_threads']} thread (inside a run) | {r['sgemm']['blas_gflops_at_run_threads']:.1f} |",
-        f"| oneDNN sgemm, {m['run_threads']} threads (what SlimLab's dense layers call) | {r['sgemm']['onednn_gflops']:.1f} |",
+        f"| OpenBLAS sgemm, {m['run_blas_threads']} thread (beside {m['run_threads']} LibTorch threads) | {r['sgemm']['blas_gflops_at_run_threads']:.1f} |",
+        f"| oneDNN sgemm, {m['run_threads']} threads (what SlimLab's dense layers call with `runtime.gemm` onednn) | {r['sgemm']['onednn_gflops']:.1f} |",
         "",
         "## Training steps/s: SlimLab against PyTorch from Python",
         "",
@@ -214,19 +280,50 @@ def markdown(r):
         "index_select, forward, cross-entropy plus the MoE auxiliary losses, loss value read, "
         "backward, step, correct predictions counted) and threads. SlimLab: "
         "`build/release/tests/slimlab-bench-train train experiments/PRESET.json --batch B` (the "
-        "real Trainer). Peer: `OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tests/bench/peer_pytorch.py "
-        "experiments/PRESET.json --batch B --threads 2`. Target: SlimLab >= 1.2x in every case.",
+        "real Trainer, with its automatic runtime choice). Peer: `OPENBLAS_NUM_THREADS=1 "
+        "/usr/bin/python3 tests/bench/peer_pytorch.py experiments/PRESET.json --batch B "
+        "--threads T` for every T, the best taken. Target: SlimLab >= 1.2x in every case.",
         "",
-        "| preset | batch | SlimLab steps/s | PyTorch steps/s | SlimLab / PyTorch | >= 1.2x | "
-        "SlimLab, BLAS gemm | PyTorch, its default threads | SlimLab / PyTorch default |",
+        "| preset | batch | SlimLab steps/s (its choice) | PyTorch steps/s (best threads) | "
+        "SlimLab / PyTorch | >= 1.2x | SlimLab, BLAS gemm | PyTorch, its default threads | "
+        "SlimLab / PyTorch default |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in r["training"]:
         s = c["steps_per_second"]
+        rt = c["slimlab_runtime"]
         lines.append(
-            f"| {c['preset']} | {c['batch']} | {s['slimlab']:.1f} | {s['pytorch']:.1f} | "
+            f"| {c['preset']} | {c['batch']} | {s['slimlab']:.1f} ({rt['threads']} threads, "
+            f"{rt['gemm']}) | {s['pytorch']:.1f} ({c['pytorch_best_threads']}) | "
             f"**{c['ratio']:.2f}x** | {mark(c['ratio'] >= 1.2)} | {s['slimlab_blas_gemm']:.1f} | "
             f"{s['pytorch_default']:.1f} | {c['ratio_vs_pytorch_default']:.2f}x |")
+    lines += [
+        "",
+        "## Threads and gemm: the automatic choice against every fixed one",
+        "",
+        "A run whose spec leaves `runtime.threads` 0 and `runtime.gemm` auto measures its own "
+        "model at its batch size on a few training steps of every candidate (LibTorch threads "
+        "1 .. cores, oneDNN or BLAS gemm; alternating rounds), once per machine, and caches the "
+        "fastest (`~/.cache/SlimLab/runtime/`). Below: `slimlab-bench-train train "
+        "experiments/PRESET.json --batch B` with the cached choice (auto) against the same with "
+        "`--set runtime.threads=T --set runtime.gemm=G` for each candidate T/G, alternating "
+        "rounds. Target: auto within 5% of the best fixed choice in every case. \"First run\": "
+        "`slimlab-cli run` with an empty cache, which measures: the measurement's seconds and the "
+        "time to the first step, which includes them.",
+        "",
+        "| preset | batch | auto steps/s (choice) | best fixed | auto / best | within 5% | "
+        "every fixed choice (threads/gemm: steps/s) | first run: measuring, first step |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in r.get("runtime_choice", []):
+        s = c["steps_per_second"]
+        others = ", ".join(f"{k} {v:.0f}" for k, v in s.items() if k != "auto")
+        fr = c["first_run"]
+        lines.append(
+            f"| {c['preset']} | {c['batch']} | {s['auto']:.1f} ({c['choice']}) | "
+            f"{s[c['best_fixed']]:.1f} ({c['best_fixed']}) | **{c['auto_over_best']:.1%}** | "
+            f"{mark(c['auto_over_best'] >= 0.95)} | {others} | {fr['measure_seconds']:.2f} s, "
+            f"{fr['seconds_to_first_step']:.2f} s |")
     lines += [
         "",
         "\"SlimLab, BLAS gemm\" is SlimLab with `--set runtime.gemm=blas`: the same C++ loop on the "
@@ -294,11 +391,12 @@ def markdown(r):
         "## Time to the first training step",
         "",
         "`slimlab-cli run experiments/PRESET.json --set schedule.steps=1 --json` reports "
-        "`seconds_to_first_step`: from the process's start (exec, read from /proc) to the end of "
-        "the first optimiser step, so it includes loading LibTorch (about 0.6 s of it: Debian's "
-        "libtorch_cpu pulls in ~290 shared libraries), reading the data and building the model. "
-        "Warm: the decoded Fashion-MNIST cache (`~/.cache/SlimLab/idx`) exists, as it does after "
-        "the first start; cold: an empty cache. Target <= 1 s.",
+        "`seconds_to_first_step`: from the program's start to the end of the first optimiser "
+        "step, so it includes loading LibTorch (Debian's libtorch_cpu pulls in ~290 shared "
+        "libraries), reading the data, choosing the runtime and building the model. Warm: the "
+        "decoded Fashion-MNIST cache (`~/.cache/SlimLab/idx`) and the runtime choice "
+        "(`~/.cache/SlimLab/runtime`) exist, as they do after the first start; cold: an empty "
+        "cache, so the data is decoded and the runtime measured. Target <= 1 s warm.",
         "",
         "| preset | warm | <= 1 s | cold cache | PyTorch peer (same measure) |",
         "|---|---|---|---|---|",
@@ -332,6 +430,8 @@ def main():
     r["sgemm"] = sgemm(build, a.rounds)
     print("training...", file=sys.stderr)
     r["training"] = training(build, r["machine"], a.rounds, a.quick)
+    print("runtime choice...", file=sys.stderr)
+    r["runtime_choice"] = runtime_choice(build, r["machine"], a.rounds, a.quick)
     print("store...", file=sys.stderr)
     r["store"] = store(build, a.rounds)
     print("logging...", file=sys.stderr)

@@ -106,7 +106,7 @@ int bench_train(const std::vector<std::string>& args) {
     std::filesystem::remove(store);
     RunControl control;
     auto outcome = run_experiment(spec, store, clock, control);
-    runtime = resolve_runtime(spec.runtime, automatic_threads());
+    runtime = outcome.result.runtime;
     std::filesystem::remove(store);
     std::filesystem::remove(store + "-wal");
     std::filesystem::remove(store + "-shm");
@@ -134,6 +134,7 @@ int bench_train(const std::vector<std::string>& args) {
                         {"threads", runtime.threads},
                         {"blas_threads", runtime.blas_threads},
                         {"gemm", gemm_name(runtime.gemm)},
+                        {"runtime", runtime_to_json(runtime)},
                         {"macs_per_sample", cost.macs},
                         {"nominal_gflops", nominal_gflops}};
   if (spec.model.kind == ModelKind::Mlp) {

@@ -156,3 +156,18 @@ TEST(CsvReaderTest, LoadDataStandardisesColumnsWithTheTrainingRows) {
   EXPECT_NE(error_of([&] { load_data(spec, 1); }).find("dataset directory not found"),
             std::string::npos);
 }
+
+// Any finite float is a legal cell; the statistics must not overflow on the largest of them.
+TEST(CsvReaderTest, HugeButFiniteCellsStandardiseWithoutOverflow) {
+  TempDir dir;
+  write_file(dir.file("train.csv"), "x,label\n3e38,a\n-3e38,b\n1e38,a\n-1e38,b\n");
+  write_file(dir.file("test.csv"), "x,label\n3e38,a\n");
+  DataSpec spec;
+  spec.dataset = DatasetKind::Csv;
+  spec.path = dir.path();
+  spec.validation_share = 0;
+  auto data = load_data(spec, 1);
+  ASSERT_TRUE(torch::isfinite(data.train.x).all().item<bool>()) << data.train.x;
+  // Mean 0, unbiased std sqrt((9 + 9 + 1 + 1) / 3) x 1e38 = 2.582e38: 3e38 -> 1.1619.
+  EXPECT_NEAR(data.test.x[0][0].item<double>(), 3.0 / std::sqrt(20.0 / 3.0), 1e-5);
+}

@@ -98,3 +98,47 @@ TEST(IdxReaderTest, MissingDatasetNamesTheDebianPackage) {
               std::string::npos);
   }
 }
+
+// 28x28 training images beside 27x27 test images used to train every step and then fail at the
+// first evaluation ("linear: input has 729 features"); now refused before training.
+TEST(IdxReaderTest, TrainAndTestImagesOfDifferentSizesAreRefusedNamingBothFiles) {
+  TempDir dir;
+  write_file(dir.file("train-images-idx3-ubyte"),
+             idx_bytes({2, 28, 28}, std::vector<uint8_t>(2 * 28 * 28, 7)));
+  write_file(dir.file("train-labels-idx1-ubyte"), idx_bytes({2}, {0, 1}));
+  write_file(dir.file("t10k-images-idx3-ubyte"),
+             idx_bytes({2, 27, 27}, std::vector<uint8_t>(2 * 27 * 27, 7)));
+  write_file(dir.file("t10k-labels-idx1-ubyte"), idx_bytes({2}, {1, 0}));
+  DataSpec spec;
+  spec.dataset = DatasetKind::Idx;
+  spec.path = dir.path();
+  try {
+    load_data(spec, 1);
+    FAIL() << "images of two sizes accepted";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(dir.file("train-images-idx3-ubyte") + " holds 28x28 images but " +
+                           dir.file("t10k-images-idx3-ubyte") + " holds 27x27"),
+              std::string::npos)
+        << message;
+  }
+}
+
+// Standardising by a zero deviation gave NaN inputs, and the run then blamed the learning rate.
+// Like a constant CSV column, images of one grey level become zeros.
+TEST(IdxReaderTest, ImagesOfOneGreyLevelBecomeZerosNotNaN) {
+  TempDir dir;
+  for (const char* set : {"train", "t10k"}) {
+    write_file(dir.file(std::string(set) + "-images-idx3-ubyte"),
+               idx_bytes({4, 3, 3}, std::vector<uint8_t>(4 * 9, 37)));
+    write_file(dir.file(std::string(set) + "-labels-idx1-ubyte"), idx_bytes({4}, {0, 1, 0, 1}));
+  }
+  DataSpec spec;
+  spec.dataset = DatasetKind::Idx;
+  spec.path = dir.path();
+  spec.validation_share = 0;
+  auto data = load_data(spec, 1);
+  EXPECT_TRUE(torch::isfinite(data.train.x).all().item<bool>());
+  EXPECT_EQ(data.train.x.abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(data.test.x.abs().max().item<float>(), 0.0f);
+}

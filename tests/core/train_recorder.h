@@ -13,10 +13,12 @@ struct Recorder : TrainObserver {
   std::vector<EvalRecord> evals;
   std::vector<EventRecord> events;
   std::vector<CheckpointRecord> checkpoints;
+  std::vector<RouterRecord> routers;
   void on_step(const StepRecord& r) override { steps.push_back(r); }
   void on_eval(const EvalRecord& r) override { evals.push_back(r); }
   void on_event(const EventRecord& r) override { events.push_back(r); }
   void on_checkpoint(const CheckpointRecord& r) override { checkpoints.push_back(r); }
+  void on_router(const RouterRecord& r) override { routers.push_back(r); }
 };
 
 }  // namespace slimlab::testing

@@ -2,11 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <limits>
 #include <thread>
 
 #include "models/model_factory.h"
+#include "moe/moe_options.h"
 #include "train/trainer.h"
 #include "train_recorder.h"
 
@@ -154,7 +157,7 @@ TEST(TrainerTest, HugeLearningRateStopsAsDivergedWithStepAndReason) {
   EXPECT_EQ(r.events.back().kind, "diverged");
 }
 
-TEST(TrainerTest, NonFiniteLossNamesTheStep) {
+TEST(TrainerTest, NonFiniteInputIsBlamedOnTheDataNotTheLearningRate) {
   auto spec = tiny_spec();
   auto data = load_data(spec.data, spec.seed);
   data.train.x.index_put_({5, 0}, std::numeric_limits<float>::quiet_NaN());  // In epoch 0.
@@ -163,9 +166,90 @@ TEST(TrainerTest, NonFiniteLossNamesTheStep) {
   RunControl control;
   auto result = trainer.run(r, control);
   ASSERT_EQ(result.status, RunStatus::Diverged);
-  EXPECT_NE(result.error.find("training loss became NaN at step"), std::string::npos)
+  EXPECT_NE(result.error.find("the input batch at step " + std::to_string(result.steps + 1) +
+                              " holds non-finite values (data from generated)"),
+            std::string::npos)
       << result.error;
+  EXPECT_EQ(result.error.find("optimizer.lr"), std::string::npos) << result.error;
+  EXPECT_EQ(result.error.find("step " + std::to_string(result.steps) + " "), std::string::npos)
+      << "one step number only: " << result.error;
   EXPECT_LE(result.steps, 17);
+}
+
+// A model that gives NaN before any update (here: a weight set to NaN before training) is not
+// the learning rate's fault, and the message says so with the one step.
+TEST(TrainerTest, NonFiniteLossBeforeAnyUpdateIsNotBlamedOnTheLearningRate) {
+  auto spec = tiny_spec();
+  Trainer trainer(spec, load_data(spec.data, spec.seed));
+  {
+    torch::NoGradGuard no_grad;
+    trainer.module().parameters().front().index_put_({0, 0},
+                                                     std::numeric_limits<float>::infinity());
+  }
+  Recorder r;
+  RunControl control;
+  auto result = trainer.run(r, control);
+  ASSERT_EQ(result.status, RunStatus::Diverged);
+  EXPECT_EQ(result.steps, 0);
+  const auto first = trainer.module().named_parameters().begin()->key();
+  EXPECT_NE(result.error.find("at step 1, before any update; first non-finite tensor: " + first),
+            std::string::npos)
+      << result.error;
+  EXPECT_NE(result.error.find("will not help"), std::string::npos) << result.error;
+  EXPECT_EQ(result.error.find("try a smaller"), std::string::npos) << result.error;
+}
+
+// Resumed at a step that is not a multiple of the log interval, the run must log at its next log
+// step what the unbroken run logs there: the open window's sums (loss, accuracy, the MoE
+// auxiliary loss and router statistics) travel in the checkpoint.
+TEST(TrainerTest, ResumeMidLogWindowLogsWhatTheUnbrokenRunLogs) {
+  auto spec = tiny_spec();
+  spec.model.kind = ModelKind::MoeMlp;
+  spec.model.moe_mlp.width(16).moe(
+      MoeOptions(4).hidden(16).top_k(2).balance_loss(0.01).z_loss(0.001));
+  spec.schedule.epochs = 4;
+  spec.schedule.log_interval_steps = 5;
+  spec.schedule.checkpoint_interval_steps = 7;  // Checkpoints at 7, 14, ..., mid-window.
+  Recorder full;
+  auto reference = train(spec, full);
+  ASSERT_EQ(reference.status, RunStatus::Finished);
+  const auto checkpoint = std::find_if(full.checkpoints.begin(), full.checkpoints.end(),
+                                       [](const auto& c) { return c.step == 49; });
+  ASSERT_NE(checkpoint, full.checkpoints.end());
+
+  torch::manual_seed(999);  // As a fresh process would.
+  Trainer resumed(spec, load_data(spec.data, spec.seed));
+  resumed.restore(checkpoint->bytes);
+  Recorder rest;
+  RunControl go;
+  auto result = resumed.run(rest, go);
+  EXPECT_EQ(result.test_loss, reference.test_loss);
+
+  std::vector<StepRecord> expected;
+  for (const auto& r : full.steps) {
+    if (r.step > 49) expected.push_back(r);
+  }
+  ASSERT_EQ(rest.steps.size(), expected.size());
+  ASSERT_EQ(rest.steps.front().step, 50);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE("step " + std::to_string(expected[i].step));
+    EXPECT_EQ(rest.steps[i].loss, expected[i].loss);
+    EXPECT_EQ(rest.steps[i].accuracy, expected[i].accuracy);
+    EXPECT_EQ(rest.steps[i].aux_loss, expected[i].aux_loss);
+  }
+  std::vector<RouterRecord> expected_routers;
+  for (const auto& r : full.routers) {
+    if (r.step > 49) expected_routers.push_back(r);
+  }
+  ASSERT_EQ(rest.routers.size(), expected_routers.size());
+  for (size_t i = 0; i < expected_routers.size(); ++i) {
+    SCOPED_TRACE("router at step " + std::to_string(expected_routers[i].step));
+    EXPECT_EQ(rest.routers[i].load_share, expected_routers[i].load_share);
+    EXPECT_EQ(rest.routers[i].importance, expected_routers[i].importance);
+    EXPECT_EQ(rest.routers[i].dropped_share, expected_routers[i].dropped_share);
+    EXPECT_EQ(rest.routers[i].balance_loss, expected_routers[i].balance_loss);
+    EXPECT_EQ(rest.routers[i].z_loss, expected_routers[i].z_loss);
+  }
 }
 
 TEST(TrainerTest, RestoreRejectsAnotherModelsCheckpoint) {
@@ -192,4 +276,28 @@ TEST(ModelsTest, CnnAndMlpShapesAndParameterCounts) {
   mlp.mlp.hidden({});
   auto linear = make_model(mlp, {1, 28, 28}, 10);
   EXPECT_EQ(count_parameters(*linear.ptr()), 784 * 10 + 10);
+}
+
+TEST(TrainerTest, CheckpointsWithNonFiniteWeightsAreRefusedNamingTheTensor) {
+  auto spec = tiny_spec();
+  Trainer damaged(spec, load_data(spec.data, spec.seed));
+  const auto name = damaged.module().named_parameters().begin()->key();
+  {
+    torch::NoGradGuard no_grad;
+    damaged.module().parameters().front().index_put_({0, 0},
+                                                     std::numeric_limits<float>::quiet_NaN());
+  }
+  const auto bytes = damaged.checkpoint();
+  Trainer other(spec, load_data(spec.data, spec.seed));
+  for (auto load : {std::function<void()>([&] { other.restore(bytes); }),
+                    std::function<void()>([&] { load_model_weights(other.module(), bytes); })}) {
+    try {
+      load();
+      FAIL() << "a NaN weight was loaded";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("tensor \"" + name + "\" holds 1 non-finite"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }

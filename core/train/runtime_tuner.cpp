@@ -1,0 +1,161 @@
+#include "train/runtime_tuner.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "models/model_factory.h"
+#include "train/runtime_cache.h"
+#include "train/trainer_state.h"
+
+namespace slimlab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n == 0 ? 0.0 : n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// Choices made in this process, by cache key: every run of one model here trains alike, even
+// when the cache file cannot be written.
+std::mutex g_memo_mutex;
+std::map<std::string, RuntimeChoice> g_memo;
+
+std::string input_text(const DataSplits& data) {
+  std::string text;
+  for (int64_t d : data.sample_shape) text += std::to_string(d) + "x";
+  return text + std::to_string(data.classes) + " classes";
+}
+
+}  // namespace
+
+std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec,
+                                                      const DataSplits& data,
+                                                      const std::vector<RuntimeChoice>& candidates,
+                                                      double budget_seconds) {
+  auto model = make_model_to_load(spec.model, data.sample_shape, data.classes);
+  model.ptr()->train();
+  auto optimizer = make_optimizer(spec.optimizer, model.ptr()->parameters());
+  const int64_t batch = std::min<int64_t>(spec.data.batch_size, data.train.size());
+  const auto x = data.train.x.slice(0, 0, batch);
+  const auto y = data.train.y.slice(0, 0, batch);
+  auto step = [&] {
+    optimizer->zero_grad();
+    auto loss = torch::cross_entropy_loss(model.forward(x), y);
+    loss.backward();
+    optimizer->step();
+  };
+
+  // Dropout and noisy gates draw from the default generator: hold it, and put it back after.
+  std::lock_guard<std::mutex> drawing(generator_mutex());
+  auto generator = at::detail::getDefaultCPUGenerator();
+  torch::Tensor generator_state;
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator_state = generator.get_state();
+  }
+
+  const size_t n = candidates.size();
+  std::vector<RuntimeChoice> settings = candidates;
+  std::vector<double> warm(n, 0.0);
+  std::vector<int> steps_per_sample(n, 1);
+  for (size_t i = 0; i < n; ++i) {
+    set_runtime(settings[i]);
+    step();  // Warm-up: JIT kernels, thread pools.
+    auto started = Clock::now();
+    step();
+    const double seconds = std::max(seconds_since(started), 1e-6);
+    warm[i] = 1.0 / seconds;
+    steps_per_sample[i] = int(std::clamp(std::ceil(0.005 / seconds), 1.0, 64.0));
+  }
+  const double best_warm = *std::max_element(warm.begin(), warm.end());
+  std::vector<std::vector<double>> samples(n);
+  const auto rounds_started = Clock::now();
+  for (int round = 0; round < kMaxRounds; ++round) {
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = round % 2 == 0 ? k : n - 1 - k;  // Alternating order: drift cancels.
+      if (warm[i] * 1.5 < best_warm) continue;
+      set_runtime(settings[i]);
+      auto started = Clock::now();
+      for (int s = 0; s < steps_per_sample[i]; ++s) step();
+      samples[i].push_back(double(steps_per_sample[i]) / seconds_since(started));
+    }
+    if (round + 1 >= kMinRounds && seconds_since(rounds_started) >= budget_seconds) break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(generator_state);
+  }
+
+  std::vector<RuntimeChoice::Measured> measured;
+  for (size_t i = 0; i < n; ++i) {
+    RuntimeChoice::Measured m;
+    m.threads = settings[i].threads;
+    m.blas_threads = settings[i].blas_threads;
+    m.gemm = settings[i].gemm;
+    m.steps_per_second = samples[i].empty() ? warm[i] : median(samples[i]);
+    measured.push_back(m);
+  }
+  return measured;
+}
+
+void forget_runtime_choices() {
+  std::lock_guard<std::mutex> memo_lock(g_memo_mutex);
+  g_memo.clear();
+}
+
+RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data) {
+  const int share = automatic_threads();
+  auto candidates = runtime_candidates(spec.runtime, share);
+  if (candidates.size() == 1) {
+    auto choice = candidates.front();
+    set_runtime(choice);
+    return choice;
+  }
+  const auto key = runtime_cache_key(
+      model_to_json(spec.model).dump(), input_text(data), spec.data.batch_size,
+      spec.optimizer.kind == OptimizerKind::Adam ? "adam" : "sgd", spec.runtime, share);
+  std::lock_guard<std::mutex> memo_lock(g_memo_mutex);
+  RuntimeChoice choice;
+  if (auto it = g_memo.find(key); it != g_memo.end()) {
+    choice = it->second;
+    choice.source = RuntimeSource::Cached;
+  } else if (auto cached = read_cached_runtime(key)) {
+    choice = *cached;
+  } else {
+    const auto started = Clock::now();
+    auto measured = measure_runtimes(spec, data, candidates, kMeasureBudgetSeconds);
+    size_t best = 0;
+    for (size_t i = 1; i < measured.size(); ++i) {
+      if (measured[i].steps_per_second > measured[best].steps_per_second) best = i;
+    }
+    choice = candidates[best];
+    choice.source = RuntimeSource::Measured;
+    choice.measured = measured;
+    choice.measure_seconds = seconds_since(started);
+    write_cached_runtime(key, choice);
+    // Another process may have cached its measurement first: every run of the model on this
+    // machine then trains alike.
+    if (auto first = read_cached_runtime(key); first && !first->same_settings(choice)) {
+      choice = *first;
+    }
+  }
+  set_runtime(choice);
+  g_memo[key] = choice;
+  return choice;
+}
+
+}  // namespace slimlab

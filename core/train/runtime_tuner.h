@@ -1,0 +1,50 @@
+#pragma once
+
+// Threads and gemm chosen by measurement on the machine at hand. A fixed rule (LibTorch threads
+// = cores, one BLAS thread, oneDNN's gemm) was the fastest on the Xeon where it was made; on a
+// 2-core AMD EPYC the presets trained 25-45% faster with one thread, and OpenBLAS's sgemm beat
+// oneDNN's there at 1024^3. So a run measures its own model on a few steps, once per machine.
+
+#include <vector>
+
+#include "data/dataset.h"
+#include "spec/experiment_spec.h"
+#include "train/runtime.h"
+
+namespace slimlab {
+
+/// Seconds a measurement aims to take after each candidate's warm-up step; it always runs at
+/// least kMinRounds rounds, so a slow model (a CNN at batch 512) takes longer, once.
+constexpr double kMeasureBudgetSeconds = 0.3;
+constexpr int kMinRounds = 3;
+constexpr int kMaxRounds = 9;
+
+/// Chooses the LibTorch threads, BLAS threads and gemm of a run of `spec` on `data` and sets them
+/// for the whole process (set_runtime). When the spec leaves one candidate (runtime_candidates:
+/// explicit threads and gemm, a resume's record, $SLIMLAB_THREADS=1 with an explicit gemm) it is
+/// taken as it is (source Spec). Otherwise the choice cached for this machine, model and batch
+/// is taken (Cached, free: the same choice for every run of it in this process too), or every
+/// candidate is measured (measure_runtimes) and the fastest taken and cached (Measured).
+/// Measuring trains a scratch copy of the model, built without drawing from the default
+/// generator, whose state is put back afterwards: the run's numbers depend on the choice (the
+/// kernels' summation order), never on whether it measured. Call on the run's thread, before
+/// seeding; it takes generator_mutex() while it measures.
+RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data);
+
+/// Forgets the choices this process made (choose_runtime then reads the cache files again).
+/// For tests.
+void forget_runtime_choices();
+
+/// Training steps per second of `spec`'s model and optimiser on the first `batch_size` training
+/// examples of `data`, for each candidate: one warm-up step each (oneDNN JITs, OpenMP starts
+/// its threads), then rounds that time each candidate in turn (alternating order, >= 5 ms a
+/// sample) until `budget_seconds` have passed and at least kMinRounds rounds are done, at most
+/// kMaxRounds; the median of each candidate's rounds. A candidate 1.5x slower than the best at
+/// warm-up is left out of the rounds (its warm-up speed is reported). Leaves the last
+/// candidate set for the process.
+std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec,
+                                                      const DataSplits& data,
+                                                      const std::vector<RuntimeChoice>& candidates,
+                                                      double budget_seconds);
+
+}  // namespace slimlab
