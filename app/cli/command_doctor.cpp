@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "data/dataset.h"
 #include "measure/system_info.h"
+#include "models/gemm.h"
 #include "store/run_store.h"
 #include "train/runtime.h"
 #include "train/runtime_tuner.h"
@@ -53,7 +54,13 @@ int command_doctor(const CliArgs& args) {
   RuntimeChoice runs = resolve_runtime(RuntimeSpec{}, automatic_threads());
   auto [reference_spec, reference_data] = reference_model();
   const auto candidates = runtime_candidates(reference_spec.runtime, automatic_threads());
+  // Measuring leaves the last candidate's settings; the lines below report the process's own.
+  RuntimeChoice before;
+  before.threads = torch_threads();
+  before.blas_threads = active_blas().threads;
+  before.gemm = gemm_backend();
   const auto table = measure_runtimes(reference_spec, reference_data, candidates, 1.0);
+  set_runtime(before);
   nlohmann::json table_json = nlohmann::json::array();
   size_t fastest = 0;
   for (size_t i = 0; i < table.size(); ++i) {
@@ -79,7 +86,7 @@ int command_doctor(const CliArgs& args) {
   report["cores"] = usable_cores();
   report["run_threads"] = runs.threads;
   report["run_blas_threads"] = runs.blas_threads;
-  report["run_gemm"] = gemm_name(runs.gemm);
+  report["run_gemm"] = "auto";  // Measured per model: see runtime_table.
   if (!blas.fast || gflops < kSlowGflops) {
     problems.push_back(
         "matrix multiply is slow (" + blas.name + ", " + std::to_string(int(gflops)) +

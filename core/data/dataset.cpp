@@ -60,25 +60,25 @@ TensorDataset take(const TensorDataset& d, const torch::Tensor& index) {
 }
 
 /// Mean and (unbiased) standard deviation of byte / 255 over all pixels, from a histogram of the
-/// 256 byte values: exact (0 for images of one grey level), and one read of the bytes instead
-/// of four float passes. Sums of at most 2^63 counts x 1.0 cannot overflow a double.
+/// 256 byte values, one read of the bytes instead of four float passes. The sums are exact
+/// integers (128-bit: n Q - S^2 for 47 M pixels is ~1e20), so images of one grey level give a
+/// deviation of exactly 0; in doubles the mean is not always exactly that level, and a ~1e-17
+/// deviation turned the level into +-0.99 instead of 0.
 std::pair<double, double> pixel_stats(const torch::Tensor& bytes) {
   std::array<int64_t, 256> count{};
   const uint8_t* p = bytes.data_ptr<uint8_t>();
   const int64_t n = bytes.numel();
   for (int64_t i = 0; i < n; ++i) ++count[p[i]];
-  double sum = 0;
-  for (int v = 0; v < 256; ++v) sum += double(count[size_t(v)]) * (v / 255.0);
-  double mean = n > 0 ? sum / double(n) : 0.0;
-  // Squared deviations from the mean, not sum_squares - n mean^2: that difference cancels to a
-  // tiny positive number, not 0, when every pixel has one value, and dividing by it made the
-  // inputs huge.
-  double deviations = 0;
+  if (n == 0) return {0.0, 0.0};
+  __int128 sum = 0, squares = 0;
   for (int v = 0; v < 256; ++v) {
-    double d = v / 255.0 - mean;
-    deviations += double(count[size_t(v)]) * d * d;
+    sum += __int128(count[size_t(v)]) * v;
+    squares += __int128(count[size_t(v)]) * v * v;
   }
-  double variance = n > 1 ? deviations / double(n - 1) : 0.0;
+  const double mean = double(sum) / double(n) / 255.0;
+  if (n < 2) return {mean, 0.0};
+  const __int128 spread = __int128(n) * squares - sum * sum;  // n^2 x the population variance.
+  const double variance = double(spread) / (double(n) * double(n - 1)) / (255.0 * 255.0);
   return {mean, std::sqrt(variance)};
 }
 
@@ -143,6 +143,14 @@ void read_csv_directory(const std::string& dir, TensorDataset& train, TensorData
   spread = torch::where(spread > 0, spread, torch::ones_like(spread));
   train.x = ((train_x - mean) / spread).to(torch::kFloat32);
   test.x = ((test.x.to(torch::kFloat64) - mean) / spread).to(torch::kFloat32);
+  // Test cells are not bounded by the training rows' spread: one far outside it can overflow.
+  auto bad = torch::isfinite(test.x).logical_not().nonzero();
+  if (bad.size(0) > 0) {
+    throw InputError(test_path + ": data row " + std::to_string(bad[0][0].item<int64_t>() + 1) +
+                     ", feature column " + std::to_string(bad[0][1].item<int64_t>() + 1) +
+                     ": the value lies so far outside train.csv's values that it cannot be "
+                     "standardised within float range");
+  }
 }
 
 }  // namespace
@@ -252,11 +260,11 @@ DataSplits load_data(const DataSpec& spec, int64_t seed) {
   if (train.x.scalar_type() == torch::kUInt8) {
     // Normalise with the training pixels' statistics (Fashion-MNIST: mean 0.286, std 0.353).
     auto [mean, std] = pixel_stats(train.x);
-    // Images of one grey level carry nothing to learn; like a constant CSV column they become
-    // 0 (divided by 1), not NaN (0 / 0).
-    if (!(std > 0)) std = 1.0;
     std::array<float, 256> table;
     for (int v = 0; v < 256; ++v) table[size_t(v)] = float((v / 255.0 - mean) / std);
+    // Images of one grey level carry nothing to learn; like a constant CSV column they become
+    // 0, not NaN (0 / 0).
+    if (!(std > 0)) table.fill(0.0f);
     out.train = normalised_rows(train, train_index, table);
     if (n_validation > 0) out.validation = normalised_rows(train, validation_index, table);
     out.test = normalised_rows(test, torch::arange(n_test, torch::kInt64), table);

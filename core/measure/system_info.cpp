@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -144,16 +146,20 @@ double seconds_since_fork() {
   std::ifstream stat("/proc/self/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   auto close = text.rfind(')');  // The command name may contain spaces; fields follow ')'.
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos || close + 2 > text.size()) return -1;
   std::istringstream fields(text.substr(close + 2));
   std::string field;
   for (int i = 3; i <= 22 && fields >> field; ++i) {
   }
-  double uptime = 0;
-  std::ifstream("/proc/uptime") >> uptime;
+  // The kernel's own clock since boot, as the start time is: /proc/uptime may be virtualised.
+  timespec now{};
   long ticks = ::sysconf(_SC_CLK_TCK);
-  if (field.empty() || ticks <= 0 || uptime <= 0) return -1;
-  return std::max(0.0, uptime - std::stod(field) / double(ticks));
+  if (field.empty() || ticks <= 0 || ::clock_gettime(CLOCK_BOOTTIME, &now) != 0) return -1;
+  char* end = nullptr;
+  const double started = std::strtod(field.c_str(), &end);  // No exceptions before main().
+  if (end == field.c_str() || started < 0) return -1;
+  const double since = double(now.tv_sec) + 1e-9 * double(now.tv_nsec) - started / double(ticks);
+  return since >= 0 ? since : -1;
 }
 
 // Loading LibTorch's libraries takes about a second at most; a process older than this when its

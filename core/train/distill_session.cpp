@@ -20,6 +20,8 @@ std::unique_ptr<Teacher> teacher_from_run(const std::string& field, std::string&
   auto model = make_model_to_load(stored.spec.model, data.sample_shape, data.classes);
   try {
     load_model_weights(*model.ptr(), stored.checkpoint);
+  } catch (const InputError& e) {  // Its weights are damaged (NaN/Inf): not the data's fault.
+    throw InputError(field + ": run " + std::to_string(stored.run.id) + ": " + e.what());
   } catch (const std::exception& e) {
     throw InputError(field + ": run " + std::to_string(stored.run.id) +
                      " was trained on other data: " + e.what());

@@ -21,6 +21,8 @@ int64_t start_from_run(Trainer& trainer, ExperimentSpec& spec, const std::string
   }
   try {
     load_model_weights(trainer.module(), stored.checkpoint);
+  } catch (const InputError& e) {  // Its weights are damaged (NaN/Inf): not the data's fault.
+    throw InputError(field + ": run " + std::to_string(stored.run.id) + ": " + e.what());
   } catch (const std::exception& e) {
     throw InputError(field + ": run " + std::to_string(stored.run.id) +
                      " does not fit this data: " + e.what());

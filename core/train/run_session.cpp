@@ -193,6 +193,8 @@ int64_t upcycle(Trainer& trainer, const ExperimentSpec& spec, const std::string&
   auto dense = make_model_to_load(source_spec.model, data.sample_shape, data.classes);
   try {
     load_model_weights(*dense.ptr(), stored.checkpoint);
+  } catch (const InputError& e) {  // Its weights are damaged (NaN/Inf): not the data's fault.
+    throw InputError(field + ": run " + std::to_string(source->id) + ": " + e.what());
   } catch (const std::exception& e) {
     throw InputError(field + ": run " + std::to_string(source->id) +
                      " does not fit this data: " + e.what());

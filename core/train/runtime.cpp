@@ -10,6 +10,7 @@
 
 #include "measure/system_info.h"
 #include "models/gemm.h"
+#include "train/training_slots.h"
 
 namespace slimlab {
 
@@ -27,7 +28,8 @@ nlohmann::json runtime_to_json(const RuntimeChoice& c) {
     measured.push_back({{"threads", m.threads},
                         {"blas_threads", m.blas_threads},
                         {"gemm", gemm_name(m.gemm)},
-                        {"steps_per_second", m.steps_per_second}});
+                        {"steps_per_second", m.steps_per_second},
+                        {"rounds", m.rounds}});
   }
   nlohmann::json j = {{"threads", c.threads},
                       {"blas_threads", c.blas_threads},
@@ -71,7 +73,7 @@ int automatic_threads() {
     long n = std::strtol(env, &end, 10);
     if (end != env && *end == '\0' && n > 0 && n <= 1024) return int(n);
   }
-  return usable_cores();
+  return std::max(1, usable_cores() / (1 + other_training_slots()));
 }
 
 const char* runtime_source_name(RuntimeSource source) {

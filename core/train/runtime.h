@@ -28,7 +28,8 @@ struct RuntimeChoice {
     int threads = 1;
     int blas_threads = 1;
     GemmKind gemm = GemmKind::OneDnn;
-    double steps_per_second = 0;  ///< Median over alternating rounds.
+    double steps_per_second = 0;  ///< Median over alternating rounds (else the warm-up's).
+    int rounds = 0;               ///< Rounds it was timed in; 0: left out, 1.5x slower at warm-up.
   };
   /// Measured or cached: every candidate, and how long measuring them took (seconds).
   std::vector<Measured> measured;
@@ -51,9 +52,11 @@ std::string runtime_summary(const RuntimeChoice& choice);
 /// CPUs this process may run on (its affinity mask), at least 1.
 int usable_cores();
 
-/// LibTorch threads when a spec says 0: $SLIMLAB_THREADS when it is a positive number, else
-/// usable_cores(). Several runs at once on one machine should share the cores this way: two
-/// processes with two spinning OpenMP threads each on two cores ran 5-13x slower than alone.
+/// The run's share of the cores, the most LibTorch threads an automatic choice tries:
+/// $SLIMLAB_THREADS when it is a positive number, else usable_cores() divided among this
+/// trainer and those training beside it on this machine (other_training_slots(), any store),
+/// at least 1. Two processes with two spinning OpenMP threads each on two cores ran 5-13x
+/// slower than one alone.
 int automatic_threads();
 
 /// What `spec` asks for with `automatic` LibTorch threads for 0, without measuring: blas_threads

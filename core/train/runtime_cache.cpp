@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -62,7 +64,10 @@ std::optional<RuntimeChoice> read_cached_runtime(const std::string& key) {
     if (stored_key != key) return std::nullopt;  // Another key with the same hash.
     return choice;
   } catch (const InputError&) {
-    std::filesystem::remove(path, ec);  // Measured again, and written anew.
+    // Measured again, and written anew. Renamed away first: another process that read the same
+    // damaged file may have written a good one here meanwhile, which a plain remove would take.
+    const auto damaged = path + ".damaged" + std::to_string(::getpid());
+    if (std::rename(path.c_str(), damaged.c_str()) == 0) std::remove(damaged.c_str());
     return std::nullopt;
   }
 }
@@ -82,8 +87,11 @@ void write_cached_runtime(const std::string& key, const RuntimeChoice& choice) {
         return;
       }
     }
-    // link() fails when the entry exists: the first writer's choice stays.
-    (void)::link(temp.c_str(), path.c_str());
+    // link() fails when the entry exists: the first writer's choice stays. Where hard links are
+    // not supported (vfat, some FUSE mounts) a rename puts it in place all the same.
+    if (::link(temp.c_str(), path.c_str()) != 0 && errno != EEXIST) {
+      if (std::rename(temp.c_str(), path.c_str()) == 0) return;
+    }
     std::remove(temp.c_str());
   } catch (const std::exception&) {
     // No cache this time.

@@ -88,6 +88,7 @@ std::pair<std::string, RuntimeChoice> parse_runtime_cache(const std::string& tex
     one.gemm = gemm_of(field(m, "gemm", where + "."), where + ".gemm");
     one.steps_per_second =
         amount_of(field(m, "steps_per_second", where + "."), where + ".steps_per_second");
+    one.rounds = count_of(field(m, "rounds", where + "."), where + ".rounds", 0);
     c.measured.push_back(one);
   }
   return {key.get<std::string>(), c};
@@ -99,7 +100,8 @@ std::string runtime_cache_text(const std::string& key, const RuntimeChoice& choi
     measured.push_back({{"threads", m.threads},
                         {"blas_threads", m.blas_threads},
                         {"gemm", name_of(m.gemm)},
-                        {"steps_per_second", m.steps_per_second}});
+                        {"steps_per_second", m.steps_per_second},
+                        {"rounds", m.rounds}});
   }
   nlohmann::json j = {{"format", kFormat},
                       {"version", kVersion},

@@ -34,6 +34,25 @@ double median(std::vector<double> values) {
 std::mutex g_memo_mutex;
 std::map<std::string, RuntimeChoice> g_memo;
 
+// Puts the default generator's state back when it goes (the caller holds generator_mutex()).
+class GeneratorRestorer {
+ public:
+  GeneratorRestorer() : generator_(at::detail::getDefaultCPUGenerator()) {
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    state_ = generator_.get_state();
+  }
+  ~GeneratorRestorer() {
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    generator_.set_state(state_);
+  }
+  GeneratorRestorer(const GeneratorRestorer&) = delete;
+  GeneratorRestorer& operator=(const GeneratorRestorer&) = delete;
+
+ private:
+  at::Generator generator_;
+  torch::Tensor state_;
+};
+
 std::string input_text(const DataSplits& data) {
   std::string text;
   for (int64_t d : data.sample_shape) text += std::to_string(d) + "x";
@@ -59,14 +78,10 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
     optimizer->step();
   };
 
-  // Dropout and noisy gates draw from the default generator: hold it, and put it back after.
+  // Dropout and noisy gates draw from the default generator: hold it, and put it back after,
+  // also when a step throws.
   std::lock_guard<std::mutex> drawing(generator_mutex());
-  auto generator = at::detail::getDefaultCPUGenerator();
-  torch::Tensor generator_state;
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator_state = generator.get_state();
-  }
+  GeneratorRestorer restore_generator;
 
   const size_t n = candidates.size();
   std::vector<RuntimeChoice> settings = candidates;
@@ -75,9 +90,15 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
   for (size_t i = 0; i < n; ++i) {
     set_runtime(settings[i]);
     step();  // Warm-up: JIT kernels, thread pools.
+    // Then at least 5 ms of steps (at most 64): one step of a small MLP takes ~0.1 ms, and a
+    // single timing that short is at the scheduler's mercy.
     auto started = Clock::now();
-    step();
-    const double seconds = std::max(seconds_since(started), 1e-6);
+    int steps = 0;
+    do {
+      step();
+      ++steps;
+    } while (steps < 64 && seconds_since(started) < 0.005);
+    const double seconds = std::max(seconds_since(started), 1e-6) / steps;
     warm[i] = 1.0 / seconds;
     steps_per_sample[i] = int(std::clamp(std::ceil(0.005 / seconds), 1.0, 64.0));
   }
@@ -95,11 +116,6 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
     }
     if (round + 1 >= kMinRounds && seconds_since(rounds_started) >= budget_seconds) break;
   }
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(generator_state);
-  }
-
   std::vector<RuntimeChoice::Measured> measured;
   for (size_t i = 0; i < n; ++i) {
     RuntimeChoice::Measured m;
@@ -107,6 +123,7 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
     m.blas_threads = settings[i].blas_threads;
     m.gemm = settings[i].gemm;
     m.steps_per_second = samples[i].empty() ? warm[i] : median(samples[i]);
+    m.rounds = int(samples[i].size());
     measured.push_back(m);
   }
   return measured;
@@ -137,20 +154,41 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
     choice = *cached;
   } else {
     const auto started = Clock::now();
-    auto measured = measure_runtimes(spec, data, candidates, kMeasureBudgetSeconds);
-    size_t best = 0;
-    for (size_t i = 1; i < measured.size(); ++i) {
-      if (measured[i].steps_per_second > measured[best].steps_per_second) best = i;
+    std::vector<RuntimeChoice::Measured> measured;
+    try {
+      measured = measure_runtimes(spec, data, candidates, kMeasureBudgetSeconds);
+    } catch (const std::exception&) {
+      // The model fails on its own data: let the run itself meet (and record) that error.
+      measured.clear();
     }
-    choice = candidates[best];
-    choice.source = RuntimeSource::Measured;
-    choice.measured = measured;
-    choice.measure_seconds = seconds_since(started);
-    write_cached_runtime(key, choice);
-    // Another process may have cached its measurement first: every run of the model on this
-    // machine then trains alike.
-    if (auto first = read_cached_runtime(key); first && !first->same_settings(choice)) {
-      choice = *first;
+    choice = candidates.front();  // The rule's choice, unless the measurement found better.
+    if (!measured.empty()) {
+      // The fastest of those timed in rounds (a candidate left out at warm-up has one timing).
+      size_t best = 0;
+      for (size_t i = 1; i < measured.size(); ++i) {
+        if (measured[i].rounds > 0 &&
+            (measured[best].rounds == 0 ||
+             measured[i].steps_per_second > measured[best].steps_per_second)) {
+          best = i;
+        }
+      }
+      choice = candidates[best];
+      choice.source = RuntimeSource::Measured;
+      choice.measured = measured;
+      choice.measure_seconds = seconds_since(started);
+      write_cached_runtime(key, choice);
+      // Another process may have cached its measurement first: every run of the model on this
+      // machine then trains alike. Without a cache to agree on, every process would measure
+      // on its own and could choose differently: the rule's choice is then taken, with the
+      // measurement kept for the record.
+      if (auto first = read_cached_runtime(key)) {
+        if (!first->same_settings(choice)) choice = *first;
+      } else {
+        auto measured_record = choice.measured;
+        choice = candidates.front();
+        choice.measured = measured_record;
+        choice.measure_seconds = seconds_since(started);
+      }
     }
   }
   set_runtime(choice);

@@ -21,7 +21,8 @@ class Distiller;
 class Pruner;
 
 /// Loads the model weights of checkpoint bytes (made by Trainer::checkpoint) into `module`.
-/// Throws std::runtime_error when they do not fit.
+/// Throws std::runtime_error when they do not fit, InputError (one) naming the tensor when a
+/// weight is NaN or Inf.
 void load_model_weights(torch::nn::Module& module, const std::string& checkpoint_bytes);
 
 /// What a finished (or stopped) training session reports.
@@ -59,7 +60,8 @@ class Trainer {
   Trainer& operator=(const Trainer&) = delete;
 
   /// Restores model, optimiser, step count and random state from checkpoint bytes.
-  /// Throws std::runtime_error when the bytes do not belong to this spec's model.
+  /// Throws std::runtime_error when the bytes do not belong to this spec's model, InputError
+  /// naming the tensor when a weight is NaN or Inf.
   void restore(const std::string& checkpoint_bytes);
 
   /// Trains from the current step to the end of the schedule, or until `control.stop` is set

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "models/model_factory.h"
+#include "spec/spec_error.h"
 #include "train/trainer_state.h"
 
 namespace slimlab {
@@ -18,9 +19,8 @@ void check_finite(torch::nn::Module& module) {
       if (!item.value().is_floating_point()) continue;
       const auto bad = item.value().numel() - torch::isfinite(item.value()).sum().item<int64_t>();
       if (bad > 0) {
-        throw std::runtime_error("checkpoint: tensor \"" + item.key() + "\" holds " +
-                                 std::to_string(bad) +
-                                 " non-finite values (NaN or Inf); the stored weights are damaged");
+        throw InputError("checkpoint: tensor \"" + item.key() + "\" holds " + std::to_string(bad) +
+                         " non-finite value(s) (NaN or Inf); the stored weights are damaged");
       }
     }
   }
@@ -59,16 +59,22 @@ void LogWindow::load(torch::serialize::InputArchive& archive) {
   clear();
   torch::Tensor sums, values;
   if (!archive.try_read("sums", sums)) return;
+  c10::IValue keys;
+  archive.read("extra_keys", keys);
+  archive.read("extra_values", values);
+  if (sums.scalar_type() != torch::kFloat64 || sums.numel() != 4 || !keys.isList() ||
+      values.scalar_type() != torch::kFloat64 ||
+      values.numel() != int64_t(keys.toListRef().size())) {
+    throw std::runtime_error("checkpoint's log window is damaged");
+  }
   auto s = sums.accessor<double, 1>();
   loss = s[0];
   aux = s[1];
   correct = s[2];
   examples = s[3];
-  c10::IValue keys;
-  archive.read("extra_keys", keys);
-  archive.read("extra_values", values);
   auto key_list = keys.toList();
   for (size_t i = 0; i < key_list.size(); ++i) {
+    if (!key_list.get(i).isString()) throw std::runtime_error("checkpoint's log window is damaged");
     extra[key_list.get(i).toStringRef()] = values[int64_t(i)].item<double>();
   }
 }

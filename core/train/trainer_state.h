@@ -17,6 +17,7 @@
 #include "prune/pruner.h"
 #include "train/runtime.h"
 #include "train/trainer.h"
+#include "train/training_slots.h"
 
 namespace slimlab {
 
@@ -42,6 +43,8 @@ struct LogWindow {
 };
 
 struct Trainer::State {
+  /// Held while the trainer lives, so runs starting beside it take their share of the cores.
+  TrainingSlot slot;
   ExperimentSpec spec;
   DataSplits data;
   RuntimeChoice runtime;  ///< What spec.runtime resolved to on this machine.

@@ -171,3 +171,17 @@ TEST(CsvReaderTest, HugeButFiniteCellsStandardiseWithoutOverflow) {
   // Mean 0, unbiased std sqrt((9 + 9 + 1 + 1) / 3) x 1e38 = 2.582e38: 3e38 -> 1.1619.
   EXPECT_NEAR(data.test.x[0][0].item<double>(), 3.0 / std::sqrt(20.0 / 3.0), 1e-5);
 }
+
+TEST(CsvReaderTest, TestCellsBeyondTheTrainingSpreadAreRefusedNotInfinite) {
+  TempDir dir;
+  write_file(dir.file("train.csv"), "x,label\n0,a\n0.5,b\n1,a\n");
+  write_file(dir.file("test.csv"), "x,label\n0.5,a\n3e38,b\n");
+  DataSpec spec;
+  spec.dataset = DatasetKind::Csv;
+  spec.path = dir.path();
+  spec.validation_share = 0;
+  EXPECT_NE(error_of([&] {
+              load_data(spec, 1);
+            }).find("test.csv: data row 2, feature column 1: the value lies so far outside"),
+            std::string::npos);
+}

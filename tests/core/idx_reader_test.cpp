@@ -127,18 +127,23 @@ TEST(IdxReaderTest, TrainAndTestImagesOfDifferentSizesAreRefusedNamingBothFiles)
 // Standardising by a zero deviation gave NaN inputs, and the run then blamed the learning rate.
 // Like a constant CSV column, images of one grey level become zeros.
 TEST(IdxReaderTest, ImagesOfOneGreyLevelBecomeZerosNotNaN) {
-  TempDir dir;
-  for (const char* set : {"train", "t10k"}) {
-    write_file(dir.file(std::string(set) + "-images-idx3-ubyte"),
-               idx_bytes({4, 3, 3}, std::vector<uint8_t>(4 * 9, 37)));
-    write_file(dir.file(std::string(set) + "-labels-idx1-ubyte"), idx_bytes({4}, {0, 1, 0, 1}));
+  // Every level: in doubles the mean of 36 pixels of level 29 is not exactly 29 / 255, and the
+  // ~1e-17 deviation left turned the level into 0.986.
+  for (int level = 0; level < 256; ++level) {
+    SCOPED_TRACE("grey level " + std::to_string(level));
+    TempDir dir;
+    for (const char* set : {"train", "t10k"}) {
+      write_file(dir.file(std::string(set) + "-images-idx3-ubyte"),
+                 idx_bytes({4, 3, 3}, std::vector<uint8_t>(4 * 9, uint8_t(level))));
+      write_file(dir.file(std::string(set) + "-labels-idx1-ubyte"), idx_bytes({4}, {0, 1, 0, 1}));
+    }
+    DataSpec spec;
+    spec.dataset = DatasetKind::Idx;
+    spec.path = dir.path();
+    spec.validation_share = 0;
+    auto data = load_data(spec, 1);
+    ASSERT_TRUE(torch::isfinite(data.train.x).all().item<bool>());
+    ASSERT_EQ(data.train.x.abs().max().item<float>(), 0.0f);
+    ASSERT_EQ(data.test.x.abs().max().item<float>(), 0.0f);
   }
-  DataSpec spec;
-  spec.dataset = DatasetKind::Idx;
-  spec.path = dir.path();
-  spec.validation_share = 0;
-  auto data = load_data(spec, 1);
-  EXPECT_TRUE(torch::isfinite(data.train.x).all().item<bool>());
-  EXPECT_EQ(data.train.x.abs().max().item<float>(), 0.0f);
-  EXPECT_EQ(data.test.x.abs().max().item<float>(), 0.0f);
 }

@@ -1,7 +1,9 @@
 // Threads and gemm chosen by measurement: the candidates a spec leaves open, the measurement's
 // independence from the run's random numbers, the per-machine cache and its file format.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include "test_files.h"
 #include "train/runtime_cache.h"
 #include "train/runtime_tuner.h"
+#include "train/training_slots.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;
@@ -34,11 +37,14 @@ ExperimentSpec moons_spec() {
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
+    if (const char* old = std::getenv(name)) {
+      old_ = old;
+      had_ = true;
+    }
     ::setenv(name, value.c_str(), 1);
   }
   ~ScopedEnv() {
-    if (old_.empty()) {
+    if (!had_) {
       ::unsetenv(name_);
     } else {
       ::setenv(name_, old_.c_str(), 1);
@@ -48,6 +54,7 @@ class ScopedEnv {
  private:
   const char* name_;
   std::string old_;
+  bool had_ = false;
 };
 
 std::string error_of(const std::string& text) {
@@ -107,8 +114,10 @@ TEST(RuntimeTunerTest, ChoiceIsMeasuredOnceThenCachedPerModelAndBatch) {
   EXPECT_EQ(first.source, RuntimeSource::Measured);
   ASSERT_EQ(first.measured.size(), 4u);
   EXPECT_GT(first.measure_seconds, 0);
-  double best = 0;
-  for (const auto& m : first.measured) best = std::max(best, m.steps_per_second);
+  double best = 0;  // Among the candidates timed in rounds.
+  for (const auto& m : first.measured) {
+    if (m.rounds > 0) best = std::max(best, m.steps_per_second);
+  }
   bool chose_the_best = false;
   for (const auto& m : first.measured) {
     if (m.threads == first.threads && m.gemm == first.gemm) {
@@ -167,7 +176,7 @@ TEST(RuntimeCacheTest, FileFormatRoundTripsAndRefusesBadFieldsByName) {
   c.blas_threads = 2;
   c.gemm = GemmKind::Blas;
   c.measure_seconds = 0.25;
-  c.measured = {{2, 1, GemmKind::OneDnn, 480.5}, {1, 2, GemmKind::Blas, 612.0}};
+  c.measured = {{2, 1, GemmKind::OneDnn, 480.5, 3}, {1, 2, GemmKind::Blas, 612.0, 0}};
   auto [key, back] = parse_runtime_cache(runtime_cache_text("the key", c), "cache.json");
   EXPECT_EQ(key, "the key");
   EXPECT_TRUE(back.same_settings(c));
@@ -175,6 +184,8 @@ TEST(RuntimeCacheTest, FileFormatRoundTripsAndRefusesBadFieldsByName) {
   ASSERT_EQ(back.measured.size(), 2u);
   EXPECT_EQ(back.measured[0].steps_per_second, 480.5);
   EXPECT_EQ(back.measured[1].gemm, GemmKind::Blas);
+  EXPECT_EQ(back.measured[0].rounds, 3);
+  EXPECT_EQ(back.measured[1].rounds, 0);
 
   auto good = nlohmann::json::parse(runtime_cache_text("k", c));
   auto with = [&](const char* field, nlohmann::json value) {
@@ -196,4 +207,45 @@ TEST(RuntimeCacheTest, FileFormatRoundTripsAndRefusesBadFieldsByName) {
   j = good;
   j.erase("key");
   EXPECT_EQ(error_of(j.dump()), "cache.json: key: missing");
+}
+
+// A run starting beside another trainer on this machine (another process, any store) takes its
+// share of the cores; a trainer killed without cleaning up is not counted.
+TEST(TrainingSlotsTest, RunsBesideOthersTakeTheirShareOfTheCores) {
+  TempDir slots;
+  ScopedEnv place("XDG_RUNTIME_DIR", slots.path());
+  ScopedEnv restore("SLIMLAB_THREADS", "");  // The test environment sets it; put back after.
+  ::unsetenv("SLIMLAB_THREADS");
+  EXPECT_EQ(other_training_slots(), 0);
+  EXPECT_EQ(automatic_threads(), usable_cores());
+  TrainingSlot own;  // This process's own slots never count.
+  EXPECT_EQ(other_training_slots(), 0);
+
+  int ready[2], release[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(release), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    {
+      TrainingSlot slot;
+      char c = 1;
+      (void)::write(ready[1], &c, 1);
+      (void)::read(release[0], &c, 1);
+      if (c == 'k') ::_exit(0);  // Killed: the slot's file stays, unlocked.
+    }
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  EXPECT_EQ(other_training_slots(), 1);
+  EXPECT_EQ(automatic_threads(), std::max(1, usable_cores() / 2));
+  c = 'k';
+  ASSERT_EQ(::write(release[1], &c, 1), 1);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(other_training_slots(), 0);  // The stale file is not a run.
+  size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(slots.path())) {
+    files += e.is_regular_file();
+  }
+  EXPECT_EQ(files, 1u);  // Only this process's own slot is left.
 }
