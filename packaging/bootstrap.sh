@@ -30,6 +30,9 @@ case "$mode" in
   test)
     # Qt tests draw offscreen; nothing needs a display.
     export QT_QPA_PLATFORM=offscreen
+    # The tests' caches (decoded datasets, measured runtime choices) are the build's own:
+    # runtime choices measured while tests run side by side are no one's to keep.
+    export XDG_CACHE_HOME="$PWD/build/test-cache"
     ctest --preset release -j "$jobs"
     # CI (and anyone who sets SLIMLAB_SANITIZERS=1) also builds the core, the CLI and their tests
     # with AddressSanitizer + UndefinedBehaviorSanitizer and runs them (about 20 minutes more).

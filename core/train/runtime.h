@@ -29,7 +29,7 @@ struct RuntimeChoice {
     int blas_threads = 1;
     GemmKind gemm = GemmKind::OneDnn;
     double steps_per_second = 0;  ///< Median over alternating rounds (else the warm-up's).
-    int rounds = 0;               ///< Rounds it was timed in; 0: left out, 1.5x slower at warm-up.
+    int rounds = 0;               ///< Rounds it was timed in; 0: left out, 2x slower at warm-up.
   };
   /// Measured or cached: every candidate, and how long measuring them took (seconds).
   std::vector<Measured> measured;

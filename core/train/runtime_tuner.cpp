@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "models/model_factory.h"
 #include "train/runtime_cache.h"
@@ -18,6 +19,11 @@ namespace slimlab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long one timed sample of a candidate lasts, at least (whole steps, at most 64).
+constexpr double kSampleSeconds = 0.02;
+// How long a switch of candidate waits for the last one's idle threads to stop spinning.
+constexpr int kSettleMilliseconds = 150;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -89,6 +95,7 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
   std::vector<int> steps_per_sample(n, 1);
   for (size_t i = 0; i < n; ++i) {
     set_runtime(settings[i]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMilliseconds));  // See below.
     step();  // Warm-up: JIT kernels, thread pools.
     // Then at least 5 ms of steps (at most 64): one step of a small MLP takes ~0.1 ms, and a
     // single timing that short is at the scheduler's mercy.
@@ -100,7 +107,7 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
     } while (steps < 64 && seconds_since(started) < 0.005);
     const double seconds = std::max(seconds_since(started), 1e-6) / steps;
     warm[i] = 1.0 / seconds;
-    steps_per_sample[i] = int(std::clamp(std::ceil(0.005 / seconds), 1.0, 64.0));
+    steps_per_sample[i] = int(std::clamp(std::ceil(kSampleSeconds / seconds), 1.0, 64.0));
   }
   const double best_warm = *std::max_element(warm.begin(), warm.end());
   std::vector<std::vector<double>> samples(n);
@@ -108,8 +115,15 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
   for (int round = 0; round < kMaxRounds; ++round) {
     for (size_t k = 0; k < n; ++k) {
       const size_t i = round % 2 == 0 ? k : n - 1 - k;  // Alternating order: drift cancels.
-      if (warm[i] * 1.5 < best_warm) continue;
+      if (warm[i] * 2 < best_warm) continue;
       set_runtime(settings[i]);
+      // Let the previous candidate's idle threads stop spinning (OpenBLAS's workers spin ~0.1 s
+      // after a call, OpenMP's a little), then one untimed step: a run training on pays
+      // neither. Without this a two-thread candidate, timed right after one with two BLAS
+      // threads, shared its cores with their spinning, and one thread looked best on
+      // mlp-fashion where two trained 20% faster.
+      std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMilliseconds));
+      step();
       auto started = Clock::now();
       for (int s = 0; s < steps_per_sample[i]; ++s) step();
       samples[i].push_back(double(steps_per_sample[i]) / seconds_since(started));

@@ -15,7 +15,7 @@ namespace slimlab {
 
 /// Seconds a measurement aims to take after each candidate's warm-up step; it always runs at
 /// least kMinRounds rounds, so a slow model (a CNN at batch 512) takes longer, once.
-constexpr double kMeasureBudgetSeconds = 0.3;
+constexpr double kMeasureBudgetSeconds = 0.5;  // Plus 0.15 s at each switch of candidate.
 constexpr int kMinRounds = 3;
 constexpr int kMaxRounds = 9;
 
@@ -37,11 +37,11 @@ void forget_runtime_choices();
 
 /// Training steps per second of `spec`'s model and optimiser on the first `batch_size` training
 /// examples of `data`, for each candidate: one warm-up step each (oneDNN JITs, OpenMP starts
-/// its threads), then rounds that time each candidate in turn (alternating order, >= 5 ms a
-/// sample) until `budget_seconds` have passed and at least kMinRounds rounds are done, at most
-/// kMaxRounds; the median of each candidate's rounds. A candidate 1.5x slower than the best at
-/// warm-up is left out of the rounds (its warm-up speed is reported). Leaves the last
-/// candidate set for the process.
+/// its threads), then rounds that time each candidate in turn (alternating order; after the switch
+/// one untimed step, then >= 20 ms of steps a sample) until `budget_seconds` have passed and at
+/// least kMinRounds rounds are done, at most kMaxRounds; the median of each candidate's rounds. A
+/// candidate 2x slower than the best at warm-up is left out of the rounds (its warm-up speed is
+/// reported). Leaves the last candidate set for the process.
 std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec,
                                                       const DataSplits& data,
                                                       const std::vector<RuntimeChoice>& candidates,
