@@ -10,6 +10,7 @@
 
 #include "measure/system_info.h"
 #include "models/gemm.h"
+#include "train/runtime_cache.h"
 #include "train/training_slots.h"
 
 namespace slimlab {
@@ -23,21 +24,13 @@ std::string RuntimeChoice::describe() const {
 }
 
 nlohmann::json runtime_to_json(const RuntimeChoice& c) {
-  nlohmann::json measured = nlohmann::json::array();
-  for (const auto& m : c.measured) {
-    measured.push_back({{"threads", m.threads},
-                        {"blas_threads", m.blas_threads},
-                        {"gemm", gemm_name(m.gemm)},
-                        {"steps_per_second", m.steps_per_second},
-                        {"rounds", m.rounds}});
-  }
   nlohmann::json j = {{"threads", c.threads},
                       {"blas_threads", c.blas_threads},
                       {"gemm", gemm_name(c.gemm)},
                       {"chosen_by", runtime_source_name(c.source)}};
   if (!c.measured.empty()) {
     j["measure_seconds"] = c.measure_seconds;
-    j["measured"] = measured;
+    j["measured"] = measured_to_json(c.measured);
   }
   return j;
 }

@@ -6,6 +6,7 @@
 //    "threads": 1, "blas_threads": 2, "gemm": "blas", "measure_seconds": 0.31,
 //    "measured": [{"threads": 2, "blas_threads": 1, "gemm": "onednn", "steps_per_second": 480}]}
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,10 @@ std::string runtime_cache_path(const std::string& key);
 /// Returns the key the file was written for, and the choice (source Cached).
 std::pair<std::string, RuntimeChoice> parse_runtime_cache(const std::string& text,
                                                           const std::string& path);
+
+/// Measured candidates as the cache file and the run store keep them:
+///   [{"threads": 2, "blas_threads": 1, "gemm": "onednn", "steps_per_second": 480, "rounds": 3}]
+nlohmann::json measured_to_json(const std::vector<RuntimeChoice::Measured>& candidates);
 
 /// The text of a cache file for `choice` under `key` (what parse_runtime_cache reads back).
 std::string runtime_cache_text(const std::string& key, const RuntimeChoice& choice);

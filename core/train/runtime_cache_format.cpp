@@ -94,15 +94,20 @@ std::pair<std::string, RuntimeChoice> parse_runtime_cache(const std::string& tex
   return {key.get<std::string>(), c};
 }
 
-std::string runtime_cache_text(const std::string& key, const RuntimeChoice& choice) {
+nlohmann::json measured_to_json(const std::vector<RuntimeChoice::Measured>& candidates) {
   nlohmann::json measured = nlohmann::json::array();
-  for (const auto& m : choice.measured) {
+  for (const auto& m : candidates) {
     measured.push_back({{"threads", m.threads},
                         {"blas_threads", m.blas_threads},
                         {"gemm", name_of(m.gemm)},
                         {"steps_per_second", m.steps_per_second},
                         {"rounds", m.rounds}});
   }
+  return measured;
+}
+
+std::string runtime_cache_text(const std::string& key, const RuntimeChoice& choice) {
+  const auto measured = measured_to_json(choice.measured);
   nlohmann::json j = {{"format", kFormat},
                       {"version", kVersion},
                       {"key", key},
