@@ -22,6 +22,16 @@ using namespace slimlab::testing;
 
 namespace {
 
+template <typename F>
+std::string input_error(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 ModelSpec small_mlp() {
   ModelSpec m;
   m.mlp.hidden({8});

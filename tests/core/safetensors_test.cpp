@@ -13,6 +13,16 @@ using namespace slimlab::testing;
 
 namespace {
 
+template <typename F>
+std::string input_error(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 /// A safetensors file: the 8-byte little-endian length, `header`, then `data`.
 std::string safetensors_bytes(const std::string& header, const std::string& data) {
   std::string bytes;

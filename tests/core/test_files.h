@@ -9,20 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "spec/spec_error.h"
-
 namespace slimlab::testing {
-
-/// The message of the InputError `f` throws; "" when it throws none.
-template <typename F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// A fresh directory under the system temp dir, removed when the object goes away.
 class TempDir {
