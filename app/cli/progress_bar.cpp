@@ -19,6 +19,10 @@ std::string format_duration(double seconds) {
 
 ProgressBar::ProgressBar(bool enabled) : enabled_(enabled), terminal_(isatty(STDERR_FILENO)) {}
 
+void ProgressBar::on_phase(const std::string& what) {
+  if (enabled_) std::fprintf(stderr, "preparing: %s\n", what.c_str());
+}
+
 void ProgressBar::on_start(const RunStartInfo& info) {
   start_step_ = info.start_step;
   total_steps_ = info.total_steps;

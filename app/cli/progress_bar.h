@@ -13,6 +13,9 @@ namespace slimlab::cli {
 class ProgressBar : public RunObserver {
  public:
   explicit ProgressBar(bool enabled);
+  /// One line per preparation phase ("preparing: loading the teacher ..."), so a student's
+  /// minute before its first step is not silent.
+  void on_phase(const std::string& what) override;
   void on_start(const RunStartInfo& info) override;
   void on_step(const StepRecord& r) override;
   void on_eval(const EvalRecord& r) override;

@@ -253,12 +253,28 @@ std::string environment_with_runtime(const RuntimeChoice& choice,
 
 }  // namespace
 
+namespace {
+
+// The phase a student waits through before its first step: the teachers load and, when their
+// logits are cached, their outputs on every training example (the transfer set) are computed
+// once and reused every epoch.
+std::string teacher_phase(const ExperimentSpec& spec, const DataSplits& data) {
+  const bool one = spec.distill.teachers.size() == 1;
+  const std::string teachers = one ? "the teacher" : "the teachers";
+  if (!spec.distill.cache_teacher_logits) return "loading " + teachers;
+  return "loading " + teachers + " and computing " + (one ? "its" : "their") +
+         " outputs on the transfer set (" + std::to_string(data.train.size()) + " examples)";
+}
+
+}  // namespace
+
 RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& store_path,
                           RunObserver& observer, const RunControl& control) {
   // Run references become uuids in the stored spec, so a resume uses the same teachers and
   // upcycling source even if newer runs take their names meanwhile.
   ExperimentSpec spec = requested;
   // Everything that can fail on bad input happens before the run exists in the store.
+  observer.on_phase("reading the data");
   Trainer trainer(spec, load_data(spec.data, spec.seed));
   int64_t parent = 0;
   if (!spec.model.upcycle_from.empty()) {
@@ -268,7 +284,10 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
   if (spec.has_prune && !spec.prune.from_run.empty()) {
     parent = start_from_run(trainer, spec, store_path);
   }
-  if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
+  if (spec.has_distill) {
+    observer.on_phase(teacher_phase(spec, trainer.data()));
+    trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
+  }
   int64_t run_id;
   std::string uuid;
   {
@@ -310,8 +329,12 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   if (run.status == "running") throw InputError(which + " is still running in another process");
   auto spec = spec_from_json(parse_json_text(run.spec_json, which));
   continue_runtime(spec, run.env_json);
+  observer.on_phase("reading the data");
   Trainer trainer(spec, load_data(spec.data, spec.seed));
-  if (spec.has_distill) trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
+  if (spec.has_distill) {
+    observer.on_phase(teacher_phase(spec, trainer.data()));
+    trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
+  }
   auto checkpoint = store.latest_checkpoint(run.id);
   if (checkpoint) {
     trainer.restore(checkpoint->bytes);

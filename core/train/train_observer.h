@@ -99,6 +99,10 @@ struct RunStartInfo {
 /// Extends TrainObserver with the start of a run; UIs (CLI progress bar, Qt bridge) implement it.
 class RunObserver : public TrainObserver {
  public:
+  /// What the run prepares before it exists in the store and trains, e.g. "reading the data"
+  /// or "computing the teachers' outputs on the transfer set" (a minute for a large teacher);
+  /// called on the training thread before on_start, so a UI can say why nothing moves yet.
+  virtual void on_phase(const std::string& what) {}
   virtual void on_start(const RunStartInfo& info) {}
 };
 

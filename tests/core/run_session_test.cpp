@@ -118,3 +118,41 @@ TEST(RunSessionTest, AllDigitUuidPrefixesStillFindTheirRun) {
   EXPECT_EQ(store.find_run("12345678").id, id);
   EXPECT_EQ(store.find_run(std::to_string(id)).name, "digits");
 }
+
+namespace {
+
+/// Keeps the preparation phases a run reports and whether they came before its start.
+struct PhaseLog : RunObserver {
+  void on_phase(const std::string& what) override {
+    if (!started) phases.push_back(what);
+  }
+  void on_start(const RunStartInfo&) override { started = true; }
+  std::vector<std::string> phases;
+  bool started = false;
+};
+
+}  // namespace
+
+TEST(RunSessionTest, AStudentSaysItComputesItsTeachersOutputsBeforeItsFirstStep) {
+  TempDir dir;
+  auto path = dir.file("runs.sqlite");
+  RunObserver quiet;
+  RunControl control;
+  auto teacher = quick_spec();
+  teacher.name = "teacher";
+  teacher.schedule.epochs = 1;
+  ASSERT_EQ(run_experiment(teacher, path, quiet, control).result.status, RunStatus::Finished);
+  auto student = quick_spec();
+  student.schedule.epochs = 1;
+  student.has_distill = true;
+  student.distill.teachers.resize(1);
+  student.distill.teachers[0].ref = "teacher";
+  PhaseLog log;
+  auto outcome = run_experiment(student, path, log, control);
+  ASSERT_EQ(outcome.result.status, RunStatus::Finished) << outcome.error;
+  // 1200 points, 10% held out for validation: the transfer set is the 1080 training examples.
+  EXPECT_EQ(log.phases, (std::vector<std::string>{
+                            "reading the data",
+                            "loading the teacher and computing its outputs on the transfer set "
+                            "(1080 examples)"}));
+}
