@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Renders every tab of the workbench after real runs (MoE, distillation, pruning) under Xvfb,
 # into docs/screenshots/<run>/<tab>.png, and the three compared in docs/screenshots/compare.png.
-# With an existing store argument the runs are trained again into it (new ids). Needs a build (packaging/bootstrap.sh build); about
-# five minutes on two cores.
+# With an existing store argument the runs are trained again into it (new ids). Needs a build
+# (packaging/bootstrap.sh build); about five minutes on two cores.
 #   bash packaging/screenshots.sh [store]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +29,17 @@ for pair in "moe:$moe" "spirals:$spirals" "prune:$prune" "distill:$distill"; do
 done
 xvfb-run -a -s "-screen 0 1400x900x24" \
   "$gui" --db "$store" --compare "$moe,$prune,$distill" --screenshot docs/screenshots/compare.png
-echo "screenshots in docs/screenshots/{moe,spirals,prune,distill}; store: $store"
+# The small window (a 1024x768 projector) and a large one: docs/screenshots/<size>/<run>/<tab>.png.
+# With runs, compared, and a new empty store (each tab says what fills it).
+empty="$(mktemp -d)/empty.sqlite"
+for size in 1024x700 1600x1000; do
+  for pair in "moe:$moe" "spirals:$spirals"; do
+    xvfb-run -a -s "-screen 0 1700x1100x24" "$gui" --db "$store" --run "${pair##*:}" \
+      --size "$size" --screenshots "docs/screenshots/$size/${pair%%:*}"
+  done
+  xvfb-run -a -s "-screen 0 1700x1100x24" "$gui" --db "$store" --size "$size" \
+    --compare "$moe,$prune,$distill" --screenshot "docs/screenshots/$size/compare.png"
+  xvfb-run -a -s "-screen 0 1700x1100x24" "$gui" --db "$empty" --size "$size" \
+    --screenshots "docs/screenshots/$size/empty"
+done
+echo "screenshots in docs/screenshots/{moe,spirals,prune,distill,1024x700,1600x1000}; store: $store"

@@ -7,6 +7,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QTableWidget>
+#include <QToolTip>
 #include <set>
 
 #include "plot_style.h"
@@ -58,25 +59,38 @@ CompareView::CompareView(QWidget* parent)
   grid->addWidget(diff_, 2, 0, 1, 2);
   grid->setRowStretch(1, 3);
   grid->setRowStretch(2, 2);
+  grid->setColumnStretch(0, 1);  // The overlay and the Pareto plot get the same width.
+  grid->setColumnStretch(1, 1);
   style_plot(overlay_, tr("Selected runs"));
   style_plot(pareto_, tr("Accuracy against cost (every run; click a point to open it)"));
   overlay_->legend->setVisible(true);
-  overlay_->legend->setFont(QFont(font().family(), 8));
-  overlay_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignBottom);
+  put_legend_below(overlay_);  // One entry per selected run: inside the axes it covers curves.
   overlay_->xAxis->setLabel(tr("step"));
   pareto_->yAxis->setLabel(tr("test accuracy (%)"));
   diff_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   diff_->horizontalHeader()->setStretchLastSection(true);
   overlay_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  pareto_->setInteractions(QCP::iSelectPlottables);
   connect(metric_, &QComboBox::currentIndexChanged, this, [this] { drawOverlay(); });
   connect(paretoAxis_, &QComboBox::currentIndexChanged, this, [this] { drawPareto(); });
-  connect(pareto_, &QCustomPlot::plottableClick, this,
-          [this](QCPAbstractPlottable*, int index, QMouseEvent*) {
-            if (index >= 0 && index < int(paretoIds_.size())) {
-              Q_EMIT runActivated(paretoIds_[size_t(index)]);
-            }
-          });
+  // Points are found by their pixel distance, not by QCustomPlot's selection: the labels
+  // drawn over them would take the click, and a selection highlight opens nothing.
+  connect(pareto_, &QCustomPlot::mouseRelease, this, [this](QMouseEvent* event) {
+    int i = paretoPointAt(event->position());
+    if (event->button() == Qt::LeftButton && i >= 0) {
+      Q_EMIT runActivated(paretoPoints_[size_t(i)].id);
+    }
+  });
+  pareto_->setMouseTracking(true);  // Hover tooltips without a button held.
+  connect(pareto_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+    int i = paretoPointAt(event->position());
+    pareto_->setCursor(i >= 0 ? Qt::PointingHandCursor : Qt::ArrowCursor);
+    if (i < 0) {
+      QToolTip::hideText();
+    } else {
+      QToolTip::showText(event->globalPosition().toPoint(), paretoPoints_[size_t(i)].tip, pareto_);
+    }
+  });
+  connect(pareto_, &QCustomPlot::afterLayout, this, [this] { placeParetoLabels(); });
 }
 
 void CompareView::setRuns(const std::vector<RunData>& runs,
@@ -149,37 +163,6 @@ void CompareView::drawOverlay() {
   request_replot(overlay_);
 }
 
-void CompareView::drawPareto() {
-  pareto_->clearPlottables();
-  pareto_->clearItems();
-  paretoIds_.clear();
-  const int axis = paretoAxis_->currentIndex();
-  pareto_->xAxis->setLabel(paretoAxis_->currentText());
-  auto* points = new QCPCurve(pareto_->xAxis, pareto_->yAxis);  // Keeps insertion order.
-  points->setLineStyle(QCPCurve::lsNone);
-  points->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(0, 114, 178), 8));
-  points->setSelectable(QCP::stSingleData);
-  std::set<qint64> selected;
-  for (const auto& r : runs_) selected.insert(r.id);
-  int index = 0;
-  for (const auto& r : all_) {
-    double x = axis == 0 ? double(r.params) : axis == 1 ? double(r.macs) : r.latency_ms;
-    if (r.test_accuracy < 0 || x <= 0) continue;
-    points->addData(index++, x, 100 * r.test_accuracy);
-    paretoIds_.push_back(r.id);
-    auto* label = new QCPItemText(pareto_);
-    label->position->setCoords(x, 100 * r.test_accuracy);
-    label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-    label->setText(QString(" #%1").arg(r.id));
-    label->setFont(QFont(font().family(), selected.count(r.id) ? 9 : 7,
-                         selected.count(r.id) ? QFont::Bold : QFont::Normal));
-    label->setColor(selected.count(r.id) ? QColor(213, 94, 0) : palette().color(QPalette::Text));
-  }
-  pareto_->rescaleAxes();
-  auto x = pareto_->xAxis->range(), y = pareto_->yAxis->range();
-  pareto_->xAxis->setRange(x.lower - 0.08 * x.size() - 1e-9, x.upper + 0.15 * x.size() + 1e-9);
-  pareto_->yAxis->setRange(y.lower - 0.1 * y.size() - 0.5, y.upper + 0.1 * y.size() + 0.5);
-  request_replot(pareto_);
-}
+// drawPareto, placeParetoLabels and paretoPointAt are in compare_pareto.cpp.
 
 }  // namespace slimlab

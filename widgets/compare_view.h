@@ -9,14 +9,17 @@
 
 class QComboBox;
 class QCustomPlot;
+class QCPItemText;
 class QTableWidget;
 
 namespace slimlab {
 
 /// Several runs side by side: one metric overlaid for the selected runs, the spec fields in
 /// which they differ, and a Pareto scatter of test accuracy against parameters, MACs or
-/// measured latency over every run of the store (selected runs ringed; clicking a point opens
-/// its run).
+/// measured latency over every run of the store. The Pareto plots each run at its real cost
+/// (RunSummary::cost_basis: non-zero, shrunk or active figures; the axis says which), on a log
+/// axis when the costs span more than 10x; selected runs are ringed; hovering a point names its
+/// run with its figures, clicking it emits runActivated.
 class CompareView : public QWidget {
   Q_OBJECT
  public:
@@ -35,6 +38,11 @@ class CompareView : public QWidget {
  private:
   void drawOverlay();
   void drawPareto();
+  /// Places the run labels beside their points where they overlap no other label or point, in
+  /// the plot's pixels of this layout (called after each layout, so a resize places them anew).
+  void placeParetoLabels();
+  /// The index in paretoPoints_ of the point nearest `pixel` within 8 px, or -1.
+  int paretoPointAt(const QPointF& pixel) const;
 
   QComboBox* metric_;
   QComboBox* paretoAxis_;
@@ -43,7 +51,14 @@ class CompareView : public QWidget {
   QCustomPlot* pareto_;
   std::vector<RunData> runs_;
   std::vector<RunSummary> all_;
-  std::vector<qint64> paretoIds_;
+  /// One plotted run: its id, its point in plot coordinates, its hover text and label.
+  struct ParetoPoint {
+    qint64 id = 0;
+    double x = 0, y = 0;  ///< Cost (as the axis chooser says) and test accuracy in %.
+    QString tip;
+    QCPItemText* label = nullptr;  ///< Owned by pareto_.
+  };
+  std::vector<ParetoPoint> paretoPoints_;
 };
 
 /// The leaves of a JSON object as "path.to.field" -> compact value text.

@@ -11,8 +11,8 @@ DistillView::DistillView(QWidget* parent)
       losses_(new SeriesPlot(tr("loss"), QString(), this)),
       accuracy_(new SeriesPlot(tr("accuracy (%)"), QString(), this)) {
   auto* layout = new QHBoxLayout(this);
-  layout->addWidget(losses_);
-  layout->addWidget(accuracy_);
+  layout->addWidget(losses_, 1);  // Equal halves, whatever each title and legend asks for.
+  layout->addWidget(accuracy_, 1);
   losses_->setTitle(tr("Loss components"));
   accuracy_->setTitle(tr("Student, teacher and agreement (validation)"));
   losses_->setStyles({{"train/kd_hard", tr("hard: CE with labels"), QColor(0, 114, 178)},

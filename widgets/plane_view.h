@@ -8,7 +8,9 @@ class QCustomPlot;
 namespace slimlab {
 
 /// A 2-D run's plane in two maps: the class the model decides at each point, and the expert
-/// the first MoE layer sends it to, with the training points on top (coloured by class).
+/// the first MoE layer sends it to, with the training points on top (coloured by class). Both
+/// maps keep equal scales on x and y (a circle stays round), and each has a key below it; the
+/// experts' colours are a set of their own, apart from the classes'.
 class PlaneView : public QWidget {
   Q_OBJECT
  public:
@@ -25,6 +27,7 @@ class PlaneView : public QWidget {
  private:
   QCustomPlot* decision_;
   QCustomPlot* expert_;
+  double x0_ = -1, x1_ = 1, y0_ = -1, y1_ = 1;  ///< The plane the maps cover.
 };
 
 }  // namespace slimlab

@@ -11,6 +11,17 @@
 
 namespace slimlab {
 
+/// What a run is made of, so that each view can say whether it applies (the Experts tab to MoE
+/// runs, the Plane tab to 2-D data, ...). Filled from the run's spec.
+struct RunTraits {
+  bool known = false;    ///< False until the spec was read (an empty window, a failed read).
+  bool moe = false;      ///< The model has MoE layers (moe-mlp).
+  bool prune = false;    ///< The spec has a prune section.
+  bool distill = false;  ///< The spec has a distill section (a teacher).
+  bool plane = false;    ///< Trained on generated 2-D points: the plane maps apply.
+  QString dataset;       ///< The spec's dataset name ("fashion-mnist", "spirals", ...).
+};
+
 /// Everything the views draw of one run: its metrics by key, router records and events, from
 /// the store (a past run) or from the live bridge (a run training now). Plain data; no Qt
 /// objects, so it can be filled on any thread and handed to the GUI thread.
@@ -19,6 +30,7 @@ struct RunData {
   QString name;
   QString status;
   int64_t steps_per_epoch = 0;                            ///< For the epoch axis; 0 when unknown.
+  RunTraits traits;
   std::map<std::string, std::vector<MetricRow>> metrics;  ///< By key, in step order.
   std::vector<ExpertLoadRow> expert_load;                 ///< By layer, then step.
   std::vector<RoutingMatrixRow> routing;

@@ -4,12 +4,15 @@
 #include <QDateTime>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QItemSelection>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMenu>
 #include <QSignalBlocker>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -45,7 +48,72 @@ QTableWidgetItem* sortable(double value, const QString& text) {
   return item;
 }
 
+// A cost cell: the real figure, the dense one beside it when they differ; sorted by the real one.
+QTableWidgetItem* costItem(qint64 effective, qint64 dense, const QString& definition) {
+  auto* item = sortable(double(effective), costText(effective, dense));
+  QString tip = QString("%1 %2").arg(groupedCount(effective), definition);
+  if (dense > 0 && dense != effective) {
+    tip += QObject::tr("\n%1 in the network as built (dense)").arg(groupedCount(dense));
+  }
+  item->setToolTip(tip);
+  return item;
+}
+
 }  // namespace
+
+QString paramsDefinition(CostBasis basis) {
+  switch (basis) {
+    case CostBasis::NonZero:
+      return QObject::tr("non-zero parameters");
+    case CostBasis::Physical:
+      return QObject::tr("parameters of the shrunk network");
+    case CostBasis::Active:
+      return QObject::tr("active parameters (k of E experts)");
+    case CostBasis::Dense:
+      break;
+  }
+  return QObject::tr("parameters");
+}
+
+QString macsDefinition(CostBasis basis) {
+  switch (basis) {
+    case CostBasis::NonZero:
+      return QObject::tr("effective MACs per sample");
+    case CostBasis::Physical:
+      return QObject::tr("MACs per sample of the shrunk network");
+    case CostBasis::Active:
+      return QObject::tr("active MACs per sample (k of E experts)");
+    case CostBasis::Dense:
+      break;
+  }
+  return QObject::tr("MACs per sample");
+}
+
+QString costBasisRuns(CostBasis basis) {
+  switch (basis) {
+    case CostBasis::NonZero:
+      return QObject::tr("pruned runs");
+    case CostBasis::Physical:
+      return QObject::tr("shrunk runs");
+    case CostBasis::Active:
+      return QObject::tr("MoE runs");
+    case CostBasis::Dense:
+      break;
+  }
+  return QObject::tr("dense runs");
+}
+
+QString groupedCount(qint64 count) {
+  // The C locale, with its "," separator switched on: the same text on every machine.
+  QLocale locale = QLocale::c();
+  locale.setNumberOptions(locale.numberOptions() & ~QLocale::OmitGroupSeparator);
+  return locale.toString(count);
+}
+
+QString costText(qint64 effective, qint64 dense) {
+  if (dense <= 0 || effective == dense) return groupedCount(effective);
+  return QObject::tr("%1 of %2").arg(groupedCount(effective), groupedCount(dense));
+}
 
 RunTable::RunTable(QWidget* parent)
     : QWidget(parent),
@@ -76,6 +144,15 @@ RunTable::RunTable(QWidget* parent)
   table_->setHorizontalHeaderLabels({tr("#"), tr("name"), tr("kind"), tr("status"), tr("test acc."),
                                      tr("params"), tr("MACs"), tr("latency"), tr("created"),
                                      tr("tags"), tr("metric")});
+  table_->horizontalHeaderItem(kParams)->setToolTip(
+      tr("A run's real parameter count, then the dense one: non-zero parameters (weights and "
+         "biases) after unstructured pruning, the shrunk network's after structured pruning, "
+         "shared plus top-k of E experts for MoE, all of them otherwise (slimlab-cli show "
+         "--layers counts the same way)"));
+  table_->horizontalHeaderItem(kMacs)->setToolTip(
+      tr("Multiply-accumulates per sample, then the dense figure: those with a non-zero weight "
+         "after unstructured pruning, the shrunk network's after structured pruning, with k of "
+         "E experts for MoE (slimlab-cli show --layers counts the same way)"));
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -125,8 +202,9 @@ void RunTable::setRuns(const std::vector<RunSummary>& runs) {
         sortable(r.test_accuracy, r.test_accuracy < 0
                                       ? QString()
                                       : QString::number(100 * r.test_accuracy, 'f', 2) + "%"));
-    table_->setItem(row, kParams, sortable(double(r.params), QString::number(r.params)));
-    table_->setItem(row, kMacs, sortable(double(r.macs), QString::number(r.macs)));
+    table_->setItem(row, kParams,
+                    costItem(r.params, r.dense_params, paramsDefinition(r.cost_basis)));
+    table_->setItem(row, kMacs, costItem(r.macs, r.dense_macs, macsDefinition(r.cost_basis)));
     table_->setItem(
         row, kLatency,
         sortable(r.latency_ms,
@@ -154,7 +232,9 @@ void RunTable::setRuns(const std::vector<RunSummary>& runs) {
   table_->setSortingEnabled(true);
   table_->resizeColumnsToContents();
   applyFilter();
-  if (!keep.empty()) select(keep.front());
+  // Every selected run stays selected (the store is re-read while runs are compared), without
+  // a signal: what is shown does not change.
+  if (!keep.empty()) restoreSelection(keep);
 }
 
 void RunTable::fillMetricColumn() {
@@ -219,6 +299,26 @@ void RunTable::select(qint64 id) {
       return;
     }
   }
+}
+
+void RunTable::selectIds(const std::vector<qint64>& ids) {
+  {
+    QSignalBlocker block(table_);
+    restoreSelection(ids);
+  }
+  onSelection();
+}
+
+void RunTable::restoreSelection(const std::vector<qint64>& ids) {
+  QItemSelection rows;
+  for (int row = 0; row < table_->rowCount(); ++row) {
+    const qint64 id = table_->item(row, kId)->data(Qt::UserRole + 1).toLongLong();
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      rows.select(table_->model()->index(row, 0),
+                  table_->model()->index(row, table_->columnCount() - 1));
+    }
+  }
+  table_->selectionModel()->select(rows, QItemSelectionModel::ClearAndSelect);
 }
 
 void RunTable::onSelection() {

@@ -12,6 +12,27 @@ class QTableWidget;
 
 namespace slimlab {
 
+/// Which count a run's cost figures are. The definitions are those of `slimlab-cli show
+/// --layers` (core/prune/prune_report.h, layer_table) and, for MoE, of `show`'s "active" line
+/// (core/measure/model_cost.h).
+enum class CostBasis {
+  Dense,     ///< Every parameter (weights and biases) and every MAC of the network as built.
+  NonZero,   ///< Unstructured pruning: non-zero parameters; MACs with a non-zero weight.
+  Physical,  ///< Structured pruning: the shrunk network, rebuilt without the removed units.
+  Active,    ///< Mixture of experts: shared parameters plus top-k of E experts; MACs likewise.
+};
+
+/// "non-zero parameters", "parameters of the shrunk network", ...: what a params figure counts.
+QString paramsDefinition(CostBasis basis);
+/// "effective MACs per sample", ...: what a MACs figure counts.
+QString macsDefinition(CostBasis basis);
+/// Which runs a basis is used for ("pruned runs", "MoE runs", ...), for mixed axis labels.
+QString costBasisRuns(CostBasis basis);
+/// 266610 -> "266,610".
+QString groupedCount(qint64 count);
+/// "53,322 of 266,610" when the effective figure differs from the dense one, else "266,610".
+QString costText(qint64 effective, qint64 dense);
+
 /// One row of the run browser: what a run is and its headline figures.
 struct RunSummary {
   qint64 id = 0;
@@ -20,12 +41,16 @@ struct RunSummary {
   QString status;  ///< running, finished, cancelled, ...
   qint64 created_ms = 0;
   double test_accuracy = -1;  ///< -1 when there is none (unfinished).
-  qint64 params = 0;          ///< Physical parameters (after structured pruning).
-  qint64 macs = 0;            ///< MACs per sample (physical).
+  qint64 params = 0;          ///< The run's real parameter count, as cost_basis defines it.
+  qint64 macs = 0;            ///< Its real multiply-accumulates per sample, likewise.
   double latency_ms = -1;     ///< Measured inference latency (pruning runs), -1 when not measured.
   QStringList tags;
   QString note;
   std::map<QString, double> last;  ///< The newest value of every metric, by key.
+  // Last, so that brace-initialised summaries (tests) keep their meaning.
+  CostBasis cost_basis = CostBasis::Dense;  ///< What params and macs count.
+  qint64 dense_params = 0;  ///< Every parameter of the network as built; 0 when unknown.
+  qint64 dense_macs = 0;    ///< Every MAC per sample of it (all experts for MoE); 0 when unknown.
 };
 
 /// The runs of a store as a sortable table (click a header to sort by it; the last column shows
@@ -40,6 +65,9 @@ class RunTable : public QWidget {
   const std::vector<RunSummary>& runs() const { return runs_; }
   /// Selects a run by id (no signal when it is already selected).
   void select(qint64 id);
+  /// Selects exactly these runs (those still listed) and then asks once to show or compare
+  /// them, as selecting the rows by hand would.
+  void selectIds(const std::vector<qint64>& ids);
   std::vector<qint64> selectedIds() const;
   QTableWidget* table() const { return table_; }
   int visibleRows() const;
@@ -54,6 +82,8 @@ class RunTable : public QWidget {
   void deleteRequested(const std::vector<qint64>& ids);
 
  private:
+  /// Selects exactly `ids` without asking anything of the window.
+  void restoreSelection(const std::vector<qint64>& ids);
   void applyFilter();
   void fillMetricColumn();
   void onSelection();

@@ -2,6 +2,7 @@
 
 #include <qcustomplot.h>
 
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -10,7 +11,7 @@
 namespace slimlab {
 
 SeriesPlot::SeriesPlot(const QString& leftLabel, const QString& rightLabel, QWidget* parent)
-    : QWidget(parent), plot_(new QCustomPlot(this)) {
+    : QWidget(parent), plot_(new QCustomPlot(this)), reset_(new QToolButton(plot_)) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(plot_);
@@ -19,12 +20,58 @@ SeriesPlot::SeriesPlot(const QString& leftLabel, const QString& rightLabel, QWid
   plot_->yAxis2->setVisible(!rightLabel.isEmpty());
   plot_->yAxis2->setLabel(rightLabel);
   plot_->legend->setVisible(true);
-  plot_->legend->setFont(QFont(font().family(), 9));
-  plot_->legend->setBrush(QBrush(palette().color(QPalette::Base)));
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignVCenter);
+  put_legend_below(plot_);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot_->setPlottingHint(QCP::phFastPolylines, true);
+  plot_->setToolTip(tr("Drag to pan, wheel to zoom, double-click to reset the zoom"));
   apply_palette(plot_);
+  install_hover(plot_, [this](double x, double) { return valuesAt(x); });
+  for (auto* axis : {plot_->xAxis, plot_->yAxis}) {
+    connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
+      if (rescaling_ || user_zoomed_) return;
+      user_zoomed_ = true;
+      reset_->show();
+    });
+  }
+  connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this] { resetZoom(); });
+  reset_->setText(tr("Reset zoom"));
+  reset_->setToolTip(tr("Fit every curve again (or double-click the plot)"));
+  reset_->hide();
+  connect(reset_, &QToolButton::clicked, this, [this] { resetZoom(); });
+}
+
+void SeriesPlot::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  reset_->adjustSize();
+  reset_->move(plot_->width() - reset_->width() - 6, 4);
+}
+
+void SeriesPlot::resetZoom() {
+  user_zoomed_ = false;
+  reset_->hide();
+  rescale();
+}
+
+QString SeriesPlot::valuesAt(double x) const {
+  QStringList lines;
+  for (int i = 0; i < plot_->graphCount() && size_t(i) < curves_.size(); ++i) {
+    const auto data = plot_->graph(i)->data();
+    if (data->isEmpty()) continue;
+    auto it = std::lower_bound(data->constBegin(), data->constEnd(), x,
+                               [](const QCPGraphData& d, double key) { return d.key < key; });
+    if (it == data->constEnd() || (it != data->constBegin() && x - (it - 1)->key < it->key - x)) {
+      --it;
+    }
+    const auto index = size_t(it - data->constBegin());
+    const auto& curve = curves_[size_t(i)];
+    if (index >= curve.value.size()) continue;
+    const auto& style = styles_[size_t(i)];
+    const QString unit = style.scale == 100.0 ? "%" : "";
+    QString line = tr("%1: %2%3").arg(style.label).arg(it->value, 0, 'g', 4).arg(unit);
+    if (smoothing_ > 0) line += tr(" (raw %1%2)").arg(curve.value[index], 0, 'g', 4).arg(unit);
+    lines << line + tr(" at step %1").arg(qint64(curve.step[index]));
+  }
+  return lines.join('\n');
 }
 
 void SeriesPlot::setStyles(const std::vector<SeriesStyle>& styles) {
@@ -85,6 +132,11 @@ void SeriesPlot::redraw(size_t index) {
 }
 
 void SeriesPlot::showRun(const RunData& run) {
+  if (run.id == 0 || run.id != run_id_) {  // Another run: its own ranges.
+    user_zoomed_ = false;
+    reset_->hide();
+  }
+  run_id_ = run.id;
   steps_per_epoch_ = run.steps_per_epoch;
   wall_origin_ = -1;
   for (size_t i = 0; i < styles_.size(); ++i) {
@@ -130,12 +182,18 @@ void SeriesPlot::setXAxisMode(XAxisMode mode) {
                                                           : tr("step"));
   for (size_t i = 0; i < curves_.size(); ++i) redraw(i);
   setMarkers(markers_);
+  user_zoomed_ = false;  // The old ranges were in the other unit.
+  reset_->hide();
   rescale();
 }
 
 void SeriesPlot::setLogScale(bool on) {
   log_ = on;
+  rescaling_ = true;  // The axis may clip its range to positive values: not the user's zoom.
   plot_->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  rescaling_ = false;
+  user_zoomed_ = false;  // A zoom on the other scale means other values.
+  reset_->hide();
   if (on) {
     plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   } else {
@@ -160,18 +218,18 @@ void SeriesPlot::setMarkers(const std::vector<double>& steps) {
 }
 
 void SeriesPlot::setTitle(const QString& title) {
-  if (plot_->plotLayout()->rowCount() == 1) {
-    plot_->plotLayout()->insertRow(0);
-    auto* text = new QCPTextElement(plot_, title, QFont(font().family(), 11, QFont::Bold));
-    text->setTextColor(palette().color(QPalette::WindowText));
-    plot_->plotLayout()->addElement(0, 0, text);
-  } else if (auto* text = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0))) {
-    text->setText(title);
-  }
+  set_plot_title(plot_, title);
   request_replot(plot_);
 }
 
 void SeriesPlot::rescale() {
+  // The legend and the antialiasing follow the data even while the user's zoom is kept.
+  updateLegendAndHints();
+  if (user_zoomed_) {
+    request_replot(plot_);
+    return;
+  }
+  rescaling_ = true;
   plot_->xAxis->rescale();
   bool anyLeft = false, anyRight = false;
   QCPRange left(0, 1), right(0, 1);
@@ -197,19 +255,6 @@ void SeriesPlot::rescale() {
     double pad = 0.08 * std::max(left.size(), 1e-3);
     plot_->yAxis->setRange(left.lower - pad, left.upper + pad);
   }
-  // Smooth curves while they are short; past 20,000 points antialiasing costs 15x the redraw
-  // time (1,000,000 points: 62 ms against 3.8 ms) and the eye cannot tell.
-  int points = 0;
-  for (int i = 0; i < plot_->graphCount(); ++i) points += plot_->graph(i)->dataCount();
-  plot_->setNotAntialiasedElements(points > 20000 ? QCP::aePlottables : QCP::aeNone);
-  // Curves without data (e.g. hints in a run without them) leave the legend.
-  for (int i = 0; i < plot_->graphCount(); ++i) {
-    if (plot_->graph(i)->dataCount() > 0) {
-      plot_->graph(i)->addToLegend();
-    } else {
-      plot_->graph(i)->removeFromLegend();
-    }
-  }
   if (plot_->yAxis2->visible()) {
     // Shares shown in % keep the full 0..100 scale; others fit their data.
     bool percent = false;
@@ -217,7 +262,28 @@ void SeriesPlot::rescale() {
     plot_->yAxis2->setRange(percent ? QCPRange(0, 100)
                                     : QCPRange(std::min(0.0, right.lower), right.upper * 1.05));
   }
+  rescaling_ = false;
   request_replot(plot_);
+}
+
+void SeriesPlot::updateLegendAndHints() {
+  // Smooth curves while they are short; past 20,000 points antialiasing costs 15x the redraw
+  // time (1,000,000 points: 62 ms against 3.8 ms) and the eye cannot tell.
+  int points = 0;
+  for (int i = 0; i < plot_->graphCount(); ++i) points += plot_->graph(i)->dataCount();
+  plot_->setNotAntialiasedElements(points > 20000 ? QCP::aePlottables : QCP::aeNone);
+  // Curves without data (e.g. hints in a run without them) leave the legend. Sparse curves
+  // (a validation point per epoch) get a dot per point: a single point draws no line.
+  for (int i = 0; i < plot_->graphCount(); ++i) {
+    const bool sparse = plot_->graph(i)->dataCount() <= 40;
+    plot_->graph(i)->setScatterStyle(sparse ? QCPScatterStyle(QCPScatterStyle::ssDisc, 4)
+                                            : QCPScatterStyle(QCPScatterStyle::ssNone));
+    if (plot_->graph(i)->dataCount() > 0) {
+      plot_->graph(i)->addToLegend();
+    } else {
+      plot_->graph(i)->removeFromLegend();
+    }
+  }
 }
 
 }  // namespace slimlab

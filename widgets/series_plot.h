@@ -10,6 +10,7 @@
 #include "run_data.h"
 
 class QCustomPlot;
+class QToolButton;
 
 namespace slimlab {
 
@@ -28,7 +29,9 @@ enum class XAxisMode { Step, Epoch, WallSeconds };
 
 /// Curves of run metrics against steps, epochs or wall time, with EMA smoothing, a log-scale
 /// toggle and vertical markers (e.g. prune steps). Live runs append points; nothing here knows
-/// about training.
+/// about training. Hovering shows each curve's nearest point; dragging pans and the wheel
+/// zooms, and the zoom stays while a live run grows until a double-click or "Reset zoom".
+/// The legend sits below the axes, where it covers no data.
 ///   SeriesPlot plot(tr("loss"), tr("accuracy (%)"));
 ///   plot.setStyles({{"train/loss", tr("train loss"), Qt::blue}});
 ///   plot.showRun(run);       // a stored run
@@ -55,7 +58,19 @@ class SeriesPlot : public QWidget {
   /// Vertical dashed lines at these steps (at most 64 are drawn), e.g. prune steps.
   void setMarkers(const std::vector<double>& steps);
 
+  /// Each curve's point nearest to `x` (in the x axis's unit: step, epoch or seconds), one line
+  /// per curve, e.g. "train loss: 0.4312 at step 1230" ("(raw 0.4123)" added when smoothed);
+  /// "" when no curve has points. This is the hover tooltip's text.
+  QString valuesAt(double x) const;
+  /// Back to ranges that fit every curve, as a double-click does.
+  void resetZoom();
+  /// Whether the user panned or zoomed since the last reset.
+  bool zoomed() const { return user_zoomed_; }
+
   QCustomPlot* plot() const { return plot_; }
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   struct Curve {
@@ -66,8 +81,10 @@ class SeriesPlot : public QWidget {
   void redraw(size_t index);
   double x(double step, double wall) const;
   void rescale();
+  void updateLegendAndHints();
 
   QCustomPlot* plot_;
+  QToolButton* reset_;  ///< Shown while zoomed.
   std::vector<SeriesStyle> styles_;
   std::vector<Curve> curves_;
   std::vector<double> markers_;
@@ -77,6 +94,9 @@ class SeriesPlot : public QWidget {
   XAxisMode mode_ = XAxisMode::Step;
   int64_t steps_per_epoch_ = 0;
   double wall_origin_ = -1;
+  int64_t run_id_ = -1;       ///< The run shown, to keep a zoom while the same run redraws.
+  bool user_zoomed_ = false;  ///< The user moved the ranges: appends keep them.
+  bool rescaling_ = false;    ///< Ranges are being set by rescale(), not by the user.
 };
 
 }  // namespace slimlab

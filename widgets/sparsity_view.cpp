@@ -100,8 +100,8 @@ SparsityView::SparsityView(QWidget* parent)
     grid->setRowStretch(i, 1);
     grid->setColumnStretch(i, 1);
   }
-  style_plot(layers_, tr("Sparsity per layer"));
-  style_plot(histogram_, tr("Surviving weights |w| (log10) and threshold"));
+  style_plot(layers_, tr("Sparsity per layer (dashed: target)"));
+  style_plot(histogram_, tr("Surviving weights |w| (log10), dashed: threshold"));
   global_->setTitle(tr("Global sparsity against the schedule"));
   global_->setStyles(
       {{"sparsity/global", tr("global"), QColor(0, 114, 178), Qt::SolidLine, false, 100.0},
@@ -113,6 +113,7 @@ SparsityView::SparsityView(QWidget* parent)
   new QCPBars(layers_->xAxis, layers_->yAxis);
   new QCPBars(histogram_->xAxis, histogram_->yAxis);
   report_->setReadOnly(true);
+  report_->setLineWrapMode(QPlainTextEdit::NoWrap);  // A table: scroll rather than break rows.
   report_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
 }
 

@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QScrollArea>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <cmath>
 
@@ -20,27 +21,6 @@ namespace {
 
 using Kind = FieldInfo::Kind;
 
-// "a.b[2].c" -> {"a", "b", 2, "c"} as strings and indices.
-std::vector<std::pair<std::string, int>> split_path(const std::string& path) {
-  std::vector<std::pair<std::string, int>> parts;
-  std::string name;
-  for (size_t i = 0; i <= path.size(); ++i) {
-    char c = i < path.size() ? path[i] : '.';
-    if (c == '.' || c == '[') {
-      if (!name.empty()) parts.push_back({name, -1});
-      name.clear();
-      if (c == '[') {
-        size_t end = path.find(']', i);
-        parts.push_back({"", std::stoi(path.substr(i + 1, end - i - 1))});
-        i = end;
-      }
-    } else {
-      name += c;
-    }
-  }
-  return parts;
-}
-
 // The choice fields whose value decides which other fields exist.
 bool reshapes(const std::string& path) {
   for (const char* key :
@@ -50,43 +30,30 @@ bool reshapes(const std::string& path) {
   return false;
 }
 
-// Shows 0.1 as "0.1", not "0.100000".
-class NumberBox : public QDoubleSpinBox {
- public:
-  using QDoubleSpinBox::QDoubleSpinBox;
-  QString textFromValue(double value) const override { return QString::number(value, 'g', 10); }
-};
-
 }  // namespace
-
-void set_json_path(nlohmann::json& j, const std::string& path, const nlohmann::json& value) {
-  nlohmann::json* at = &j;
-  for (const auto& [name, index] : split_path(path)) {
-    at = index >= 0 ? &(*at)[size_t(index)] : &(*at)[name];
-  }
-  *at = value;
-}
-
-nlohmann::json get_json_path(const nlohmann::json& j, const std::string& path) {
-  const nlohmann::json* at = &j;
-  for (const auto& [name, index] : split_path(path)) {
-    if (index >= 0) {
-      if (!at->is_array() || size_t(index) >= at->size()) return nullptr;
-      at = &(*at)[size_t(index)];
-    } else {
-      if (!at->is_object() || !at->contains(name)) return nullptr;
-      at = &(*at)[name];
-    }
-  }
-  return *at;
-}
 
 SpecForm::SpecForm(QWidget* parent) : QWidget(parent), layout_(new QVBoxLayout(this)) {
   layout_->setContentsMargins(0, 0, 0, 0);
 }
 
 void SpecForm::setSpec(const nlohmann::json& spec) {
-  spec_ = spec_to_json(spec_from_json(spec));  // Every default written out.
+  spec_ = spec_to_json(spec_from_json(spec));  // Every default of what applies written out.
+  build();
+  validate();
+}
+
+void SpecForm::setFinishedRuns(std::vector<FinishedRun> runs) {
+  runs_ = std::move(runs);
+  checkRuns_ = true;
+  if (spec_.is_null()) return;
+  auto edited = spec();  // Keep the edits.
+  try {
+    spec_fields(edited);
+  } catch (const std::exception&) {
+    validate();  // Rebuilding an invalid spec would lose fields; the drop-downs come later.
+    return;
+  }
+  spec_ = edited;
   build();
   validate();
 }
@@ -101,6 +68,7 @@ void SpecForm::build() {
   editors_.clear();
   kinds_.clear();
   help_.clear();
+  unset_.clear();
   if (body_ != nullptr) {
     layout_->removeWidget(body_);
     body_->hide();
@@ -122,9 +90,17 @@ void SpecForm::build() {
     connect(box, &QCheckBox::toggled, this, [this, section](bool on) {
       auto edited = spec();
       if (on) {
-        // A distillation needs a teacher: the classroom's usual one, changed in the form.
+        // A distillation needs a teacher: the newest finished run, else the classroom's usual
+        // one; the form marks it when the store has no such run.
+        std::string teacher = "cnn-fashion";
+        qint64 newest = 0;
+        for (const auto& run : runs_) {
+          if (run.id <= newest) continue;
+          newest = run.id;
+          teacher = run.name.toStdString();
+        }
         edited[section] = section == "distill"
-                              ? nlohmann::json{{"teachers", {{{"run", "cnn-fashion"}}}}}
+                              ? nlohmann::json{{"teachers", {{{"run", teacher}}}}}
                               : nlohmann::json::object();
       } else {
         edited.erase(section);
@@ -142,7 +118,7 @@ void SpecForm::build() {
   sections->addStretch();
   column->addLayout(sections);
   std::map<std::string, QFormLayout*> groups;
-  for (const auto& f : spec_fields(spec_)) {
+  for (const auto& f : spec_fields(spec_)) {  // spec_ is valid whenever build() runs.
     if (f.path == "schema") continue;  // The format version, not a knob.
     auto dot = f.path.find_first_of(".[");
     std::string group = dot == std::string::npos ? "general" : f.path.substr(0, dot);
@@ -151,77 +127,14 @@ void SpecForm::build() {
       groups[group] = new QFormLayout(box);
       column->addWidget(box);
     }
-    const auto value = get_json_path(spec_, f.path);
-    QWidget* editor = nullptr;
+    auto value = get_json_path(spec_, f.path);
+    const bool absent = value.is_null();
+    // A field the spec does not write out (the moe of a cnn without MoE blocks) shows the
+    // reader's default, never an empty editor's 0.
+    if (absent) value = nlohmann::json::parse(f.default_json, nullptr, false);
+    if (value.is_discarded()) value = nullptr;
     QString range;
-    switch (f.kind) {
-      case Kind::Integer:
-      case Kind::Number: {
-        auto* box = new NumberBox(content);
-        box->setDecimals(f.kind == Kind::Integer ? 0 : 6);
-        box->setRange(f.min, std::min(f.max, 1e15));
-        box->setValue(value.is_number() ? value.get<double>() : 0.0);
-        box->setSingleStep(f.kind == Kind::Integer ? 1.0 : std::max(1e-4, (f.max - f.min) / 100));
-        connect(box, &QDoubleSpinBox::valueChanged, this, [this] { validate(); });
-        range = tr("between %1 and %2").arg(f.min).arg(f.max);
-        editor = box;
-        break;
-      }
-      case Kind::Boolean: {
-        auto* box = new QCheckBox(content);
-        box->setChecked(value.is_boolean() && value.get<bool>());
-        connect(box, &QCheckBox::toggled, this, [this] { validate(); });
-        editor = box;
-        break;
-      }
-      case Kind::Choice: {
-        auto* box = new QComboBox(content);
-        for (const auto& c : f.choices) box->addItem(QString::fromStdString(c));
-        box->setCurrentText(
-            QString::fromStdString(value.is_string() ? value.get<std::string>() : std::string()));
-        const std::string path = f.path;
-        connect(box, &QComboBox::currentTextChanged, this, [this, path] {
-          if (building_) return;
-          if (reshapes(path)) {
-            // Other fields now apply: rebuild from the edited spec (defaults for new ones).
-            auto edited = spec();
-            try {
-              spec_ = spec_to_json(spec_from_json(edited));
-            } catch (const std::exception&) {
-              // Fields of the old choice do not apply to the new one: keep only the choice
-              // in its section and let the reader's defaults fill the rest.
-              auto parent = path.substr(0, path.rfind('.'));
-              auto reduced = edited;
-              set_json_path(reduced, parent,
-                            {{path.substr(path.rfind('.') + 1), get_json_path(edited, path)}});
-              try {
-                spec_ = spec_to_json(spec_from_json(reduced));
-              } catch (const std::exception&) {
-                // Still invalid (e.g. cnn on 2-D data): keep the form, the message says why.
-                validate();
-                return;
-              }
-            }
-            build();
-          }
-          validate();
-        });
-        range = tr("one of: %1").arg(box->count());
-        editor = box;
-        break;
-      }
-      default: {
-        // Text, lists and maps: strings as typed, everything else as JSON.
-        auto* line = new QLineEdit(QString::fromStdString(f.kind == Kind::Text && value.is_string()
-                                                              ? value.get<std::string>()
-                                                              : value.dump()),
-                                   content);
-        connect(line, &QLineEdit::textChanged, this, [this] { validate(); });
-        range = f.kind == Kind::Text ? tr("text") : tr("JSON, e.g. [256, 128]");
-        editor = line;
-        break;
-      }
-    }
+    QWidget* editor = makeEditor(f, value, content, &range);
     editor->setObjectName(QString::fromStdString(f.path));
     auto help = QString::fromStdString(field_help(f.path));
     help_[f.path] = (help.isEmpty() ? QString() : help + "\n") +
@@ -231,11 +144,39 @@ void SpecForm::build() {
     groups[group]->addRow(QString::fromStdString(label), editor);
     editors_[f.path] = editor;
     kinds_[f.path] = int(f.kind);
+    if (absent) unset_[f.path] = valueOf(f.path);
   }
   column->addStretch();
   scroll->setWidget(content);
   layout_->addWidget(scroll);
   building_ = false;
+}
+
+void SpecForm::onChoice(const std::string& path) {
+  if (building_) return;
+  if (reshapes(path)) {
+    // Other fields now apply: rebuild from the edited spec (defaults for new ones).
+    auto edited = spec();
+    try {
+      spec_ = spec_to_json(spec_from_json(edited));
+    } catch (const std::exception&) {
+      // Fields of the old choice do not apply to the new one: keep only the choice
+      // in its section and let the reader's defaults fill the rest.
+      auto parent = path.substr(0, path.rfind('.'));
+      auto reduced = edited;
+      set_json_path(reduced, parent,
+                    {{path.substr(path.rfind('.') + 1), get_json_path(edited, path)}});
+      try {
+        spec_ = spec_to_json(spec_from_json(reduced));
+      } catch (const std::exception&) {
+        // Still invalid (e.g. cnn on 2-D data): keep the form, the message says why.
+        validate();
+        return;
+      }
+    }
+    build();
+  }
+  validate();
 }
 
 nlohmann::json SpecForm::valueOf(const std::string& path) const {
@@ -255,7 +196,14 @@ nlohmann::json SpecForm::valueOf(const std::string& path) const {
 
 nlohmann::json SpecForm::spec() const {
   nlohmann::json j = spec_;
-  for (const auto& [path, w] : editors_) set_json_path(j, path, valueOf(path));
+  for (const auto& [path, w] : editors_) {
+    auto value = valueOf(path);
+    // A field the spec left out stays out until the user changes it: the reader's default
+    // it shows is not a value anyone chose.
+    auto unset = unset_.find(path);
+    if (unset != unset_.end() && unset->second == value) continue;
+    set_json_path(j, path, value);
+  }
   return j;
 }
 
@@ -263,25 +211,42 @@ void SpecForm::validate() {
   if (building_) return;
   QString problem;
   try {
-    spec_from_json(spec());
+    auto edited = spec();
+    spec_from_json(edited);
+    if (checkRuns_) problem = unknown_run_problem(edited, runs_);
   } catch (const std::exception& e) {
     problem = QString::fromStdString(e.what());
   }
+  markField(problem);
+  if (problem != problem_) {
+    problem_ = problem;
+    Q_EMIT validityChanged(problem_.isEmpty(), problem_);
+  }
+}
+
+void SpecForm::showProblem(const QString& message) {
+  markField(message);
+  // Bring the outlined field into view, once the form is laid out (it may not be shown yet).
+  QTimer::singleShot(0, this, [this, message] {
+    auto* scroll = qobject_cast<QScrollArea*>(body_);
+    for (const auto& [path, w] : editors_) {
+      if (scroll != nullptr && w->toolTip() == message) scroll->ensureWidgetVisible(w);
+    }
+  });
+}
+
+void SpecForm::markField(const QString& message) {
   // Outline the field the message starts with (the longest matching path).
   std::string bad;
   for (const auto& [path, w] : editors_) {
-    bool named = problem.startsWith(QString::fromStdString(path + ":")) ||
-                 problem.startsWith(QString::fromStdString(path + ".")) ||
-                 problem.startsWith(QString::fromStdString(path + "["));
+    bool named = message.startsWith(QString::fromStdString(path + ":")) ||
+                 message.startsWith(QString::fromStdString(path + ".")) ||
+                 message.startsWith(QString::fromStdString(path + "["));
     if (named && path.size() > bad.size()) bad = path;
   }
   for (const auto& [path, w] : editors_) {
     w->setStyleSheet(path == bad ? "border: 2px solid #d55e00;" : "");
-    w->setToolTip(path == bad ? problem : help_[path]);
-  }
-  if (problem != problem_) {
-    problem_ = problem;
-    Q_EMIT validityChanged(problem_.isEmpty(), problem_);
+    w->setToolTip(path == bad ? message : help_[path]);
   }
 }
 

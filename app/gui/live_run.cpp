@@ -8,6 +8,7 @@ namespace slimlab {
 void LiveRun::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   pending_ = RunData{};
+  phase_.clear();
   step_ = total_ = run_id_ = 0;
 }
 
@@ -23,8 +24,19 @@ void LiveRun::add_metric(const std::string& key, int64_t step, double value) {
   pending_.metrics[key].push_back({key, step, wall_ms_, value});
 }
 
+std::string LiveRun::phase() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return phase_;
+}
+
+void LiveRun::on_phase(const std::string& what) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  phase_ = what;
+}
+
 void LiveRun::on_start(const RunStartInfo& info) {
   std::lock_guard<std::mutex> lock(mutex_);
+  phase_.clear();
   pending_.id = info.run_id;
   run_id_ = info.run_id;
   total_ = info.total_steps;

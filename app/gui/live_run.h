@@ -23,8 +23,11 @@ class LiveRun : public RunObserver {
   int64_t step() const { return step_.load(); }
   int64_t total_steps() const { return total_.load(); }
   int64_t run_id() const { return run_id_.load(); }
+  /// GUI thread: what the run prepares before its first step ("" once it trains).
+  std::string phase();
 
   // Training thread.
+  void on_phase(const std::string& what) override;
   void on_start(const RunStartInfo& info) override;
   void on_step(const StepRecord& r) override;
   void on_eval(const EvalRecord& r) override;
@@ -37,6 +40,7 @@ class LiveRun : public RunObserver {
 
   std::mutex mutex_;
   RunData pending_;
+  std::string phase_;
   int64_t wall_ms_ = 0;
   std::atomic<int64_t> step_{0}, total_{0}, run_id_{0};
 };

@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QSettings>
 #include <QTimer>
+#include <cstdio>
 
 #include "main_window.h"
 #include "train/runtime.h"
@@ -21,9 +22,16 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   QCommandLineOption db("db", "The run store to open.", "FILE");
   QCommandLineOption screenshot("screenshot", "Save the window as PNG to FILE and quit.", "FILE");
-  QCommandLineOption screenshots("screenshots",
-                                 "Save every tab of run --run as DIR/<tab>.png and quit.", "DIR");
+  QCommandLineOption screenshots(
+      "screenshots",
+      "Save every tab of run --run (without --run: the store as it opens) as DIR/<tab>.png and "
+      "quit.",
+      "DIR");
   QCommandLineOption run("run", "The run to show (with --screenshots).", "ID");
+  QCommandLineOption size("size",
+                          "Window size for --screenshots and --compare, e.g. 1024x700 "
+                          "(default 1360x820).",
+                          "WxH", "1360x820");
   QCommandLineOption compare("compare",
                              "Compare runs ID,ID,... and save the Compare tab as FILE "
                              "(with --screenshot).",
@@ -32,8 +40,17 @@ int main(int argc, char** argv) {
                            "Start the experiment in FILE (a preset or a saved spec) once the "
                            "window is open; repeat to queue several.",
                            "FILE");
-  parser.addOptions({db, screenshot, screenshots, run, compare, start});
+  parser.addOptions({db, screenshot, screenshots, run, compare, start, size});
   parser.process(app);
+  const QStringList wh = parser.value(size).split('x');
+  const QSize windowSize(wh.value(0).toInt(), wh.value(1).toInt());
+  if (wh.size() != 2 || windowSize.width() < 320 || windowSize.height() < 240) {
+    std::fprintf(stderr,
+                 "--size: expected WIDTHxHEIGHT of at least 320x240, e.g. 1024x700; "
+                 "got \"%s\"\n",
+                 qPrintable(parser.value(size)));
+    return 2;
+  }
 
   QString store = parser.value(db);
   if (store.isEmpty()) {
@@ -50,10 +67,12 @@ int main(int argc, char** argv) {
   if (parser.isSet(compare) && parser.isSet(screenshot)) {
     std::vector<qint64> ids;
     for (const auto& id : parser.value(compare).split(',')) ids.push_back(id.toLongLong());
-    window.saveCompareScreenshot(parser.value(screenshot), ids, [] { QApplication::quit(); });
+    window.saveCompareScreenshot(
+        parser.value(screenshot), ids, [] { QApplication::quit(); }, windowSize);
   } else if (parser.isSet(screenshots)) {
-    window.saveTabScreenshots(parser.value(screenshots), parser.value(run).toLongLong(),
-                              [] { QApplication::quit(); });
+    window.saveTabScreenshots(
+        parser.value(screenshots), parser.value(run).toLongLong(), [] { QApplication::quit(); },
+        windowSize);
   } else if (parser.isSet(screenshot)) {
     // Grab once the event loop has laid the window out and the queued replots have run.
     QTimer::singleShot(1500, &window, [&window, path = parser.value(screenshot)] {

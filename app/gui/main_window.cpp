@@ -27,15 +27,15 @@
 #include <QVBoxLayout>
 
 #include <QFile>
+#include <QFileSystemWatcher>
 #include <QInputDialog>
-#include <QSvgGenerator>
-#include <QTextStream>
 #include <QtConcurrent/QtConcurrent>
 
 #include "compare_view.h"
 #include "distill_view.h"
 #include "experiment_library.h"
 #include "expert_view.h"
+#include "help_text.h"
 #include "loss_plot.h"
 #include "measure/system_info.h"
 #include "plane_view.h"
@@ -43,6 +43,7 @@
 #include "run_table.h"
 #include "sparsity_view.h"
 #include "store/run_store.h"
+#include "tab_page.h"
 
 namespace slimlab {
 
@@ -59,6 +60,13 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
       distillView_(new DistillView(this)),
       planeView_(new PlaneView(this)),
       compareView_(new CompareView(this)),
+      expertPage_(new TabPage(expertView_, this)),
+      sparsityPage_(new TabPage(sparsityView_, this)),
+      distillPage_(new TabPage(distillView_, this)),
+      planePage_(new TabPage(planeView_, this)),
+      comparePage_(new TabPage(compareView_, this)),
+      storeWatcher_(new QFileSystemWatcher(this)),
+      storeChanged_(new QTimer(this)),
       smoothing_(new QSlider(Qt::Horizontal, this)),
       logScale_(new QCheckBox(tr("log scale"), this)),
       xAxis_(new QComboBox(this)),
@@ -73,6 +81,15 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   auto* leftLayout = new QVBoxLayout(left);
   leftLayout->addWidget(new QLabel(tr("<b>Experiments</b> (double-click to start)"), left));
   leftLayout->addWidget(library_, 2);
+  // What the chosen preset shows, how long it runs and what it needs first.
+  auto* presetInfo = new QLabel(left);
+  presetInfo->setObjectName("preset-info");
+  presetInfo->setWordWrap(true);
+  presetInfo->setTextFormat(Qt::RichText);
+  leftLayout->addWidget(presetInfo);
+  connect(library_, &QListWidget::currentItemChanged, presetInfo, [presetInfo](QListWidgetItem* i) {
+    presetInfo->setText(i != nullptr ? i->data(Qt::UserRole + 1).toString() : QString());
+  });
   auto* buttons = new QHBoxLayout;
   auto* start = new QPushButton(tr("Start"), left);
   auto* edit = new QPushButton(tr("Edit..."), left);
@@ -92,17 +109,22 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   xAxis_->addItems({tr("step"), tr("epoch"), tr("wall time")});
   lossControls->addWidget(new QLabel(tr("Smoothing"), lossPage));
   lossControls->addWidget(smoothing_, 1);
+  auto* smoothingValue = new QLabel("0.00", lossPage);  // The weight w the slider sets.
+  smoothingValue->setObjectName("smoothing-value");
+  lossControls->addWidget(smoothingValue);
+  connect(smoothing_, &QSlider::valueChanged, smoothingValue,
+          [smoothingValue](int v) { smoothingValue->setText(QString::number(v / 100.0, 'f', 2)); });
   lossControls->addWidget(logScale_);
   lossControls->addWidget(new QLabel(tr("x axis"), lossPage));
   lossControls->addWidget(xAxis_);
   lossLayout->addLayout(lossControls);
   lossLayout->addWidget(lossPlot_, 1);
   tabs_->addTab(lossPage, tr("Loss"));
-  tabs_->addTab(expertView_, tr("Experts"));
-  tabs_->addTab(sparsityView_, tr("Sparsity"));
-  tabs_->addTab(distillView_, tr("Distillation"));
-  tabs_->addTab(planeView_, tr("Plane"));
-  tabs_->addTab(compareView_, tr("Compare"));
+  tabs_->addTab(expertPage_, tr("Experts"));
+  tabs_->addTab(sparsityPage_, tr("Sparsity"));
+  tabs_->addTab(distillPage_, tr("Distillation"));
+  tabs_->addTab(planePage_, tr("Plane"));
+  tabs_->addTab(comparePage_, tr("Compare"));
 
   auto* splitter = new QSplitter(this);
   splitter->setObjectName("main-splitter");
@@ -134,7 +156,12 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   connect(logScale_, &QCheckBox::toggled, lossPlot_, &SeriesPlot::setLogScale);
   connect(xAxis_, &QComboBox::currentIndexChanged, this,
           [this](int i) { lossPlot_->setXAxisMode(XAxisMode(i)); });
-  connect(tabs_, &QTabWidget::currentChanged, this, [this] { drawShown(true); });
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::onTabChanged);
+  // The selection drives every view: one run is shown, several are compared, and the Compare
+  // tab in front follows the selection too.
+  connect(runTable_, &RunTable::runActivated, this, [this] {
+    if (tabs_->currentWidget() == comparePage_) refreshCompare();
+  });
 
   connect(controller_, &RunController::started, this, [this](const QString& name) {
     showingLive_ = true;
@@ -142,21 +169,27 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
     live_ = RunData{};
     live_.name = name;
     live_.status = "running";
+    live_.traits = run_traits(controller_->current());
     shown_ = live_;
     lossPlot_->clear();
     drawShown(true);
     lossPlot_->setTitle(tr("Training: %1").arg(name));
     updateControls();
+    progressLabel_->setText(tr("%1: starting...").arg(name));  // onTick names the phase.
   });
   connect(controller_, &RunController::finished, this,
           [this](qint64 id, const QString& status, const QString& message) {
             onTick();  // The last records.
+            const bool was_shown = showingLive_;
             liveActive_ = false;
             showingLive_ = false;
             statusBar()->showMessage(
                 tr("Run %1 %2%3").arg(id).arg(status).arg(message.isEmpty() ? "" : ": " + message),
                 15000);
             reloadRuns();
+            // The run on screen ended: show it as stored, with what needs its final weights
+            // (plane maps, weight histogram) and its final status in the title.
+            if (was_shown && id > 0) showRun(id);
             updateControls();
             Q_EMIT runFinished(id, status);
           });
@@ -169,11 +202,21 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
           });
   connect(redraw_, &QTimer::timeout, this, &MainWindow::onTick);
   redraw_->start(40);  // At most 25 redraws a second, however fast records arrive.
+  storeChanged_->setSingleShot(true);
+  connect(storeChanged_, &QTimer::timeout, this, &MainWindow::onStoreChanged);
+  auto changed = [this] {
+    // At most one reload a second while another process writes (three while this window
+    // trains: its own writes need no reload).
+    if (!storeChanged_->isActive()) storeChanged_->start(controller_->busy() ? 3000 : 1000);
+  };
+  connect(storeWatcher_, &QFileSystemWatcher::fileChanged, this, changed);
+  connect(storeWatcher_, &QFileSystemWatcher::directoryChanged, this, changed);
 
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
   splitter->restoreState(settings.value("window/splitter").toByteArray());
   if (!settings.contains("window/geometry")) resize(1280, 760);
+  watchStore();
   reloadRuns();
   updateControls();
 }
@@ -199,8 +242,15 @@ void MainWindow::buildActions() {
   auto* open = file->addAction(tr("&Open store..."), this, &MainWindow::openStore);
   open->setShortcut(QKeySequence::Open);
   file->addAction(tr("&New store..."), this, &MainWindow::newStore)->setShortcut(QKeySequence::New);
+  file->addAction(tr("&Reload store"), this,
+                  [this] {
+                    reloadShownIfChanged_ = true;
+                    compareLoaded_ = false;
+                    reloadRuns();
+                  })
+      ->setShortcut(QKeySequence::Refresh);
   file->addSeparator();
-  file->addAction(tr("&Export plot..."), this, &MainWindow::exportPlot)
+  file->addAction(tr("&Export tab..."), this, &MainWindow::exportPlot)
       ->setShortcut(QKeySequence(tr("Ctrl+E")));
   file->addAction(tr("Export run &metrics as CSV..."), this, &MainWindow::exportCsv);
   file->addSeparator();
@@ -224,6 +274,11 @@ void MainWindow::buildActions() {
   stopAction_->setShortcut(QKeySequence(tr("Ctrl+.")));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
+  auto* quickStart = help->addAction(
+      tr("&Quick start"), this, [this] { show_help(this, tr("Quick start"), quick_start_html()); });
+  quickStart->setShortcut(QKeySequence::HelpContents);
+  help->addAction(tr("&Keyboard shortcuts"), this,
+                  [this] { show_help(this, tr("Keyboard shortcuts"), shortcuts_html(menuBar())); });
   help->addAction(tr("&About SlimLab"), this, &MainWindow::about);
 
   auto* toolbar = addToolBar(tr("Run"));
@@ -238,6 +293,7 @@ void MainWindow::buildLibrary() {
   for (const auto& entry : experiment_library()) {
     auto* item = new QListWidgetItem(entry.title, library_);
     item->setData(Qt::UserRole, entry.path);
+    item->setData(Qt::UserRole + 1, entry.summary());  // For the label under the list.
     item->setToolTip(entry.path);
   }
   if (library_->count() > 0) library_->setCurrentRow(0);
@@ -273,6 +329,9 @@ bool MainWindow::openStorePath(const QString& path) {
   storePath_ = path;
   controller_->setStorePath(path);
   QSettings().setValue("store/last", storePath_);
+  shown_ = RunData{};
+  compareLoaded_ = false;
+  watchStore();
   reloadRuns();
   return true;
 }
@@ -289,22 +348,8 @@ void MainWindow::reloadRuns() {
   }
   // Read on a pool thread; the table fills when the rows are there.
   summariesLoader_.disconnect();
-  connect(&summariesLoader_, &QFutureWatcher<std::vector<RunSummary>>::finished, this, [this] {
-    auto runs = summariesLoader_.result();
-    // Keep what is shown, or what was asked for while the list was loading.
-    const qint64 current = pendingRun_ > 0 ? pendingRun_ : shown_.id;
-    runTable_->setRuns(runs);
-    storeLabel_->setText(tr("Store: %1 (%2 runs)").arg(storePath_).arg(runs.size()));
-    if (!runs.empty() && runTable_->selectedIds().empty()) {
-      bool known = false;
-      for (const auto& r : runs) known = known || r.id == current;
-      runTable_->select(known ? current : runs.back().id);
-    }
-    if (runs.empty()) {
-      lossPlot_->setTitle(tr("No runs in this store yet: double-click an experiment to start one"));
-    }
-    Q_EMIT runsLoaded();
-  });
+  connect(&summariesLoader_, &QFutureWatcher<std::vector<RunSummary>>::finished, this,
+          [this] { onRunsLoaded(summariesLoader_.result()); });
   summariesLoader_.setFuture(QtConcurrent::run([store] {
     try {
       return load_run_summaries(store);
@@ -320,13 +365,16 @@ void MainWindow::compareRuns(const std::vector<qint64>& ids) {
   connect(&compareLoader_, &QFutureWatcher<ComparedRuns>::finished, this, [this] {
     auto c = compareLoader_.result();
     if (!c.error.isEmpty()) {
-      statusBar()->showMessage(c.error, 10000);
+      comparePage_->showMessage(tr("Cannot read the runs to compare: %1").arg(c.error));
       return;
     }
     compareView_->setRuns(c.runs, c.specs, c.all);
-    tabs_->setCurrentWidget(compareView_);
+    compareLoaded_ = true;
+    updateTabMessages();
+    tabs_->setCurrentWidget(comparePage_);
     Q_EMIT compareShown();
   });
+  compareIds_ = ids;
   compareLoader_.setFuture(
       QtConcurrent::run([store, ids] { return load_compared_runs(store, ids); }));
 }
@@ -391,57 +439,6 @@ void MainWindow::deleteRuns(const std::vector<qint64>& ids) {
   }
   shown_ = RunData{};
   reloadRuns();
-}
-
-void MainWindow::exportPlot() {
-  QCustomPlot* plot = nullptr;
-  if (tabs_->currentIndex() == 0) plot = lossPlot_->plot();
-  if (auto* current = tabs_->currentWidget(); plot == nullptr && current != nullptr) {
-    plot = current->findChild<QCustomPlot*>();
-  }
-  if (plot == nullptr) return;
-  auto path = QFileDialog::getSaveFileName(
-      this, tr("Export plot"), "plot.png",
-      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
-  if (path.isEmpty()) return;
-  bool ok = false;
-  if (path.endsWith(".pdf", Qt::CaseInsensitive)) {
-    ok = plot->savePdf(path);
-  } else if (path.endsWith(".svg", Qt::CaseInsensitive)) {
-    QSvgGenerator svg;
-    svg.setFileName(path);
-    svg.setSize(plot->size());
-    svg.setViewBox(plot->rect());
-    svg.setTitle(tr("SlimLab plot"));
-    QCPPainter painter(&svg);
-    plot->toPainter(&painter, plot->width(), plot->height());
-    ok = painter.end();
-  } else {
-    ok = plot->savePng(path, 0, 0, 2.0);  // Twice the pixels: sharp on slides and HiDPI.
-  }
-  statusBar()->showMessage(ok ? tr("Saved %1").arg(path) : tr("Could not write %1").arg(path),
-                           8000);
-}
-
-void MainWindow::exportCsv() {
-  if (shown_.metrics.empty()) return;
-  auto path = QFileDialog::getSaveFileName(this, tr("Export run metrics"),
-                                           QString("run%1.csv").arg(shown_.id), tr("CSV (*.csv)"));
-  if (path.isEmpty()) return;
-  QFile file(path);
-  if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
-    warn(tr("Could not write"), path);
-    return;
-  }
-  QTextStream out(&file);
-  out << "run,key,step,value\n";  // The same tidy form as slimlab-cli export --csv.
-  for (const auto& [key, rows] : shown_.metrics) {
-    for (const auto& r : rows) {
-      out << shown_.id << ',' << QString::fromStdString(key) << ',' << r.step << ','
-          << QString::number(r.value, 'g', 10) << '\n';
-    }
-  }
-  statusBar()->showMessage(tr("Saved %1").arg(path), 8000);
 }
 
 void MainWindow::newStore() {

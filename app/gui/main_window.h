@@ -12,6 +12,7 @@
 
 class QAction;
 class QCheckBox;
+class QFileSystemWatcher;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -33,6 +34,7 @@ class LossPlot;
 class PlaneView;
 class RunController;
 class SparsityView;
+class TabPage;
 
 /// SlimLab's workbench window: the experiment library and the runs of one store on the left,
 /// the selected run's loss, expert, sparsity and distillation views on the right, and run
@@ -44,8 +46,14 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QString storePath, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  /// Re-reads the run list from the store.
+  /// Re-reads the run list from the store (on a pool thread; `runsLoaded` follows). The
+  /// window also calls it by itself when another process (slimlab-cli) changes the store.
   void reloadRuns();
+  /// Saves the current tab as PNG, SVG or PDF (by the extension): a single plot as itself,
+  /// a tab of several plots as the whole page. False with a status message when it cannot.
+  bool exportTab(const QString& path);
+  /// The sentence a tab shows in place of its view ("" while it shows the view).
+  QString tabMessage(QWidget* page) const;
   /// Shows a stored run (loaded in the background; `runShown` follows).
   void showRun(qint64 runId);
   /// Starts the spec in `path` (a preset or a saved spec); false with a message when it is
@@ -54,11 +62,13 @@ class MainWindow : public QMainWindow {
   /// Opens another store; a file that is not a SlimLab store is refused and the current one
   /// stays open.
   bool openStorePath(const QString& path);
-  /// Saves each tab as `<dir>/<tab>.png` once run `runId` is shown, then calls `done`.
-  void saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done);
-  /// Compares `ids` and saves the Compare tab as `path`, then calls `done`.
+  /// Saves each tab as `<dir>/<tab>.png` once run `runId` is shown, then calls `done`. The
+  /// window is resized to `size` (pixels) first, the same for every picture.
+  void saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done,
+                          QSize size = QSize(1360, 820));
+  /// Compares `ids` and saves the Compare tab as `path` at window `size`, then calls `done`.
   void saveCompareScreenshot(const QString& path, const std::vector<qint64>& ids,
-                             std::function<void()> done);
+                             std::function<void()> done, QSize size = QSize(1360, 820));
 
   /// Tests turn message boxes off; problems are then only emitted as `problem`.
   void setInteractive(bool on) { interactive_ = on; }
@@ -88,15 +98,28 @@ class MainWindow : public QMainWindow {
   /// Asks before a run loads TorchScript teachers (code); true when there are none.
   bool trustTeachers(const ExperimentSpec& spec);
   void drawShown(bool full);
+  /// Each tab shows its view, or a sentence saying why it is empty for the shown run.
+  void updateTabMessages();
+  void onTabChanged();
+  /// Loads the selected runs into the Compare tab (which is then in front).
+  void refreshCompare();
+  /// Watches the store file, its WAL and its folder for writes by other processes.
+  void watchStore();
+  void onStoreChanged();
+  void onRunsLoaded(const std::vector<RunSummary>& runs);
   void onTick();
   void updateControls();
   void openStore();
   void editSpec();
-  void editSpecText(const QString& title, const QString& text);
+  /// The spec editor (spec_dialog.cpp); `problem`: a start error to show (the editor reopened
+  /// after a refused start).
+  void editSpecText(const QString& title, const QString& text, const QString& problem = {});
   void editRunSpec(qint64 id);
   void newStore();
   void exportCsv();
   void exportPlot();
+  /// `<run>-<tab>` for the current tab: the name an export is offered under.
+  QString exportName() const;
   void about();
   void warn(const QString& title, const QString& text);
 
@@ -111,6 +134,13 @@ class MainWindow : public QMainWindow {
   DistillView* distillView_;
   PlaneView* planeView_;
   CompareView* compareView_;
+  TabPage* expertPage_;
+  TabPage* sparsityPage_;
+  TabPage* distillPage_;
+  TabPage* planePage_;
+  TabPage* comparePage_;
+  QFileSystemWatcher* storeWatcher_;
+  QTimer* storeChanged_;  ///< Gathers a burst of store writes into one reload.
   QSlider* smoothing_;
   QCheckBox* logScale_;
   QComboBox* xAxis_;
@@ -131,6 +161,11 @@ class MainWindow : public QMainWindow {
   bool showingLive_ = false;
   bool liveActive_ = false;  ///< A run is training (or its last records are being taken).
   qint64 pendingRun_ = 0;
+  bool selectPending_ = false;  ///< Select pendingRun_ in the table once the list is read.
+  bool reloadShownIfChanged_ = false;  ///< The store changed: re-read the shown run if it did.
+  enum class PlaneState { None, Loading, Drawn, Unavailable } planeState_ = PlaneState::None;
+  std::vector<qint64> compareIds_;  ///< The runs the Compare tab holds.
+  bool compareLoaded_ = false;
   bool interactive_ = true;
 };
 

@@ -35,6 +35,7 @@
 #include "spec/spec_error.h"
 #include "spec/spec_paths.h"
 #include "spec_form.h"
+#include "tab_page.h"
 #include "store/run_store.h"
 
 namespace slimlab {
@@ -128,88 +129,7 @@ void MainWindow::editRunSpec(qint64 id) {
   }
 }
 
-void MainWindow::editSpecText(const QString& title, const QString& text) {
-  QDialog dialog(this);
-  dialog.setWindowTitle(title);
-  auto* layout = new QVBoxLayout(&dialog);
-  auto* pages = new QTabWidget(&dialog);
-  auto* form = new SpecForm(&dialog);
-  auto* editor = new QPlainTextEdit(text, &dialog);
-  editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-  pages->addTab(form, tr("Form"));
-  pages->addTab(editor, tr("JSON"));
-  auto* problem = new QLabel(&dialog);
-  problem->setWordWrap(true);
-  problem->setStyleSheet("color: #d55e00");
-  auto* buttons = new QDialogButtonBox(&dialog);
-  auto* start = buttons->addButton(tr("Start"), QDialogButtonBox::AcceptRole);
-  auto* save = buttons->addButton(tr("Save as preset..."), QDialogButtonBox::ActionRole);
-  buttons->addButton(QDialogButtonBox::Cancel);
-  layout->addWidget(pages, 1);
-  layout->addWidget(problem);
-  layout->addWidget(buttons);
-  dialog.resize(660, 720);
-  // The text of whichever page is in front; both are validated at every edit.
-  auto current_text = [&] {
-    return pages->currentWidget() == form ? QString::fromStdString(form->spec().dump(2))
-                                          : editor->toPlainText();
-  };
-  auto validate = [&] {
-    auto text = spec_problem(current_text(), nullptr);
-    problem->setText(text);
-    start->setEnabled(text.isEmpty());
-    save->setEnabled(text.isEmpty());
-  };
-  auto to_form = [&]() -> bool {
-    try {
-      form->setSpec(parse_json_text(editor->toPlainText().toStdString(), "spec"));
-      return true;
-    } catch (const std::exception&) {
-      return false;  // An invalid spec stays in the JSON page, with its message.
-    }
-  };
-  if (!to_form()) pages->setCurrentWidget(editor);
-  connect(form, &SpecForm::validityChanged, &dialog, validate);
-  connect(editor, &QPlainTextEdit::textChanged, &dialog, validate);
-  connect(pages, &QTabWidget::currentChanged, &dialog, [&](int index) {
-    if (pages->widget(index) == editor) {
-      QSignalBlocker block(editor);
-      editor->setPlainText(QString::fromStdString(form->spec().dump(2)));
-    } else if (!to_form()) {
-      QSignalBlocker block(pages);
-      pages->setCurrentWidget(editor);
-    }
-    validate();
-  });
-  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-  connect(start, &QPushButton::clicked, &dialog, &QDialog::accept);
-  connect(save, &QPushButton::clicked, &dialog, [&] {
-    bool ok = false;
-    auto name = QInputDialog::getText(&dialog, tr("Save as preset"), tr("Name:"), QLineEdit::Normal,
-                                      "my-experiment", &ok);
-    if (!ok || name.isEmpty()) return;
-    // A name, not a path: the preset stays in the presets folder.
-    if (name.contains('/') || name.contains('\\') || name.startsWith('.')) {
-      warn(tr("Not a preset name"),
-           tr("\"%1\": a preset name cannot contain / or \\ or start with a dot.").arg(name));
-      return;
-    }
-    QDir().mkpath(user_spec_dir());
-    QFile file(user_spec_dir() + "/" + name + ".json");
-    if (!file.open(QIODevice::WriteOnly) || file.write(current_text().toUtf8()) < 0) {
-      warn(tr("Could not save the preset"), tr("%1: %2").arg(file.fileName(), file.errorString()));
-      return;
-    }
-    buildLibrary();
-  });
-  validate();
-  if (dialog.exec() != QDialog::Accepted) return;
-  ExperimentSpec spec;
-  if (spec_problem(current_text(), &spec).isEmpty() && trustTeachers(spec)) {
-    controller_->enqueue(spec);
-  }
-  updateControls();
-}
+// MainWindow::editSpecText: spec_dialog.cpp.
 
 void MainWindow::showRun(qint64 runId) {
   if (controller_->busy() && runId == controller_->live().run_id()) {
@@ -236,6 +156,7 @@ void MainWindow::showRun(qint64 runId) {
       return;
     }
     shown_ = std::move(loaded);
+    if (shown_.status == "running") planeState_ = PlaneState::None;  // Trained elsewhere.
     drawShown(true);
     lossPlot_->setTitle(tr("Run %1: %2 [%3]").arg(runId).arg(shown_.name, shown_.status));
     Q_EMIT runShown(runId);
@@ -257,15 +178,19 @@ void MainWindow::showRun(qint64 runId) {
     sparsityView_->setWeightHistogram(h.edges, h.counts, h.threshold);
   });
   planeLoader_.disconnect();
+  planeState_ = PlaneState::Loading;
   connect(&planeLoader_, &QFutureWatcher<PlaneMap>::finished, this, [this, runId] {
     if (pendingRun_ != runId) return;
     auto m = planeLoader_.result();
     if (m.size == 0) {
-      planeView_->clear(tr("The plane maps are for finished runs on 2-D data"));
+      planeState_ = PlaneState::Unavailable;
+      planeView_->clear({});
     } else {
+      planeState_ = PlaneState::Drawn;
       planeView_->setMaps(m.size, m.x0, m.x1, m.y0, m.y1, m.classes, m.experts, m.decision,
                           m.expert, m.px, m.py, m.label);
     }
+    updateTabMessages();
   });
   planeLoader_.setFuture(QtConcurrent::run([store, runId] {
     try {
@@ -286,9 +211,14 @@ void MainWindow::showRun(qint64 runId) {
 void MainWindow::onTick() {
   if (!liveActive_) return;
   auto& live = controller_->live();
-  if (live.total_steps() > 0) {
+  if (live.total_steps() == 0) {
+    // Before the first step: say what the run prepares (a student's teachers take a while).
+    if (auto phase = live.phase(); !phase.empty()) {
+      progressLabel_->setText(tr("%1: %2...").arg(live_.name, QString::fromStdString(phase)));
+    }
+  } else {
     progressLabel_->setText(tr("%1: step %2 / %3%4")
-                                .arg(shown_.name)
+                                .arg(live_.name)
                                 .arg(live.step())
                                 .arg(live.total_steps())
                                 .arg(controller_->paused() ? tr(" (paused)") : QString()));
@@ -301,7 +231,14 @@ void MainWindow::onTick() {
   if (live_.steps_per_epoch == 0 && !live_.series("validation/loss").empty()) {
     live_.steps_per_epoch = live_.series("validation/loss").front().step;
   }
-  if (new_run) reloadRuns();  // The run now exists in the store: list it.
+  if (new_run) {
+    // The run now exists in the store: list it, and highlight it when it is the one shown.
+    if (showingLive_) {
+      pendingRun_ = live_.id;
+      selectPending_ = true;
+    }
+    reloadRuns();
+  }
   if (!showingLive_) return;  // Another run is on screen; live_ keeps growing.
   shown_.id = live_.id;
   shown_.merge(delta);  // shown_ started as a copy of live_: the same records, no copying.
@@ -314,6 +251,7 @@ void MainWindow::onTick() {
 void MainWindow::drawShown(bool full) {
   if (!full) return;
   sinceHeavyDraw_.restart();
+  updateTabMessages();
   if (!showingLive_) lossPlot_->showRun(shown_);  // Live curves grow by append().
   std::vector<double> prune_steps;
   for (const auto& e : shown_.events) {
@@ -321,32 +259,22 @@ void MainWindow::drawShown(bool full) {
   }
   lossPlot_->setMarkers(prune_steps);
   // Only the visible tab draws; the others catch up when chosen.
-  switch (tabs_->currentIndex()) {
-    case 1:
-      expertView_->showRun(shown_);
-      break;
-    case 2:
-      sparsityView_->showRun(shown_);
-      break;
-    case 3:
-      distillView_->showRun(shown_);
-      break;
-    default:
-      break;
-  }
+  QWidget* page = tabs_->currentWidget();
+  if (page == expertPage_ && expertPage_->showingView()) expertView_->showRun(shown_);
+  if (page == sparsityPage_ && sparsityPage_->showingView()) sparsityView_->showRun(shown_);
+  if (page == distillPage_ && distillPage_->showingView()) distillView_->showRun(shown_);
 }
 
-void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done) {
-  resize(1360, 820);  // The same size for every picture, whatever the saved layout.
-  auto connection = std::make_shared<QMetaObject::Connection>();
-  *connection = connect(this, &MainWindow::runShown, this, [=](qint64 shown) {
-    if (shown != runId) return;
-    disconnect(*connection);
-    // Give the histogram loader and queued replots a moment, then grab every tab.
+void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done,
+                                    QSize size) {
+  resize(size);  // The same size for every picture, whatever the saved layout.
+  // Give the loaders and queued replots a moment, then grab every tab.
+  auto grab_tabs = [=] {
     QTimer::singleShot(1500, this, [=] {
       QDir().mkpath(dir);
       for (int i = 0; i < tabs_->count(); ++i) {
-        if (tabs_->widget(i) == compareView_) continue;  // Needs several runs.
+        // The Compare tab needs several runs (--compare), except to show an empty store.
+        if (tabs_->widget(i) == comparePage_ && runId > 0) continue;
         tabs_->setCurrentIndex(i);
         QApplication::processEvents();
         for (auto* plot : tabs_->currentWidget()->findChildren<QCustomPlot*>()) plot->replot();
@@ -354,14 +282,24 @@ void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::funct
       }
       done();
     });
+  };
+  if (runId <= 0) {  // The window as a new store shows it: what each tab says it is for.
+    grab_tabs();
+    return;
+  }
+  auto connection = std::make_shared<QMetaObject::Connection>();
+  *connection = connect(this, &MainWindow::runShown, this, [=](qint64 shown) {
+    if (shown != runId) return;
+    disconnect(*connection);
+    grab_tabs();
   });
   runTable_->select(runId);
   showRun(runId);
 }
 
 void MainWindow::saveCompareScreenshot(const QString& path, const std::vector<qint64>& ids,
-                                       std::function<void()> done) {
-  resize(1360, 820);
+                                       std::function<void()> done, QSize size) {
+  resize(size);
   auto connection = std::make_shared<QMetaObject::Connection>();
   *connection = connect(this, &MainWindow::compareShown, this, [=] {
     disconnect(*connection);
@@ -375,7 +313,7 @@ void MainWindow::saveCompareScreenshot(const QString& path, const std::vector<qi
   auto listed = std::make_shared<QMetaObject::Connection>();
   *listed = connect(this, &MainWindow::runsLoaded, this, [=] {
     disconnect(*listed);
-    compareRuns(ids);
+    runTable_->selectIds(ids);
   });
 }
 

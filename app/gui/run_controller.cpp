@@ -39,6 +39,7 @@ void RunController::startNext() {
   if (queue_.empty() || busy()) return;
   ExperimentSpec spec = queue_.front();
   queue_.pop_front();
+  current_ = spec;
   control_ = std::make_unique<RunControl>();
   live_.reset();
   const std::string store = storePath_.toStdString();

@@ -32,6 +32,8 @@ class RunController : public QObject {
   bool paused() const { return control_ && control_->pause.load(); }
   int queued() const { return int(queue_.size()); }
   LiveRun& live() { return live_; }
+  /// The spec of the run that trains now (or trained last). GUI thread.
+  const ExperimentSpec& current() const { return current_; }
 
  Q_SIGNALS:
   /// A run exists in the store and trains now.
@@ -48,6 +50,7 @@ class RunController : public QObject {
 
   QString storePath_;
   std::deque<ExperimentSpec> queue_;
+  ExperimentSpec current_;
   std::thread worker_;
   std::unique_ptr<RunControl> control_;
   LiveRun live_;

@@ -9,11 +9,26 @@
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "prune/prunable.h"
+#include "run_costs.h"
+#include "spec/experiment_spec.h"
 #include "store/run_store.h"
 #include "train/stored_model.h"
 #include "train/trainer.h"
 
 namespace slimlab {
+
+RunTraits run_traits(const ExperimentSpec& spec) {
+  RunTraits t;
+  t.known = true;
+  t.moe = spec.model.kind == ModelKind::MoeMlp;
+  t.prune = spec.has_prune;
+  t.distill = spec.has_distill;
+  // A CSV table may be 2 columns wide, but only the generated sets are known to be a plane
+  // before the data is read; plane_map() checks the width itself.
+  t.plane = !is_image_dataset(spec.data.dataset) && spec.data.dataset != DatasetKind::Csv;
+  t.dataset = QString::fromLatin1(dataset_name(spec.data.dataset));
+  return t;
+}
 
 RunData load_run_data(const std::string& store_path, int64_t run_id) {
   RunStore store(store_path, RunStore::Access::ReadOnly);
@@ -27,6 +42,11 @@ RunData load_run_data(const std::string& store_path, int64_t run_id) {
   data.routing = store.routing_matrices(run_id);
   data.events = store.events(run_id);
   data.steps_per_epoch = guess_steps_per_epoch(data, run.spec_json);
+  try {
+    data.traits = run_traits(spec_from_json(parse_json_text(run.spec_json, "stored spec")));
+  } catch (const std::exception&) {
+    // A spec this version cannot read: every tab shows what it has (traits stay unknown).
+  }
   return data;
 }
 
@@ -41,20 +61,15 @@ std::vector<RunSummary> load_run_summaries(const std::string& store_path) {
     r.status = QString::fromStdString(run.status);
     r.created_ms = run.created_ms;
     if (auto acc = store.last_value(run.id, "test/accuracy")) r.test_accuracy = *acc;
+    // The real cost, as `show --layers` counts it: from the stored summary and prune report.
+    nlohmann::json summary, prune_report;
     for (const auto& e : store.events(run.id)) {
-      if (e.kind != "summary") continue;
-      auto j = nlohmann::json::parse(e.payload_json, nullptr, false);
-      if (!j.is_object()) continue;
-      r.params = j.value("params", int64_t(0));
-      r.macs = j.value("macs_per_sample", int64_t(0));
-      if (j.contains("prune") && j["prune"].is_object()) {
-        // What the pruned network physically is, not what its mask says.
-        const auto& p = j["prune"];
-        r.params = p.value("params_physical", r.params);
-        r.macs = p.value("macs_physical", r.macs);
-        r.latency_ms = p.value("latency_shrunk_ms", p.value("latency_masked_ms", -1.0));
+      if (e.kind == "summary") summary = nlohmann::json::parse(e.payload_json, nullptr, false);
+      if (e.kind == "prune_report") {
+        prune_report = nlohmann::json::parse(e.payload_json, nullptr, false);
       }
     }
+    read_run_cost(r, summary, prune_report);
     for (const auto& [key, value] : store.last_values(run.id)) {
       r.last[QString::fromStdString(key)] = value;
     }

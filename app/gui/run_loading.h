@@ -10,6 +10,12 @@
 
 namespace slimlab {
 
+struct ExperimentSpec;
+
+/// What `spec` is made of (MoE, pruning, distillation, 2-D data), for the tabs that apply to
+/// some runs only. Any thread.
+RunTraits run_traits(const ExperimentSpec& spec);
+
 /// A stored run as the views draw it: metrics by key, router records, events. Reads the store;
 /// call it off the GUI thread (QtConcurrent). Throws StoreError.
 RunData load_run_data(const std::string& store_path, int64_t run_id);

@@ -15,7 +15,7 @@ DistillOptions read_distill(SpecReader r) {
     TeacherOptions teacher;
     int sources = 0;
     if (t.has("run")) {
-      t.text("run", teacher.ref);
+      t.run_reference("run", teacher.ref);
       teacher.source = TeacherSource::Run;
       ++sources;
     }

@@ -77,7 +77,7 @@ ModelSpec read_model(SpecReader r) {
     o.activation(read_enum(r, "activation", o.activation(), kActivationNames));
     r.number("dropout", o.dropout(), 0.0, 0.95);
     o.moe(read_moe(r.object("moe")));
-    r.text("upcycle_from", m.upcycle_from);
+    r.run_reference("upcycle_from", m.upcycle_from);
     r.number("upcycle_noise", m.upcycle_noise, 0.0, 1.0);
   } else if (m.kind == ModelKind::Vit) {
     auto& o = m.vit;

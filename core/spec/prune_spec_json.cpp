@@ -37,7 +37,7 @@ PruneOptions read_prune(SpecReader r) {
   r.integer("rounds", p.rounds, 1, 10000);
   r.boolean("rewind", p.rewind);
   r.integer("rewind_step", p.rewind_step, 0, 100000000);
-  r.text("from_run", p.from_run);
+  r.run_reference("from_run", p.from_run);
   r.number_list("sensitivity_sparsities", p.sensitivity_sparsities, 0.0, 0.999999, 1, 64);
   r.integer("latency_batch", p.latency_batch, 1, 65536);
   r.finish();

@@ -70,9 +70,13 @@ thread_local FieldRecorder* g_recorder = nullptr;
 FieldRecorder::FieldRecorder() : outer_(g_recorder) { g_recorder = this; }
 FieldRecorder::~FieldRecorder() { g_recorder = outer_; }
 
-void SpecReader::record(const char* key, FieldInfo::Kind kind, double min, double max,
-                        const std::vector<std::string>& choices) const {
-  if (g_recorder != nullptr) g_recorder->fields.push_back({field(key), kind, min, max, choices});
+void SpecReader::record(const char* key, FieldInfo::Kind kind, const nlohmann::json& current,
+                        double min, double max, const std::vector<std::string>& choices,
+                        bool names_run) const {
+  if (g_recorder != nullptr) {
+    g_recorder->fields.push_back(
+        {field(key), kind, min, max, choices, names_run, current.dump()});
+  }
 }
 
 SpecReader::SpecReader(const nlohmann::json& object, std::string path)
@@ -98,7 +102,7 @@ bool SpecReader::has(const char* key) const { return object_.contains(key); }
 void SpecReader::known(const char* key) { known_.insert(key); }
 
 void SpecReader::integer(const char* key, int64_t& out, int64_t min, int64_t max) {
-  record(key, FieldInfo::Kind::Integer, double(min), double(max));
+  record(key, FieldInfo::Kind::Integer, out, double(min), double(max));
   const auto* v = find(key);
   if (v == nullptr) return;
   bool integral = v->is_number_integer() ||
@@ -118,7 +122,7 @@ void SpecReader::integer(const char* key, int64_t& out, int64_t min, int64_t max
 }
 
 void SpecReader::number(const char* key, double& out, double min, double max) {
-  record(key, FieldInfo::Kind::Number, min, max);
+  record(key, FieldInfo::Kind::Number, out, min, max);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_number()) {
@@ -133,7 +137,7 @@ void SpecReader::number(const char* key, double& out, double min, double max) {
 }
 
 void SpecReader::boolean(const char* key, bool& out) {
-  record(key, FieldInfo::Kind::Boolean);
+  record(key, FieldInfo::Kind::Boolean, out);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_boolean()) {
@@ -143,7 +147,16 @@ void SpecReader::boolean(const char* key, bool& out) {
 }
 
 void SpecReader::text(const char* key, std::string& out) {
-  record(key, FieldInfo::Kind::Text);
+  record(key, FieldInfo::Kind::Text, out);
+  read_text(key, out);
+}
+
+void SpecReader::run_reference(const char* key, std::string& out) {
+  record(key, FieldInfo::Kind::Text, out, 0, 0, {}, /*names_run=*/true);
+  read_text(key, out);
+}
+
+void SpecReader::read_text(const char* key, std::string& out) {
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_string()) {
@@ -153,7 +166,10 @@ void SpecReader::text(const char* key, std::string& out) {
 }
 
 void SpecReader::choice(const char* key, int& index, const std::vector<std::string>& allowed) {
-  record(key, FieldInfo::Kind::Choice, 0, 0, allowed);
+  record(key, FieldInfo::Kind::Choice,
+         index >= 0 && size_t(index) < allowed.size() ? nlohmann::json(allowed[size_t(index)])
+                                                      : nlohmann::json(),
+         0, 0, allowed);
   const auto* v = find(key);
   if (v == nullptr) return;
   std::string list;
@@ -173,7 +189,7 @@ void SpecReader::choice(const char* key, int& index, const std::vector<std::stri
 
 void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_t min, int64_t max,
                               size_t min_length, size_t max_length) {
-  record(key, FieldInfo::Kind::IntegerList, double(min), double(max));
+  record(key, FieldInfo::Kind::IntegerList, out, double(min), double(max));
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_array()) {
@@ -204,7 +220,7 @@ void SpecReader::integer_list(const char* key, std::vector<int64_t>& out, int64_
 
 void SpecReader::number_list(const char* key, std::vector<double>& out, double min, double max,
                              size_t min_length, size_t max_length) {
-  record(key, FieldInfo::Kind::NumberList, min, max);
+  record(key, FieldInfo::Kind::NumberList, out, min, max);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_array() || v->size() < min_length || v->size() > max_length) {
@@ -225,7 +241,7 @@ void SpecReader::number_list(const char* key, std::vector<double>& out, double m
 }
 
 void SpecReader::text_list(const char* key, std::vector<std::string>& out, size_t max_length) {
-  record(key, FieldInfo::Kind::TextList);
+  record(key, FieldInfo::Kind::TextList, out);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_array() || v->size() > max_length) {
@@ -245,7 +261,7 @@ void SpecReader::text_list(const char* key, std::vector<std::string>& out, size_
 
 void SpecReader::number_map(const char* key, std::map<std::string, double>& out, double min,
                             double max) {
-  record(key, FieldInfo::Kind::Map, min, max);
+  record(key, FieldInfo::Kind::Map, out, min, max);
   const auto* v = find(key);
   if (v == nullptr) return;
   if (!v->is_object()) {

@@ -30,6 +30,12 @@ struct FieldInfo {
   Kind kind = Kind::Text;
   double min = 0, max = 0;           ///< Integer, Number and their lists.
   std::vector<std::string> choices;  ///< Choice.
+  /// Text that names a finished run of the store (its name, id or uuid prefix; "" = none):
+  /// a form offers the store's finished runs and checks the name before starting.
+  bool names_run = false;
+  /// The value the reader uses when the field is absent, as JSON text ("0.01", "\"relu\"",
+  /// "[256, 128]"): what a form shows for a field the spec does not write out.
+  std::string default_json;
 };
 
 /// While one is alive, every SpecReader on this thread records the fields it reads into
@@ -59,6 +65,9 @@ class SpecReader {
   void number(const char* key, double& out, double min, double max);
   void boolean(const char* key, bool& out);
   void text(const char* key, std::string& out);
+  /// A string naming a finished run of the store (name, id or uuid prefix); recorded with
+  /// FieldInfo::names_run. The reader checks only that it is a string: the run is found at start.
+  void run_reference(const char* key, std::string& out);
   /// A string that must be one of `allowed`; returns the index into `allowed`.
   void choice(const char* key, int& index, const std::vector<std::string>& allowed);
   void integer_list(const char* key, std::vector<int64_t>& out, int64_t min, int64_t max,
@@ -83,8 +92,11 @@ class SpecReader {
 
  private:
   std::string field(const std::string& key) const;
-  void record(const char* key, FieldInfo::Kind kind, double min = 0, double max = 0,
-              const std::vector<std::string>& choices = {}) const;
+  /// `current`: the caller's default, as JSON.
+  void record(const char* key, FieldInfo::Kind kind, const nlohmann::json& current,
+              double min = 0, double max = 0, const std::vector<std::string>& choices = {},
+              bool names_run = false) const;
+  void read_text(const char* key, std::string& out);
   const nlohmann::json* find(const char* key);
 
   const nlohmann::json& object_;
