@@ -18,10 +18,19 @@ const QColor kChosen(213, 94, 0);  // Okabe-Ito vermillion: the selected runs.
 constexpr double kHitPixels = 8;   // How near a point the mouse must be to name or open it.
 constexpr double kLogSpan = 10;    // Costs spanning more than this factor get a log axis.
 
-enum ParetoAxis { kParams, kMacs, kLatency };  // The order of the "Pareto against" chooser.
+enum ParetoAxis { kParams, kMacs, kBytes, kLatency };  // The "Pareto against" chooser's order.
 
 double cost(const RunSummary& r, int axis) {
-  return axis == kParams ? double(r.params) : axis == kMacs ? double(r.macs) : r.latency_ms;
+  switch (axis) {
+    case kParams:
+      return double(r.params);
+    case kMacs:
+      return double(r.macs);
+    case kBytes:
+      return double(r.bytes);
+    default:
+      return r.latency_ms;
+  }
 }
 
 // "non-zero parameters" when every plotted run is counted one way; otherwise each way with the
@@ -31,7 +40,9 @@ QString axisLabel(int axis, const std::set<CostBasis>& bases) {
   if (axis == kLatency) {
     return QObject::tr("inference latency per batch (ms), measured after pruning");
   }
-  auto definition = axis == kParams ? paramsDefinition : macsDefinition;
+  auto definition = axis == kParams ? paramsDefinition
+                    : axis == kMacs ? macsDefinition
+                                    : bytesDefinition;
   if (bases.size() <= 1) return definition(bases.empty() ? CostBasis::Dense : *bases.begin());
   QStringList lines;
   for (auto basis : bases) {
@@ -48,7 +59,8 @@ QString pointTip(const RunSummary& r) {
   QString tip = QString("#%1 %2 (%3, %4)\n").arg(r.id).arg(r.name, r.kind, r.status);
   tip += QObject::tr("test accuracy %1%\n").arg(100 * r.test_accuracy, 0, 'f', 2);
   tip += QString("%1 %2\n").arg(costText(r.params, r.dense_params), paramsDefinition(r.cost_basis));
-  tip += QString("%1 %2").arg(costText(r.macs, r.dense_macs), macsDefinition(r.cost_basis));
+  tip += QString("%1 %2\n").arg(costText(r.macs, r.dense_macs), macsDefinition(r.cost_basis));
+  tip += QString("%1 %2").arg(costText(r.bytes, r.dense_bytes), bytesDefinition(r.cost_basis));
   if (r.latency_ms >= 0) tip += QObject::tr("\nlatency %1 ms").arg(r.latency_ms, 0, 'f', 3);
   return tip;
 }

@@ -51,7 +51,8 @@ CompareView::CompareView(QWidget* parent)
   top->addWidget(new QLabel(tr("Metric:"), this));
   top->addWidget(metric_, 1);
   top->addWidget(new QLabel(tr("Pareto against:"), this));
-  paretoAxis_->addItems({tr("parameters"), tr("MACs per sample"), tr("latency (ms)")});
+  paretoAxis_->addItems(
+      {tr("parameters"), tr("MACs per sample"), tr("weight bytes"), tr("latency (ms)")});
   top->addWidget(paretoAxis_);
   grid->addLayout(top, 0, 0, 1, 2);
   grid->addWidget(overlay_, 1, 0);
@@ -122,7 +123,7 @@ void CompareView::setRuns(const std::vector<RunData>& runs,
   std::vector<std::string> differing;
   for (const auto& path : paths) {
     std::set<std::string> values;
-    for (const auto& f : flat) values.insert(f.count(path) ? f.at(path) : "(none)");
+    for (const auto& f : flat) values.insert(f.count(path) ? f.at(path) : "(not in spec)");
     if (values.size() > 1) differing.push_back(path);
   }
   diff_->clear();
@@ -137,7 +138,7 @@ void CompareView::setRuns(const std::vector<RunData>& runs,
       auto it = flat[c].find(differing[size_t(row)]);
       diff_->setItem(row, int(c) + 1,
                      new QTableWidgetItem(QString::fromStdString(
-                         it == flat[c].end() ? std::string("(none)") : it->second)));
+                         it == flat[c].end() ? std::string("(not in spec)") : it->second)));
     }
   }
   diff_->resizeColumnsToContents();

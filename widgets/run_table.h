@@ -26,6 +26,8 @@ enum class CostBasis {
 QString paramsDefinition(CostBasis basis);
 /// "effective MACs per sample", ...: what a MACs figure counts.
 QString macsDefinition(CostBasis basis);
+/// "fp32 bytes, CSR of the non-zero weights", ... : what RunSummary::bytes counts for `basis`.
+QString bytesDefinition(CostBasis basis);
 /// Which runs a basis is used for ("pruned runs", "MoE runs", ...), for mixed axis labels.
 QString costBasisRuns(CostBasis basis);
 /// 266610 -> "266,610".
@@ -51,6 +53,11 @@ struct RunSummary {
   CostBasis cost_basis = CostBasis::Dense;  ///< What params and macs count.
   qint64 dense_params = 0;  ///< Every parameter of the network as built; 0 when unknown.
   qint64 dense_macs = 0;    ///< Every MAC per sample of it (all experts for MoE); 0 when unknown.
+  /// Bytes to store the weights as fp32: CSR (values and column indices) after unstructured
+  /// pruning, the shrunk network after structured pruning, every parameter (all experts of an
+  /// MoE: they are all kept in memory) otherwise. As show --layers' "bytes". 0 when unknown.
+  qint64 bytes = 0;
+  qint64 dense_bytes = 0;  ///< 4 bytes per parameter of the network as built.
 };
 
 /// The runs of a store as a sortable table (click a header to sort by it; the last column shows

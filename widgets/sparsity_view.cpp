@@ -169,6 +169,17 @@ void SparsityView::setWeightHistogram(const std::vector<double>& edges,
     line->setPen(QPen(QColor(213, 94, 0), 1.5, Qt::DashLine));
   }
   histogram_->rescaleAxes();
+  if (keys.isEmpty()) {
+    // No weights yet (a run that trains, or loads): say so over a quiet frame, not axes from
+    // QCustomPlot's default range.
+    auto* note = new QCPItemText(histogram_);
+    note->position->setType(QCPItemPosition::ptAxisRectRatio);
+    note->position->setCoords(0.5, 0.5);
+    note->setText(tr("The surviving weights appear\nwhen the run has finished"));
+    note->setColor(palette().color(QPalette::PlaceholderText));
+    histogram_->xAxis->setRange(-4, 0);
+    histogram_->yAxis->setRange(0, 1);
+  }
   if (threshold > 0 && !edges.empty()) {
     // Keep the threshold line inside the frame, a little left of the smallest survivor.
     double lo = std::min(edges.front(), std::log10(threshold));

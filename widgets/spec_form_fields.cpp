@@ -127,7 +127,8 @@ QWidget* SpecForm::makeEditor(const FieldInfo& f, const nlohmann::json& value, Q
     case Kind::Integer:
     case Kind::Number: {
       auto* box = new NumberBox(parent);
-      box->setDecimals(f.kind == Kind::Integer ? 0 : 6);
+      // QDoubleSpinBox rounds its value to `decimals`: 6 turned a learning rate of 1e-7 into 0.
+      box->setDecimals(f.kind == Kind::Integer ? 0 : 15);
       box->setRange(f.min, std::min(f.max, 1e15));
       box->setValue(value.is_number() ? value.get<double>() : 0.0);
       box->setSingleStep(f.kind == Kind::Integer ? 1.0 : std::max(1e-4, (f.max - f.min) / 100));
@@ -150,7 +151,9 @@ QWidget* SpecForm::makeEditor(const FieldInfo& f, const nlohmann::json& value, Q
           QString::fromStdString(value.is_string() ? value.get<std::string>() : std::string()));
       connect(box, &QComboBox::currentTextChanged, this,
               [this, path = f.path] { onChoice(path); });
-      *range = tr("one of: %1").arg(box->count());
+      QStringList names;
+      for (const auto& c : f.choices) names << QString::fromStdString(c);
+      *range = tr("one of: %1").arg(names.join(", "));
       editor = box;
       break;
     }

@@ -20,7 +20,8 @@ std::string format_duration(double seconds) {
 ProgressBar::ProgressBar(bool enabled) : enabled_(enabled), terminal_(isatty(STDERR_FILENO)) {}
 
 void ProgressBar::on_phase(const std::string& what) {
-  if (enabled_) std::fprintf(stderr, "preparing: %s\n", what.c_str());
+  // On a terminal only: a refused spec's error must stay the one line a log or a script reads.
+  if (enabled_ && terminal_) std::fprintf(stderr, "preparing: %s\n", what.c_str());
 }
 
 void ProgressBar::on_start(const RunStartInfo& info) {

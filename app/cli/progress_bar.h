@@ -13,8 +13,8 @@ namespace slimlab::cli {
 class ProgressBar : public RunObserver {
  public:
   explicit ProgressBar(bool enabled);
-  /// One line per preparation phase ("preparing: loading the teacher ..."), so a student's
-  /// minute before its first step is not silent.
+  /// One line per preparation phase ("preparing: loading the teacher ..."), on a terminal, so
+  /// a student's minute before its first step is not silent.
   void on_phase(const std::string& what) override;
   void on_start(const RunStartInfo& info) override;
   void on_step(const StepRecord& r) override;

@@ -119,7 +119,8 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   lossControls->addWidget(xAxis_);
   lossLayout->addLayout(lossControls);
   lossLayout->addWidget(lossPlot_, 1);
-  tabs_->addTab(lossPage, tr("Loss"));
+  lossPage_ = new TabPage(lossPage, this);
+  tabs_->addTab(lossPage_, tr("Loss"));
   tabs_->addTab(expertPage_, tr("Experts"));
   tabs_->addTab(sparsityPage_, tr("Sparsity"));
   tabs_->addTab(distillPage_, tr("Distillation"));
@@ -148,8 +149,8 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   connect(runTable_, &RunTable::specRequested, this, &MainWindow::editRunSpec);
   connect(runTable_, &RunTable::deleteRequested, this, &MainWindow::deleteRuns);
   connect(compareView_, &CompareView::runActivated, this, [this](qint64 id) {
+    tabs_->setCurrentWidget(lossPage_);  // First: the Compare tab must not follow this click.
     runTable_->select(id);
-    tabs_->setCurrentIndex(0);
   });
   connect(smoothing_, &QSlider::valueChanged, this,
           [this](int v) { lossPlot_->setSmoothing(double(v) / 100.0); });
@@ -171,6 +172,9 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
     live_.status = "running";
     live_.traits = run_traits(controller_->current());
     shown_ = live_;
+    pendingRun_ = 0;  // A stored run still loading must not land on the live one's tabs.
+    planeState_ = PlaneState::None;
+    sparsityView_->setWeightHistogram({}, {}, 0);
     lossPlot_->clear();
     drawShown(true);
     lossPlot_->setTitle(tr("Training: %1").arg(name));
@@ -194,11 +198,15 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
             Q_EMIT runFinished(id, status);
           });
   connect(controller_, &RunController::refused, this,
-          [this](const QString& name, const QString& message) {
+          [this](const QString& name, const QString& message, bool answered) {
             liveActive_ = false;
             showingLive_ = false;
             updateControls();
-            warn(tr("Cannot start %1").arg(name), message);
+            if (answered) {
+              Q_EMIT problem(tr("Cannot start %1").arg(name), message);  // The editor shows it.
+            } else {
+              warn(tr("Cannot start %1").arg(name), message);
+            }
           });
   connect(redraw_, &QTimer::timeout, this, &MainWindow::onTick);
   redraw_->start(40);  // At most 25 redraws a second, however fast records arrive.
@@ -305,157 +313,6 @@ void MainWindow::updateControls() {
   stopAction_->setEnabled(busy);
   pauseAction_->setText(controller_->paused() ? tr("&Resume") : tr("&Pause"));
   if (!busy) progressLabel_->clear();
-}
-
-void MainWindow::openStore() {
-  auto path = QFileDialog::getOpenFileName(this, tr("Open run store"), storePath_,
-                                           tr("SlimLab run stores (*.sqlite);;All files (*)"));
-  if (!path.isEmpty()) openStorePath(path);
-}
-
-bool MainWindow::openStorePath(const QString& path) {
-  if (controller_->busy()) {
-    warn(tr("A run is training"), tr("Stop the current run before opening another store."));
-    return false;
-  }
-  if (QFileInfo::exists(path)) {
-    try {
-      RunStore check(path.toStdString(), RunStore::Access::ReadOnly);
-    } catch (const std::exception& e) {
-      warn(tr("Not a SlimLab store"), tr("%1\n\nThe current store stays open.").arg(e.what()));
-      return false;
-    }
-  }
-  storePath_ = path;
-  controller_->setStorePath(path);
-  QSettings().setValue("store/last", storePath_);
-  shown_ = RunData{};
-  compareLoaded_ = false;
-  watchStore();
-  reloadRuns();
-  return true;
-}
-
-void MainWindow::reloadRuns() {
-  const std::string store = storePath_.toStdString();
-  if (!QFileInfo::exists(storePath_)) {
-    runTable_->setRuns({});
-    storeLabel_->setText(
-        tr("Store: %1 (not created yet: the first run creates it)").arg(storePath_));
-    lossPlot_->setTitle(tr("No runs in this store yet: double-click an experiment to start one"));
-    Q_EMIT runsLoaded();
-    return;
-  }
-  // Read on a pool thread; the table fills when the rows are there.
-  summariesLoader_.disconnect();
-  connect(&summariesLoader_, &QFutureWatcher<std::vector<RunSummary>>::finished, this,
-          [this] { onRunsLoaded(summariesLoader_.result()); });
-  summariesLoader_.setFuture(QtConcurrent::run([store] {
-    try {
-      return load_run_summaries(store);
-    } catch (const std::exception&) {
-      return std::vector<RunSummary>{};  // Opening checked the store; a failure shows as empty.
-    }
-  }));
-}
-
-void MainWindow::compareRuns(const std::vector<qint64>& ids) {
-  const std::string store = storePath_.toStdString();
-  compareLoader_.disconnect();
-  connect(&compareLoader_, &QFutureWatcher<ComparedRuns>::finished, this, [this] {
-    auto c = compareLoader_.result();
-    if (!c.error.isEmpty()) {
-      comparePage_->showMessage(tr("Cannot read the runs to compare: %1").arg(c.error));
-      return;
-    }
-    compareView_->setRuns(c.runs, c.specs, c.all);
-    compareLoaded_ = true;
-    updateTabMessages();
-    tabs_->setCurrentWidget(comparePage_);
-    Q_EMIT compareShown();
-  });
-  compareIds_ = ids;
-  compareLoader_.setFuture(
-      QtConcurrent::run([store, ids] { return load_compared_runs(store, ids); }));
-}
-
-bool MainWindow::confirm(const QString& title, const QString& text) {
-  if (!interactive_) return true;
-  return QMessageBox::question(this, title, text) == QMessageBox::Yes;
-}
-
-void MainWindow::editTags(qint64 id) {
-  QString current;
-  for (const auto& r : runTable_->runs()) {
-    if (r.id == id) current = r.tags.join(", ");
-  }
-  bool ok = false;
-  auto text =
-      QInputDialog::getText(this, tr("Tags of run %1").arg(id), tr("Tags, separated by commas:"),
-                            QLineEdit::Normal, current, &ok);
-  if (!ok) return;
-  std::vector<std::string> tags;
-  for (const auto& t : text.split(',', Qt::SkipEmptyParts))
-    tags.push_back(t.trimmed().toStdString());
-  try {
-    RunStore(storePath_.toStdString(), RunStore::Access::ReadWrite).set_tags(id, tags);
-  } catch (const std::exception& e) {
-    warn(tr("Could not save the tags"), e.what());
-  }
-  reloadRuns();
-}
-
-void MainWindow::editNote(qint64 id) {
-  QString current;
-  for (const auto& r : runTable_->runs()) {
-    if (r.id == id) current = r.note;
-  }
-  bool ok = false;
-  auto text =
-      QInputDialog::getMultiLineText(this, tr("Note on run %1").arg(id), tr("Note:"), current, &ok);
-  if (!ok) return;
-  try {
-    RunStore(storePath_.toStdString(), RunStore::Access::ReadWrite)
-        .set_note(id, text.toStdString());
-  } catch (const std::exception& e) {
-    warn(tr("Could not save the note"), e.what());
-  }
-  reloadRuns();
-}
-
-void MainWindow::deleteRuns(const std::vector<qint64>& ids) {
-  QStringList names;
-  for (auto id : ids) names << QString("#%1").arg(id);
-  if (!confirm(tr("Delete runs"),
-               tr("Delete %1 and everything recorded for them? This cannot be undone.")
-                   .arg(names.join(", ")))) {
-    return;
-  }
-  try {
-    RunStore store(storePath_.toStdString(), RunStore::Access::ReadWrite);
-    for (auto id : ids) store.delete_run(id);
-  } catch (const std::exception& e) {
-    warn(tr("Could not delete"), e.what());
-  }
-  shown_ = RunData{};
-  reloadRuns();
-}
-
-void MainWindow::newStore() {
-  auto path = QFileDialog::getSaveFileName(this, tr("New run store"), "runs.sqlite",
-                                           tr("SlimLab run stores (*.sqlite)"));
-  if (path.isEmpty()) return;
-  if (QFileInfo::exists(path)) {
-    openStorePath(path);  // An existing file is opened (and checked), never overwritten.
-    return;
-  }
-  try {
-    RunStore created(path.toStdString(), RunStore::Access::ReadWrite);
-  } catch (const std::exception& e) {
-    warn(tr("Could not create the store"), e.what());
-    return;
-  }
-  openStorePath(path);
 }
 
 void MainWindow::warn(const QString& title, const QString& text) {

@@ -101,8 +101,12 @@ class MainWindow : public QMainWindow {
   /// Each tab shows its view, or a sentence saying why it is empty for the shown run.
   void updateTabMessages();
   void onTabChanged();
-  /// Loads the selected runs into the Compare tab (which is then in front).
+  /// Loads the selected runs into the Compare tab, where it stays (or is not) in front.
   void refreshCompare();
+  /// Reads compareIds_ on a pool thread into the Compare tab; a newer call supersedes it.
+  void loadCompare();
+  /// Forgets everything shown of the previous store (runs, selection, loads in flight).
+  void forgetShownStore();
   /// Watches the store file, its WAL and its folder for writes by other processes.
   void watchStore();
   void onStoreChanged();
@@ -134,6 +138,7 @@ class MainWindow : public QMainWindow {
   DistillView* distillView_;
   PlaneView* planeView_;
   CompareView* compareView_;
+  TabPage* lossPage_ = nullptr;
   TabPage* expertPage_;
   TabPage* sparsityPage_;
   TabPage* distillPage_;
@@ -166,6 +171,13 @@ class MainWindow : public QMainWindow {
   enum class PlaneState { None, Loading, Drawn, Unavailable } planeState_ = PlaneState::None;
   std::vector<qint64> compareIds_;  ///< The runs the Compare tab holds.
   bool compareLoaded_ = false;
+  QString compareError_;  ///< Why the Compare tab could not be read, or "".
+  /// The store files' size and change time at the last reload: a change elsewhere in the
+  /// folder (SQLite's -shm, other files) reloads nothing.
+  QString storeSignature_;
+  /// The newest metrics of run shownLastId_ at the last reload: whether another process wrote.
+  std::map<QString, double> shownLast_;
+  qint64 shownLastId_ = 0;
   bool interactive_ = true;
 };
 

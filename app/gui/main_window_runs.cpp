@@ -34,27 +34,13 @@
 #include "sparsity_view.h"
 #include "spec/spec_error.h"
 #include "spec/spec_paths.h"
+#include "spec_dialog.h"
 #include "spec_form.h"
 #include "tab_page.h"
 #include "store/run_store.h"
 
 namespace slimlab {
 namespace {
-
-// Validates spec text; returns "" or the message naming the field. `file`: where the text came
-// from, whose directory its relative paths are read against (else the working directory).
-QString spec_problem(const QString& text, ExperimentSpec* out, const QString& file = {}) {
-  try {
-    auto json = parse_json_text(text.toStdString(), "spec");
-    if (!file.isEmpty()) anchor_spec_paths(json, file.toStdString());
-    auto spec = spec_from_json(json);
-    make_spec_paths_absolute(spec);
-    if (out != nullptr) *out = spec;
-  } catch (const std::exception& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
-}
 
 QString read_text(const QString& path) {
   QFile file(path);
@@ -70,7 +56,7 @@ bool MainWindow::startSpecFile(const QString& path) {
     return false;
   }
   ExperimentSpec spec;
-  auto problem = spec_problem(read_text(path), &spec, path);
+  auto problem = spec_text_problem(read_text(path), &spec, path);
   if (!problem.isEmpty()) {
     warn(tr("Invalid spec"), tr("%1\n\n%2").arg(path, problem));
     return false;
@@ -134,6 +120,7 @@ void MainWindow::editRunSpec(qint64 id) {
 void MainWindow::showRun(qint64 runId) {
   if (controller_->busy() && runId == controller_->live().run_id()) {
     // Back to the run that trains: everything it sent is in live_.
+    pendingRun_ = runId;  // Stored loads still in flight are for another run: dropped.
     if (!showingLive_) {
       showingLive_ = true;
       shown_ = live_;
@@ -173,14 +160,14 @@ void MainWindow::showRun(qint64 runId) {
   histogramLoader_.disconnect();
   sparsityView_->setWeightHistogram({}, {}, 0);
   connect(&histogramLoader_, &QFutureWatcher<WeightHistogram>::finished, this, [this, runId] {
-    if (pendingRun_ != runId) return;
+    if (pendingRun_ != runId || showingLive_) return;
     auto h = histogramLoader_.result();
     sparsityView_->setWeightHistogram(h.edges, h.counts, h.threshold);
   });
   planeLoader_.disconnect();
   planeState_ = PlaneState::Loading;
   connect(&planeLoader_, &QFutureWatcher<PlaneMap>::finished, this, [this, runId] {
-    if (pendingRun_ != runId) return;
+    if (pendingRun_ != runId || showingLive_) return;
     auto m = planeLoader_.result();
     if (m.size == 0) {
       planeState_ = PlaneState::Unavailable;

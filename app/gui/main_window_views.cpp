@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QDateTime>
 #include <QFileSystemWatcher>
 #include <QLabel>
 #include <QStatusBar>
@@ -18,6 +19,21 @@
 #include "tab_page.h"
 
 namespace slimlab {
+namespace {
+
+// Size and change time of the store and its WAL: what a write changes. Readers (this window's
+// loaders too) touch "<store>-shm" and may create an empty WAL, so an empty WAL's time is not
+// part of it.
+QString store_signature(const QString& store) {
+  const QFileInfo db(store), wal(store + "-wal");
+  QString signature = QString("%1:%2").arg(db.size()).arg(db.lastModified().toMSecsSinceEpoch());
+  if (wal.size() > 0) {
+    signature += QString(";%1:%2").arg(wal.size()).arg(wal.lastModified().toMSecsSinceEpoch());
+  }
+  return signature;
+}
+
+}  // namespace
 
 void MainWindow::onRunsLoaded(const std::vector<RunSummary>& runs) {
   // Keep what is shown, or what was asked for while the list was loading.
@@ -36,9 +52,14 @@ void MainWindow::onRunsLoaded(const std::vector<RunSummary>& runs) {
     runTable_->select(shown != nullptr ? current : runs.back().id);
   }
   if (reloadShownIfChanged_ && !showingLive_ && shown != nullptr && shown->id == shown_.id &&
-      (shown->status != shown_.status || shown->status == "running")) {
+      (shown->status != shown_.status ||
+       (shownLastId_ == shown->id && shown->last != shownLast_))) {
     // Another process trains or ended this run: draw what it has now.
     showRun(shown_.id);
+  }
+  if (shown != nullptr) {
+    shownLast_ = shown->last;
+    shownLastId_ = shown->id;
   }
   reloadShownIfChanged_ = false;
   if (runs.empty()) {
@@ -57,7 +78,8 @@ void MainWindow::onTabChanged() {
     if (plot->isVisible()) plot->replot(QCustomPlot::rpQueuedReplot);
   }
   if (tabs_->currentWidget() == comparePage_ &&
-      (!compareLoaded_ || compareIds_ != runTable_->selectedIds())) {
+      (compareIds_ != runTable_->selectedIds() ||
+       (!compareLoaded_ && !compareLoader_.isRunning()))) {
     refreshCompare();
   }
 }
@@ -70,7 +92,8 @@ void MainWindow::refreshCompare() {
     return;
   }
   if (!compareLoaded_) comparePage_->showMessage(tr("Reading the runs to compare..."));
-  compareRuns(runTable_->selectedIds());
+  compareIds_ = runTable_->selectedIds();
+  loadCompare();
 }
 
 QString MainWindow::tabMessage(QWidget* page) const {
@@ -136,11 +159,18 @@ void MainWindow::updateTabMessages() {
     }
     show(planePage_, plane_view, plane);
   }
-  if (compareLoaded_) {
+  if (!compareError_.isEmpty()) {
+    comparePage_->showMessage(tr("Cannot read the runs to compare: %1").arg(compareError_));
+  } else if (compareLoaded_) {
     show(comparePage_, !runTable_->runs().empty(),
          tr("No runs in this store yet. The Compare tab overlays the selected runs and places "
             "every finished run on an accuracy-against-cost plot."));
   }
+  show(lossPage_, r.id > 0 || showingLive_,
+       runTable_->runs().empty()
+           ? tr("No runs in this store yet: double-click an experiment on the left to start "
+                "one. Its loss and accuracy appear here as it trains.")
+           : tr("Select a run in the table on the left to see its loss and accuracy."));
 }
 
 void MainWindow::watchStore() {
@@ -156,10 +186,14 @@ void MainWindow::watchStore() {
     if (QFileInfo::exists(path)) paths << path;
   }
   if (!paths.isEmpty()) storeWatcher_->addPaths(paths);
+  if (storeSignature_.isEmpty()) storeSignature_ = store_signature(storePath_);  // As opened.
 }
 
 void MainWindow::onStoreChanged() {
   watchStore();  // The WAL file comes and goes; watch the files that exist now.
+  const QString signature = store_signature(storePath_);
+  if (signature == storeSignature_) return;
+  storeSignature_ = signature;
   reloadShownIfChanged_ = true;
   reloadRuns();
 }

@@ -17,8 +17,8 @@ RunController::~RunController() {
   if (worker_.joinable()) worker_.join();
 }
 
-void RunController::enqueue(const ExperimentSpec& spec) {
-  queue_.push_back(spec);
+void RunController::enqueue(const ExperimentSpec& spec, OnRefused onRefused) {
+  queue_.emplace_back(spec, std::move(onRefused));
   if (!busy()) startNext();
 }
 
@@ -37,7 +37,8 @@ void RunController::stop() {
 
 void RunController::startNext() {
   if (queue_.empty() || busy()) return;
-  ExperimentSpec spec = queue_.front();
+  ExperimentSpec spec = queue_.front().first;
+  currentOnRefused_ = std::move(queue_.front().second);
   queue_.pop_front();
   current_ = spec;
   control_ = std::make_unique<RunControl>();
@@ -72,7 +73,9 @@ void RunController::onWorkerDone(qint64 runId, const QString& status, const QStr
   if (worker_.joinable()) worker_.join();
   control_.reset();
   if (refusedRun) {
-    Q_EMIT refused(name, message);
+    auto onRefused = std::move(currentOnRefused_);
+    Q_EMIT refused(name, message, bool(onRefused));
+    if (onRefused) onRefused(message);
   } else {
     Q_EMIT finished(runId, status, message);
   }

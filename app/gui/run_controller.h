@@ -4,6 +4,7 @@
 #include <QString>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -22,8 +23,11 @@ class RunController : public QObject {
   ~RunController() override;
 
   void setStorePath(const QString& path) { storePath_ = path; }
-  /// Starts `spec` now, or after the runs before it.
-  void enqueue(const ExperimentSpec& spec);
+  /// Called with the message when this spec's start is refused (GUI thread, after `refused`).
+  using OnRefused = std::function<void(const QString& message)>;
+  /// Starts `spec` now, or after the runs before it; `onRefused` hears of this spec's refusal
+  /// only (several queued specs may share a name).
+  void enqueue(const ExperimentSpec& spec, OnRefused onRefused = {});
   void pause();
   void resume();
   /// Stops the current run between batches (it is kept as cancelled) and drops the queue.
@@ -41,7 +45,9 @@ class RunController : public QObject {
   /// The run ended: finished, cancelled, diverged or failed (`message` says why).
   void finished(qint64 runId, const QString& status, const QString& message);
   /// The spec could not start (bad layer names, missing teacher run, ...): nothing was stored.
-  void refused(const QString& name, const QString& message);
+  /// `answered`: the spec's own OnRefused takes the message (the editor reopens with it), so
+  /// nothing else need show it.
+  void refused(const QString& name, const QString& message, bool answered);
 
  private:
   void startNext();
@@ -49,8 +55,9 @@ class RunController : public QObject {
                     const QString& name);
 
   QString storePath_;
-  std::deque<ExperimentSpec> queue_;
+  std::deque<std::pair<ExperimentSpec, OnRefused>> queue_;
   ExperimentSpec current_;
+  OnRefused currentOnRefused_;
   std::thread worker_;
   std::unique_ptr<RunControl> control_;
   LiveRun live_;

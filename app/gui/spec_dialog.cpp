@@ -161,27 +161,14 @@ void MainWindow::editSpecText(const QString& title, const QString& text, const Q
   // Some problems show only when the run starts (a teacher given by a uuid prefix that matches
   // nothing, layer names the model lacks): the controller refuses it, and the editor opens
   // again with the same text, the message and the field outlined, so no edit is lost.
-  const QString name = QString::fromStdString(spec.name), edited = dialog.text();
-  auto* watch = new QObject(this);
-  auto armed = std::make_shared<bool>(false);
-  connect(controller_, &RunController::started, watch, [armed, name](const QString& started) {
-    if (started == name) *armed = true;
-  });
-  connect(controller_, &RunController::finished, watch, [watch, armed] {
-    if (*armed) watch->deleteLater();  // It ran: nothing to give back.
-  });
-  connect(controller_, &RunController::refused, watch,
-          [this, watch, armed, name, title, edited](const QString& refused,
-                                                    const QString& message) {
-            if (!*armed || refused != name) return;
-            watch->deleteLater();
-            // After the refusal's own handlers, outside the controller's signal.
-            QTimer::singleShot(0, this, [this, title, edited, message] {
-              editSpecText(title, edited, message);
-            });
-          });
+  const QString edited = dialog.text();
   controller_->setStorePath(storePath_);
-  controller_->enqueue(spec);
+  controller_->enqueue(spec, [this, title, edited](const QString& message) {
+    // Outside the controller's signal, after the refusal's own handlers.
+    QTimer::singleShot(0, this, [this, title, edited, message] {
+      editSpecText(title, edited, message);
+    });
+  });
   updateControls();
 }
 

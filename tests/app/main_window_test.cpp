@@ -24,6 +24,7 @@
 #include "store/run_store.h"
 
 using namespace slimlab;
+using slimlab::testing::pump_until;
 
 namespace {
 
@@ -94,22 +95,6 @@ TEST(MainWindowTest, StartsThePresetLiveAndTheStoreKeepsTheRun) {
   EXPECT_GE(live_points, 1160 / 10);
   EXPECT_GE(window.shownRun().last("validation/accuracy"), 0.95);
 }
-
-namespace {
-
-/// Runs the event loop until `done()` holds or `seconds` pass; true when it held.
-template <typename Done>
-bool pump_until(Done done, double seconds) {
-  QElapsedTimer clock;
-  clock.start();
-  while (!done() && clock.elapsed() < seconds * 1000) {
-    QApplication::processEvents(QEventLoop::AllEvents, 20);
-    QThread::msleep(5);
-  }
-  return done();
-}
-
-}  // namespace
 
 // The worker/GUI hand-off under control: pause holds the trainer between batches while the
 // window keeps drawing, resume goes on, stop keeps the run as cancelled and drops the queue.

@@ -62,9 +62,11 @@ TEST(RunCostTest, ShrunkNetworksCountPhysicallyAndMixturesOfExpertsByTheActiveEx
                   {"macs_per_sample", 900},
                   {"macs_all_experts", 900},
                   {"prune", {{"latency_masked_ms", 2.0}, {"latency_shrunk_ms", 0.5}}}};
-  json report = {{"before", {{"params", 1000}, {"nonzeros", 1000}, {"macs", 900}}},
-                 {"masked", {{"params", 1000}, {"nonzeros", 400}, {"nonzero_macs", 350}}},
-                 {"shrunk", {{"params", 420}, {"nonzeros", 420}, {"macs", 380}}}};
+  json report = {
+      {"before", {{"params", 1000}, {"nonzeros", 1000}, {"macs", 900}, {"bytes_dense", 4000}}},
+      {"masked",
+       {{"params", 1000}, {"nonzeros", 400}, {"nonzero_macs", 350}, {"bytes_csr", 3300}}},
+      {"shrunk", {{"params", 420}, {"nonzeros", 420}, {"macs", 380}, {"bytes_dense", 1680}}}};
   RunSummary shrunk;
   read_run_cost(shrunk, summary, report);
   EXPECT_EQ(shrunk.cost_basis, CostBasis::Physical);
@@ -73,6 +75,8 @@ TEST(RunCostTest, ShrunkNetworksCountPhysicallyAndMixturesOfExpertsByTheActiveEx
   EXPECT_EQ(shrunk.dense_params, 1000);
   EXPECT_EQ(shrunk.dense_macs, 900);
   EXPECT_DOUBLE_EQ(shrunk.latency_ms, 0.5);
+  EXPECT_EQ(shrunk.bytes, 1680);  // 420 fp32 parameters.
+  EXPECT_EQ(shrunk.dense_bytes, 4000);
 
   // Without "shrunk" (unstructured masks): the non-zero figures of the masked network.
   report.erase("shrunk");
@@ -81,6 +85,7 @@ TEST(RunCostTest, ShrunkNetworksCountPhysicallyAndMixturesOfExpertsByTheActiveEx
   EXPECT_EQ(masked.cost_basis, CostBasis::NonZero);
   EXPECT_EQ(masked.params, 400);
   EXPECT_EQ(masked.macs, 350);
+  EXPECT_EQ(masked.bytes, 3300);  // CSR: values and indices, as show --layers stores it.
   EXPECT_EQ(costText(masked.params, masked.dense_params), "400 of 1,000");
 
   // An MoE run, 2 of 8 experts per sample: what `show` prints as active.
@@ -96,6 +101,7 @@ TEST(RunCostTest, ShrunkNetworksCountPhysicallyAndMixturesOfExpertsByTheActiveEx
   EXPECT_EQ(moe.dense_params, 50000);
   EXPECT_EQ(moe.macs, 13000);
   EXPECT_EQ(moe.dense_macs, 49000);
+  EXPECT_EQ(moe.bytes, 200000);  // Every expert stays in memory: all 50,000 parameters.
 
   // A dense run counts everything; a running one (no summary yet) nothing.
   RunSummary dense, running;
@@ -142,6 +148,8 @@ TEST(RunCostTest, FourSparsitiesSitAtFourCostsMatchingShowLayersAndOpenOnClick) 
     EXPECT_EQ(r.dense_params, shown["layers"]["report"]["before"]["params"].get<qint64>());
     EXPECT_EQ(r.dense_params, 266610);  // 784*300+300 + 300*100+100 + 100*10+10.
     EXPECT_EQ(r.dense_macs, 266200);
+    EXPECT_EQ(r.bytes, shown["layers"]["table"]["bytes"]["csr"].get<qint64>());
+    EXPECT_EQ(r.dense_bytes, 4 * 266610);
     // AGP reaches the target over the pruned weights (biases stay): about (1 - s) of them.
     EXPECT_NEAR(double(r.params), (1 - sparsities[i]) * 266200 + 410, 0.01 * 266200);
     params.insert(r.params);

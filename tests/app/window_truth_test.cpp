@@ -4,11 +4,9 @@
 #include <qcustomplot.h>
 
 #include <QApplication>
-#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QImage>
 #include <QTabWidget>
-#include <QThread>
 #include <cstdlib>
 #include <string>
 
@@ -22,19 +20,9 @@
 #include "run_table.h"
 
 using namespace slimlab;
+using slimlab::testing::pump_until;
 
 namespace {
-
-template <typename Done>
-bool pump_until(Done done, double seconds) {
-  QElapsedTimer clock;
-  clock.start();
-  while (!done() && clock.elapsed() < seconds * 1000) {
-    QApplication::processEvents(QEventLoop::AllEvents, 20);
-    QThread::msleep(5);
-  }
-  return done();
-}
 
 void cli_run(const std::string& db, const std::string& preset, const std::string& sets) {
   std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
@@ -111,6 +99,18 @@ TEST(WindowTruthTest, CompareTabFollowsTheSelectionAndExportsWhatItShows) {
   ASSERT_TRUE(pump_until([&] { return compare->overlayPlot()->graphCount() == 1; }, 30));
   EXPECT_TRUE(overlay_names(compare).front().startsWith(QString("#%1 ").arg(ids[1])));
 
+  // A click on a Pareto point opens its run on the Loss tab, and the Compare tab lets it be.
+  Q_EMIT compare->runActivated(ids[0]);
+  EXPECT_EQ(window.tabs()->currentWidget(), tab(window, "Loss"));
+  ASSERT_TRUE(pump_until([&] { return window.shownRun().id == ids[0]; }, 30));
+  pump_until([] { return false; }, 1.0);
+  EXPECT_EQ(window.tabs()->currentWidget(), tab(window, "Loss"));
+  EXPECT_EQ(runs->selectedIds(), std::vector<qint64>{ids[0]});
+  window.tabs()->setCurrentWidget(tab(window, "Compare"));
+  ASSERT_TRUE(pump_until([&] { return overlay_names(compare).size() == 1 &&
+                                      overlay_names(compare).front().startsWith(
+                                          QString("#%1 ").arg(ids[0])); }, 30));
+
   // The export is the tab as shown: both plots and the table, at twice the pixels.
   auto png = QString::fromStdString(dir.file("compare.png"));
   ASSERT_TRUE(window.exportTab(png));
@@ -152,7 +152,9 @@ TEST(WindowTruthTest, ALiveRunIsHighlightedAndEndsAsTheStoredRunWithItsPlaneMaps
   EXPECT_TRUE(pump_until(
       [&] { return runs->selectedIds() == std::vector<qint64>{live} || finished != 0; }, 30));
   EXPECT_EQ(runs->selectedIds(), std::vector<qint64>{live});
-  if (finished == 0) EXPECT_TRUE(window.tabMessage(plane).contains("appear when"));
+  if (finished == 0) {
+    EXPECT_TRUE(window.tabMessage(plane).contains("appear when"));
+  }
 
   ASSERT_TRUE(pump_until([&] { return finished != 0; }, 300));
   EXPECT_EQ(finished, live);
@@ -212,4 +214,34 @@ TEST(WindowTruthTest, TabsThatDoNotApplySayWhatTheyShowAndWhen) {
   ASSERT_TRUE(pump_until([&] { return window.shownRun().id == 2; }, 30));
   EXPECT_TRUE(window.tabMessage(tab(window, "Plane")).contains("fashion-mnist"))
       << window.tabMessage(tab(window, "Plane")).toStdString();
+}
+
+TEST(WindowTruthTest, AnotherStoreReplacesEverythingShownAndAnIdleStoreIsNotReread) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto first = dir.file("first.sqlite"), second = dir.file("second.sqlite");
+  cli_run(first, "mlp-spirals.json", "--set schedule.epochs=1 --set name=\\\"first-a\\\"");
+  cli_run(first, "mlp-spirals.json", "--set schedule.epochs=1 --set name=\\\"first-b\\\"");
+  cli_run(second, "mlp-spirals.json", "--set schedule.epochs=1 --set name=\\\"second\\\"");
+  MainWindow window(QString::fromStdString(first));
+  window.setInteractive(false);
+  window.show();
+  auto* runs = window.findChild<RunTable*>();
+  ASSERT_TRUE(pump_until([&] { return window.shownRun().id > 0; }, 30));
+  runs->select(2);
+  ASSERT_TRUE(pump_until([&] { return window.shownRun().name == "first-b"; }, 30));
+
+  // Nothing writes: the window reads the store no more (its own reads touch only "-shm").
+  int reloads = 0;
+  QObject::connect(&window, &MainWindow::runsLoaded, [&] { ++reloads; });
+  pump_until([] { return false; }, 3.0);
+  EXPECT_EQ(reloads, 0);
+
+  // Run ids start at 1 in every store: nothing of the first store may stay selected or drawn.
+  ASSERT_TRUE(window.openStorePath(QString::fromStdString(second)));
+  ASSERT_TRUE(pump_until([&] { return window.shownRun().name == "second"; }, 30))
+      << window.shownRun().name.toStdString();
+  EXPECT_EQ(runs->selectedIds(), std::vector<qint64>{1});
+  EXPECT_EQ(runs->table()->rowCount(), 1);
+  EXPECT_TRUE(plot_title(window.findChild<LossPlot*>()->plot()).contains("second"));
 }

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QApplication>
+#include <QElapsedTimer>
+#include <QThread>
 
 namespace slimlab::testing {
 
@@ -13,6 +15,18 @@ inline QApplication& qt_app() {
   // Never destroyed: a static QApplication would be torn down after Qt's own globals at exit.
   static auto* app = new QApplication(argc, argv);
   return *app;
+}
+
+/// Runs the event loop until `done()` holds or `seconds` pass; true when it held.
+template <typename Done>
+bool pump_until(Done done, double seconds) {
+  QElapsedTimer clock;
+  clock.start();
+  while (!done() && clock.elapsed() < seconds * 1000) {
+    QApplication::processEvents(QEventLoop::AllEvents, 20);
+    QThread::msleep(5);
+  }
+  return done();
 }
 
 }  // namespace slimlab::testing

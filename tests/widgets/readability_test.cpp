@@ -249,7 +249,9 @@ TEST(ReadabilityTest, EveryPresetSaysWhatItDoesHowLongItTakesAndWhatItNeeds) {
     if (e.title == "kd-two-teachers") {
       EXPECT_EQ(e.needs, "finished runs named cnn-fashion and mlp-fashion");
     }
-    if (e.title == "moe-upcycle") EXPECT_EQ(e.needs, "a finished run named moe-fashion-dense");
+    if (e.title == "moe-upcycle") {
+      EXPECT_EQ(e.needs, "a finished run named moe-fashion-dense");
+    }
   }
 }
 

@@ -165,3 +165,15 @@ TEST(SpecFormFieldsTest, UnknownRunProblemNamesTheField) {
   spec["distill"]["teachers"][0]["run"] = "3f2a9c";
   EXPECT_EQ(unknown_run_problem(spec, {}), "");
 }
+
+TEST(SpecFormFieldsTest, SmallNumbersSurviveTheFormUnrounded) {
+  slimlab::testing::qt_app();
+  auto json = preset("mlp-fashion.json");
+  json["optimizer"]["lr"] = 1e-7;
+  json["optimizer"]["weight_decay"] = 3.5e-9;
+  SpecForm form;
+  form.setSpec(json);
+  const auto built = form.spec();
+  EXPECT_DOUBLE_EQ(built["optimizer"]["lr"].get<double>(), 1e-7);
+  EXPECT_DOUBLE_EQ(built["optimizer"]["weight_decay"].get<double>(), 3.5e-9);
+}
