@@ -33,7 +33,7 @@ xvfb-run -a -s "-screen 0 1400x900x24" \
 # With runs, compared, and a new empty store (each tab says what fills it).
 empty="$(mktemp -d)/empty.sqlite"
 for size in 1024x700 1600x1000; do
-  for pair in "moe:$moe" "spirals:$spirals"; do
+  for pair in "moe:$moe" "spirals:$spirals" "prune:$prune" "distill:$distill"; do
     xvfb-run -a -s "-screen 0 1700x1100x24" "$gui" --db "$store" --run "${pair##*:}" \
       --size "$size" --screenshots "docs/screenshots/$size/${pair%%:*}"
   done

@@ -13,6 +13,7 @@
 #include "../core/test_files.h"
 #include "../widgets/qt_test_app.h"
 #include "compare_view.h"
+#include "expert_view.h"
 #include "loss_plot.h"
 #include "main_window.h"
 #include "plane_view.h"
@@ -244,4 +245,34 @@ TEST(WindowTruthTest, AnotherStoreReplacesEverythingShownAndAnIdleStoreIsNotRere
   EXPECT_EQ(runs->selectedIds(), std::vector<qint64>{1});
   EXPECT_EQ(runs->table()->rowCount(), 1);
   EXPECT_TRUE(plot_title(window.findChild<LossPlot*>()->plot()).contains("second"));
+}
+
+TEST(WindowTruthTest, TheTabInFrontRedrawsForEachSelectedRun) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  cli_run(db, "moe-spirals.json", "--set schedule.epochs=2 --set model.moe.experts=4");
+  cli_run(db, "moe-spirals.json", "--set schedule.epochs=2 --set model.moe.experts=6");
+  MainWindow window(QString::fromStdString(db));
+  window.setInteractive(false);
+  window.resize(1200, 800);
+  window.show();
+  auto* runs = window.findChild<RunTable*>();
+  ASSERT_TRUE(pump_until([&] { return window.shownRun().id > 0; }, 30));
+  window.tabs()->setCurrentWidget(tab(window, "Experts"));
+  auto* experts = window.findChild<ExpertView*>();
+  auto bars = [&] {  // Live and dead experts' bars together: one per expert.
+    int n = 0;
+    for (int i = 0; i < experts->barsPlot()->plottableCount(); ++i) {
+      n += experts->barsPlot()->plottable(i)->interface1D()->dataCount();
+    }
+    return n;
+  };
+  // The Experts tab stays in front while the selection moves: it draws each run's experts.
+  for (auto [id, expected] : {std::pair{1, 4}, std::pair{2, 6}, std::pair{1, 4}}) {
+    runs->select(id);
+    ASSERT_TRUE(pump_until([&] { return window.shownRun().id == id; }, 30));
+    EXPECT_TRUE(pump_until([&] { return bars() == expected; }, 10))
+        << "run " << id << ": " << bars() << " bars";
+  }
 }
