@@ -8,6 +8,7 @@
 #include <QImage>
 #include <QTabWidget>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "../core/test_files.h"
@@ -29,6 +30,15 @@ void cli_run(const std::string& db, const std::string& preset, const std::string
   std::string command = std::string(SLIMLAB_CLI) + " --db " + db + " run " + SLIMLAB_SOURCE_DIR +
                         "/experiments/" + preset + " --quiet " + sets + " >/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+/// The window on `db` as a user sees it (1200x800, no message boxes).
+std::unique_ptr<MainWindow> open_window(const std::string& db) {
+  auto window = std::make_unique<MainWindow>(QString::fromStdString(db));
+  window->setInteractive(false);
+  window->resize(1200, 800);
+  window->show();
+  return window;
 }
 
 QWidget* tab(MainWindow& window, const QString& name) {
@@ -61,10 +71,8 @@ TEST(WindowTruthTest, CompareTabFollowsTheSelectionAndExportsWhatItShows) {
     cli_run(db, "mlp-spirals.json",
             std::string("--set schedule.epochs=2 --set model.hidden=") + hidden);
   }
-  MainWindow window(QString::fromStdString(db));
-  window.setInteractive(false);
-  window.resize(1200, 800);
-  window.show();
+  auto opened = open_window(db);
+  MainWindow& window = *opened;
   auto* runs = window.findChild<RunTable*>();
   ASSERT_TRUE(pump_until([&] { return runs->selectedIds().size() == 1; }, 30));
   auto* compare = window.findChild<CompareView*>();
@@ -134,10 +142,8 @@ TEST(WindowTruthTest, ALiveRunIsHighlightedAndEndsAsTheStoredRunWithItsPlaneMaps
                 "moe": {"experts": 4, "hidden": 32, "gate": "switch"}},
       "optimizer": {"kind": "adam", "lr": 0.01},
       "schedule": {"epochs": 30, "log_interval_steps": 5}})");
-  MainWindow window(QString::fromStdString(db));
-  window.setInteractive(false);
-  window.resize(1200, 800);
-  window.show();
+  auto opened = open_window(db);
+  MainWindow& window = *opened;
   auto* runs = window.findChild<RunTable*>();
   ASSERT_TRUE(pump_until([&] { return runs->selectedIds().size() == 1; }, 30));
   QWidget* plane = tab(window, "Plane");
