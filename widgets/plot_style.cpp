@@ -196,8 +196,35 @@ QCPColorGradient viridis() {
   return g;
 }
 
+namespace {
+
+constexpr const char* kStale = "slimlabStale";
+
+// Replots, when it is shown, a plot that was given new data while hidden (a tab in the back, a
+// page showing a message): until then its picture is of the old data.
+class ReplotWhenShown : public QObject {
+ public:
+  using QObject::QObject;
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    auto* plot = qobject_cast<QCustomPlot*>(watched);
+    if (event->type() == QEvent::Show && plot != nullptr && plot->property(kStale).toBool()) {
+      plot->setProperty(kStale, false);
+      plot->replot(QCustomPlot::rpQueuedReplot);
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
 void request_replot(QCustomPlot* plot) {
-  if (plot->isVisible()) plot->replot(QCustomPlot::rpQueuedReplot);
+  if (plot->isVisible()) {
+    plot->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  // Hidden plots cost nothing now and draw once when shown.
+  if (plot->property(kStale).isNull()) plot->installEventFilter(new ReplotWhenShown(plot));
+  plot->setProperty(kStale, true);
 }
 
 }  // namespace slimlab

@@ -43,8 +43,8 @@ void install_hover(QCustomPlot* plot, std::function<QString(double key, double v
 /// the low end to yellow at the high end; QCustomPlot 2.1 has no preset for it.
 QCPColorGradient viridis();
 
-/// Queues a replot of a visible plot. A hidden one (a tab not shown) has no paint buffer yet;
-/// the window redraws a tab when it is chosen.
+/// Queues a replot of a visible plot. A hidden one (a tab in the back, a page showing a
+/// message) is replotted once when it is next shown, so no view shows old data. GUI thread.
 void request_replot(QCustomPlot* plot);
 
 }  // namespace slimlab

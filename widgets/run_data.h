@@ -29,7 +29,7 @@ struct RunData {
   int64_t id = 0;
   QString name;
   QString status;
-  int64_t steps_per_epoch = 0;                            ///< For the epoch axis; 0 when unknown.
+  int64_t steps_per_epoch = 0;  ///< For the epoch axis; 0 when unknown.
   RunTraits traits;
   std::map<std::string, std::vector<MetricRow>> metrics;  ///< By key, in step order.
   std::vector<ExpertLoadRow> expert_load;                 ///< By layer, then step.

@@ -99,9 +99,8 @@ void SpecForm::build() {
           newest = run.id;
           teacher = run.name.toStdString();
         }
-        edited[section] = section == "distill"
-                              ? nlohmann::json{{"teachers", {{{"run", teacher}}}}}
-                              : nlohmann::json::object();
+        edited[section] = section == "distill" ? nlohmann::json{{"teachers", {{{"run", teacher}}}}}
+                                               : nlohmann::json::object();
       } else {
         edited.erase(section);
       }
@@ -119,7 +118,7 @@ void SpecForm::build() {
   column->addLayout(sections);
   std::map<std::string, QFormLayout*> groups;
   for (const auto& f : spec_fields(spec_)) {  // spec_ is valid whenever build() runs.
-    if (f.path == "schema") continue;  // The format version, not a knob.
+    if (f.path == "schema") continue;         // The format version, not a knob.
     auto dot = f.path.find_first_of(".[");
     std::string group = dot == std::string::npos ? "general" : f.path.substr(0, dot);
     if (groups.count(group) == 0) {

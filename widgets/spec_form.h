@@ -83,7 +83,7 @@ class SpecForm : public QWidget {
   /// hold: written back only when the user changed it, so the form never invents a value.
   std::map<std::string, nlohmann::json> unset_;
   std::vector<FinishedRun> runs_;
-  bool checkRuns_ = false;  ///< setFinishedRuns was called.
+  bool checkRuns_ = false;         ///< setFinishedRuns was called.
   QObject* wheelGuard_ = nullptr;  ///< Keeps the wheel off unfocused editors.
   QString problem_;
   bool building_ = false;

@@ -149,8 +149,7 @@ QWidget* SpecForm::makeEditor(const FieldInfo& f, const nlohmann::json& value, Q
       for (const auto& c : f.choices) box->addItem(QString::fromStdString(c));
       box->setCurrentText(
           QString::fromStdString(value.is_string() ? value.get<std::string>() : std::string()));
-      connect(box, &QComboBox::currentTextChanged, this,
-              [this, path = f.path] { onChoice(path); });
+      connect(box, &QComboBox::currentTextChanged, this, [this, path = f.path] { onChoice(path); });
       QStringList names;
       for (const auto& c : f.choices) names << QString::fromStdString(c);
       *range = tr("one of: %1").arg(names.join(", "));

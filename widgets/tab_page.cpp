@@ -1,7 +1,5 @@
 #include "tab_page.h"
 
-#include <qcustomplot.h>
-
 #include <QLabel>
 
 namespace slimlab {
@@ -20,12 +18,7 @@ TabPage::TabPage(QWidget* view, QWidget* parent)
   addWidget(message_);
 }
 
-void TabPage::showView() {
-  if (showingView()) return;
-  setCurrentWidget(view_);
-  // Views skip repaints while hidden; what they were given meanwhile is drawn now.
-  for (auto* plot : view_->findChildren<QCustomPlot*>()) plot->replot(QCustomPlot::rpQueuedReplot);
-}
+void TabPage::showView() { setCurrentWidget(view_); }
 
 void TabPage::showMessage(const QString& text) {
   message_->setText(text);

@@ -166,7 +166,7 @@ class MainWindow : public QMainWindow {
   bool showingLive_ = false;
   bool liveActive_ = false;  ///< A run is training (or its last records are being taken).
   qint64 pendingRun_ = 0;
-  bool selectPending_ = false;  ///< Select pendingRun_ in the table once the list is read.
+  bool selectPending_ = false;         ///< Select pendingRun_ in the table once the list is read.
   bool reloadShownIfChanged_ = false;  ///< The store changed: re-read the shown run if it did.
   enum class PlaneState { None, Loading, Drawn, Unavailable } planeState_ = PlaneState::None;
   std::vector<qint64> compareIds_;  ///< The runs the Compare tab holds.

@@ -36,8 +36,8 @@
 #include "spec/spec_paths.h"
 #include "spec_dialog.h"
 #include "spec_form.h"
-#include "tab_page.h"
 #include "store/run_store.h"
+#include "tab_page.h"
 
 namespace slimlab {
 namespace {

@@ -1,10 +1,8 @@
 // The workbench window: which view each tab shows for the selected run, and following the
 // store when another process (slimlab-cli) writes to it.
-#include <qcustomplot.h>
-
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
-#include <QDateTime>
 #include <QFileSystemWatcher>
 #include <QLabel>
 #include <QStatusBar>
@@ -71,12 +69,7 @@ void MainWindow::onRunsLoaded(const std::vector<RunSummary>& runs) {
 }
 
 void MainWindow::onTabChanged() {
-  drawShown(true);
-  // Plots filled while their tab was hidden were not repainted (request_replot skips hidden
-  // plots); the tab in front draws what it holds now.
-  for (auto* plot : tabs_->currentWidget()->findChildren<QCustomPlot*>()) {
-    if (plot->isVisible()) plot->replot(QCustomPlot::rpQueuedReplot);
-  }
+  drawShown(true);  // Plots filled while hidden redraw themselves when shown (request_replot).
   if (tabs_->currentWidget() == comparePage_ &&
       (compareIds_ != runTable_->selectedIds() ||
        (!compareLoaded_ && !compareLoader_.isRunning()))) {
@@ -147,13 +140,13 @@ void MainWindow::updateTabMessages() {
                  "blobs, xor).<br><br>%1 trains on %2.")
                   .arg(run, t.dataset);
     } else if (running) {
-      plane = tr("The maps appear when %1 finishes: they are drawn from its final weights.")
-                  .arg(run);
+      plane =
+          tr("The maps appear when %1 finishes: they are drawn from its final weights.").arg(run);
     } else if (planeState_ == PlaneState::Drawn) {
       plane_view = true;
     } else if (planeState_ == PlaneState::Unavailable) {
-      plane = tr("%1 has no final weights (it is %2), so there is no map to draw.")
-                  .arg(run, r.status);
+      plane =
+          tr("%1 has no final weights (it is %2), so there is no map to draw.").arg(run, r.status);
     } else {
       plane = tr("Drawing the maps of %1...").arg(run);
     }

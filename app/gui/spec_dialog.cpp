@@ -39,8 +39,8 @@ QString spec_text_problem(const QString& text, ExperimentSpec* out, const QStrin
   return {};
 }
 
-SpecDialog::SpecDialog(const QString& title, const QString& text,
-                       std::vector<FinishedRun> finished, QWidget* parent)
+SpecDialog::SpecDialog(const QString& title, const QString& text, std::vector<FinishedRun> finished,
+                       QWidget* parent)
     : QDialog(parent),
       finished_(std::move(finished)),
       pages_(new QTabWidget(this)),
@@ -165,9 +165,8 @@ void MainWindow::editSpecText(const QString& title, const QString& text, const Q
   controller_->setStorePath(storePath_);
   controller_->enqueue(spec, [this, title, edited](const QString& message) {
     // Outside the controller's signal, after the refusal's own handlers.
-    QTimer::singleShot(0, this, [this, title, edited, message] {
-      editSpecText(title, edited, message);
-    });
+    QTimer::singleShot(0, this,
+                       [this, title, edited, message] { editSpecText(title, edited, message); });
   });
   updateControls();
 }

@@ -58,8 +58,6 @@ nlohmann::json moe_to_json(const MoeOptions& o) {
           {"z_loss", o.z_loss()}};
 }
 
-ModelSpec read_model(SpecReader r);
-
 }  // namespace
 
 ModelSpec read_model(SpecReader r) {

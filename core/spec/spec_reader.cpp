@@ -74,8 +74,7 @@ void SpecReader::record(const char* key, FieldInfo::Kind kind, const nlohmann::j
                         double min, double max, const std::vector<std::string>& choices,
                         bool names_run) const {
   if (g_recorder != nullptr) {
-    g_recorder->fields.push_back(
-        {field(key), kind, min, max, choices, names_run, current.dump()});
+    g_recorder->fields.push_back({field(key), kind, min, max, choices, names_run, current.dump()});
   }
 }
 

@@ -93,8 +93,8 @@ class SpecReader {
  private:
   std::string field(const std::string& key) const;
   /// `current`: the caller's default, as JSON.
-  void record(const char* key, FieldInfo::Kind kind, const nlohmann::json& current,
-              double min = 0, double max = 0, const std::vector<std::string>& choices = {},
+  void record(const char* key, FieldInfo::Kind kind, const nlohmann::json& current, double min = 0,
+              double max = 0, const std::vector<std::string>& choices = {},
               bool names_run = false) const;
   void read_text(const char* key, std::string& out);
   const nlohmann::json* find(const char* key);

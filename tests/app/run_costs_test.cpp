@@ -64,8 +64,7 @@ TEST(RunCostTest, ShrunkNetworksCountPhysicallyAndMixturesOfExpertsByTheActiveEx
                   {"prune", {{"latency_masked_ms", 2.0}, {"latency_shrunk_ms", 0.5}}}};
   json report = {
       {"before", {{"params", 1000}, {"nonzeros", 1000}, {"macs", 900}, {"bytes_dense", 4000}}},
-      {"masked",
-       {{"params", 1000}, {"nonzeros", 400}, {"nonzero_macs", 350}, {"bytes_csr", 3300}}},
+      {"masked", {{"params", 1000}, {"nonzeros", 400}, {"nonzero_macs", 350}, {"bytes_csr", 3300}}},
       {"shrunk", {{"params", 420}, {"nonzeros", 420}, {"macs", 380}, {"bytes_dense", 1680}}}};
   RunSummary shrunk;
   read_run_cost(shrunk, summary, report);

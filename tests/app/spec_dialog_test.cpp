@@ -132,7 +132,8 @@ TEST(SpecDialogTest, ARefusedStartReopensTheEditorWithTheEditsAndTheMessage) {
   QTimer::singleShot(60'000, &loop, &QEventLoop::quit);
   loop.exec();
   ASSERT_TRUE(done) << "the editor did not open again";
-  EXPECT_TRUE(reopenedProblem.startsWith("distill.teachers[0].run")) << reopenedProblem.toStdString();
+  EXPECT_TRUE(reopenedProblem.startsWith("distill.teachers[0].run"))
+      << reopenedProblem.toStdString();
   EXPECT_TRUE(reopenedProblem.contains("abcdef12")) << reopenedProblem.toStdString();
   auto kept = parsed(reopenedText);
   EXPECT_EQ(kept["distill"]["teachers"][0]["run"], "abcdef12");

@@ -86,9 +86,8 @@ TEST(WindowTruthTest, CompareTabFollowsTheSelectionAndExportsWhatItShows) {
 
   // Two rows selected: the overlay shows those two, nothing else, without touching the tab.
   runs->table()->selectRow(0);
-  runs->table()->selectionModel()->select(
-      runs->table()->model()->index(1, 0),
-      QItemSelectionModel::Select | QItemSelectionModel::Rows);
+  runs->table()->selectionModel()->select(runs->table()->model()->index(1, 0),
+                                          QItemSelectionModel::Select | QItemSelectionModel::Rows);
   auto ids = runs->selectedIds();
   ASSERT_EQ(ids.size(), 2u);
   ASSERT_TRUE(pump_until([&] { return compare->overlayPlot()->graphCount() == 2; }, 30));
@@ -116,9 +115,12 @@ TEST(WindowTruthTest, CompareTabFollowsTheSelectionAndExportsWhatItShows) {
   EXPECT_EQ(window.tabs()->currentWidget(), tab(window, "Loss"));
   EXPECT_EQ(runs->selectedIds(), std::vector<qint64>{ids[0]});
   window.tabs()->setCurrentWidget(tab(window, "Compare"));
-  ASSERT_TRUE(pump_until([&] { return overlay_names(compare).size() == 1 &&
-                                      overlay_names(compare).front().startsWith(
-                                          QString("#%1 ").arg(ids[0])); }, 30));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        return overlay_names(compare).size() == 1 &&
+               overlay_names(compare).front().startsWith(QString("#%1 ").arg(ids[0]));
+      },
+      30));
 
   // The export is the tab as shown: both plots and the table, at twice the pixels.
   auto png = QString::fromStdString(dir.file("compare.png"));
@@ -149,9 +151,8 @@ TEST(WindowTruthTest, ALiveRunIsHighlightedAndEndsAsTheStoredRunWithItsPlaneMaps
   QWidget* plane = tab(window, "Plane");
   window.tabs()->setCurrentWidget(plane);
   qint64 finished = 0;
-  QObject::connect(&window, &MainWindow::runFinished, [&](qint64 id, const QString&) {
-    finished = id;
-  });
+  QObject::connect(&window, &MainWindow::runFinished,
+                   [&](qint64 id, const QString&) { finished = id; });
   ASSERT_TRUE(window.startSpecFile(QString::fromStdString(spec)));
   // The row highlighted is the run that trains, and the plane says when its maps come.
   ASSERT_TRUE(pump_until([&] { return window.controller().live().run_id() > 0; }, 60));
@@ -194,7 +195,8 @@ TEST(WindowTruthTest, RunsAnotherProcessAddsAppearWithoutReopening) {
   ASSERT_TRUE(pump_until([&] { return runs->table()->rowCount() == 2; }, 10))
       << "the window did not notice the new run";
   bool listed = false;
-  for (const auto& r : runs->runs()) listed = listed || (r.name == "from-cli" && r.status == "finished");
+  for (const auto& r : runs->runs())
+    listed = listed || (r.name == "from-cli" && r.status == "finished");
   EXPECT_TRUE(listed);
 }
 

@@ -25,8 +25,8 @@ nlohmann::json preset(const std::string& name) { return load_spec_file(kPresets 
 /// One notch of the wheel (down) over the middle of `w`, as the mouse sends it.
 bool wheel(QWidget* w) {
   QPointF at(w->width() / 2.0, w->height() / 2.0);
-  QWheelEvent event(at, w->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton,
-                    Qt::NoModifier, Qt::NoScrollPhase, false);
+  QWheelEvent event(at, w->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                    Qt::NoScrollPhase, false);
   QApplication::sendEvent(w, &event);
   return event.isAccepted();
 }
@@ -142,7 +142,8 @@ TEST(SpecFormFieldsTest, TeacherFieldOffersFinishedRunsAndMarksAnUnknownOne) {
   EXPECT_EQ(teacher->currentText(), "mlp-1200-teacher");
   teacher->setCurrentText("no-such-run");
   EXPECT_FALSE(form.valid());
-  EXPECT_TRUE(form.problem().startsWith("distill.teachers[0].run:")) << form.problem().toStdString();
+  EXPECT_TRUE(form.problem().startsWith("distill.teachers[0].run:"))
+      << form.problem().toStdString();
   EXPECT_TRUE(form.problem().contains("no-such-run"));
   EXPECT_TRUE(teacher->styleSheet().contains("border"));
   EXPECT_EQ(form.spec()["distill"]["teachers"][0]["run"], "no-such-run");  // The edit is kept.
@@ -159,7 +160,8 @@ TEST(SpecFormFieldsTest, UnknownRunProblemNamesTheField) {
   auto spec = load_spec_file(kPresets + "kd-hinton.json");
   EXPECT_EQ(unknown_run_problem(spec, {{1, "mlp-1200-teacher"}}), "");
   auto problem = unknown_run_problem(spec, {});
-  EXPECT_TRUE(problem.startsWith("distill.teachers[0].run: no finished run")) << problem.toStdString();
+  EXPECT_TRUE(problem.startsWith("distill.teachers[0].run: no finished run"))
+      << problem.toStdString();
   EXPECT_TRUE(problem.contains("train it first"));
   // A uuid prefix is resolved by the store at start, not here.
   spec["distill"]["teachers"][0]["run"] = "3f2a9c";

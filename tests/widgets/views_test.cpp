@@ -6,11 +6,13 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <cmath>
 
 #include "distill_view.h"
 #include "expert_view.h"
+#include "plot_style.h"
 #include "qt_test_app.h"
 #include "run_table.h"
 #include "series_plot.h"
@@ -206,4 +208,26 @@ TEST(SpecFormTest, PruningAndDistillationSectionsCanBeAddedAndRemoved) {
   EXPECT_EQ(form.editor("prune.sparsity"), nullptr);
   EXPECT_FALSE(form.spec().contains("prune"));
   EXPECT_TRUE(form.spec().contains("distill"));
+}
+
+// A plot given new data while its tab is in the back draws nothing then, and draws that data
+// once its tab comes to the front (the Compare tab once showed the previous runs instead).
+TEST(PlotStyleTest, APlotFilledWhileHiddenRedrawsWhenShown) {
+  slimlab::testing::qt_app();
+  QTabWidget tabs;
+  auto* front = new QWidget;
+  auto* plot = new QCustomPlot;
+  tabs.addTab(front, "front");
+  tabs.addTab(plot, "back");
+  tabs.resize(400, 300);
+  tabs.show();
+  slimlab::testing::pump_until([] { return false; }, 0.2);
+  int replots = 0;
+  QObject::connect(plot, &QCustomPlot::afterReplot, [&] { ++replots; });
+  plot->addGraph()->setData({0, 1, 2}, {1, 2, 3});
+  request_replot(plot);
+  slimlab::testing::pump_until([] { return false; }, 0.2);
+  EXPECT_EQ(replots, 0);  // Hidden: nothing drawn now.
+  tabs.setCurrentIndex(1);
+  EXPECT_TRUE(slimlab::testing::pump_until([&] { return replots > 0; }, 2));
 }
