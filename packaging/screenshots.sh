@@ -29,7 +29,8 @@ for pair in "moe:$moe" "spirals:$spirals" "prune:$prune" "distill:$distill"; do
 done
 xvfb-run -a -s "-screen 0 1400x900x24" \
   "$gui" --db "$store" --compare "$moe,$prune,$distill" --screenshot docs/screenshots/compare.png
-# The small window (a 1024x768 projector) and a large one: docs/screenshots/<size>/<run>/<tab>.png.
+# A window for a 1024x768 projector (less the desktop's panels) and a large one:
+# docs/screenshots/<size>/<run>/<tab>.png.
 # With runs, compared, and a new empty store (each tab says what fills it).
 empty="$(mktemp -d)/empty.sqlite"
 for size in 1024x700 1600x1000; do

@@ -131,6 +131,8 @@ void PlaneView::setMaps(int size, double x0, double x1, double y0, double y1, in
     for (int e = 0; e < experts; ++e) region_key(expert_, tr("expert %1").arg(e), expert_region(e));
   }
   points(expert_, px, py, label, classes);
+  // A model without MoE layers has no router: its map would be points on an empty plane.
+  expert_->setVisible(!expert.empty());
   for (auto* plot : {decision_, expert_}) {
     plot->xAxis->setRange(x0, x1);
     plot->yAxis->setRange(y0, y1);

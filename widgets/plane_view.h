@@ -15,7 +15,8 @@ class PlaneView : public QWidget {
   Q_OBJECT
  public:
   explicit PlaneView(QWidget* parent = nullptr);
-  /// `decision` and `expert` are size x size, row-major over y then x; `expert` may be empty.
+  /// `decision` and `expert` are size x size, row-major over y then x; `expert` may be empty
+  /// (no MoE layer), and its map is then hidden.
   void setMaps(int size, double x0, double x1, double y0, double y1, int classes, int experts,
                const std::vector<int>& decision, const std::vector<int>& expert,
                const std::vector<double>& px, const std::vector<double>& py,

@@ -1,17 +1,53 @@
 // slimlab: the workbench window.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QSettings>
 #include <QTimer>
 #include <cstdio>
+#include <memory>
 
 #include "main_window.h"
+#include "store/run_store.h"
 #include "train/runtime.h"
 #include "util/paths.h"
 
+namespace {
+
+// --help and --version need no display: answered by a QCoreApplication, so they work on a
+// headless machine (a QApplication there aborts when no platform plugin can start).
+bool asks_for_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const QString a = QString::fromLocal8Bit(argv[i]);
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version") {
+      return true;
+    }
+  }
+  return false;
+}
+
+// "" when `path` is absent (the first run creates it) or a SlimLab store; else why not.
+QString store_problem(const QString& path) {
+  if (!QFileInfo::exists(path)) return {};
+  try {
+    slimlab::RunStore check(path.toStdString(), slimlab::RunStore::Access::ReadOnly);
+  } catch (const std::exception& e) {
+    return QString::fromStdString(e.what());
+  }
+  return {};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   slimlab::limit_interop_threads();
-  QApplication app(argc, argv);
+  std::unique_ptr<QCoreApplication> application;
+  if (asks_for_help(argc, argv)) {
+    application = std::make_unique<QCoreApplication>(argc, argv);
+  } else {
+    application = std::make_unique<QApplication>(argc, argv);
+  }
+  QCoreApplication& app = *application;
   QApplication::setOrganizationName("SlimLab");
   QApplication::setApplicationName("SlimLab");
   QApplication::setApplicationVersion("0.1.0");
@@ -53,10 +89,20 @@ int main(int argc, char** argv) {
   }
 
   QString store = parser.value(db);
-  if (store.isEmpty()) {
-    store = QSettings()
-                .value("store/last", QString::fromStdString(slimlab::default_store_path()))
-                .toString();
+  if (!store.isEmpty()) {
+    if (auto problem = store_problem(store); !problem.isEmpty()) {
+      std::fprintf(stderr, "slimlab: --db %s: %s\n", qPrintable(store), qPrintable(problem));
+      return 2;
+    }
+  } else {
+    const QString fallback = QString::fromStdString(slimlab::default_store_path());
+    store = QSettings().value("store/last", fallback).toString();
+    if (auto problem = store_problem(store); !problem.isEmpty()) {
+      // The last store went bad since: start on the default one rather than not at all.
+      std::fprintf(stderr, "slimlab: the last store %s cannot be opened (%s); opening %s\n",
+                   qPrintable(store), qPrintable(problem), qPrintable(fallback));
+      store = fallback;
+    }
   }
   slimlab::MainWindow window(store);
   window.show();
@@ -64,15 +110,22 @@ int main(int argc, char** argv) {
   for (const auto& file : parser.values(start)) {
     QTimer::singleShot(0, &window, [&window, file] { window.startSpecFile(file); });
   }
+  // Pictures made, or one clear line and exit status 1 when they cannot be.
+  auto finished = [](const QString& error) {
+    if (error.isEmpty()) {
+      QApplication::quit();
+    } else {
+      std::fprintf(stderr, "slimlab: %s\n", qPrintable(error));
+      QApplication::exit(1);
+    }
+  };
   if (parser.isSet(compare) && parser.isSet(screenshot)) {
     std::vector<qint64> ids;
     for (const auto& id : parser.value(compare).split(',')) ids.push_back(id.toLongLong());
-    window.saveCompareScreenshot(
-        parser.value(screenshot), ids, [] { QApplication::quit(); }, windowSize);
+    window.saveCompareScreenshot(parser.value(screenshot), ids, finished, windowSize);
   } else if (parser.isSet(screenshots)) {
-    window.saveTabScreenshots(
-        parser.value(screenshots), parser.value(run).toLongLong(), [] { QApplication::quit(); },
-        windowSize);
+    window.saveTabScreenshots(parser.value(screenshots), parser.value(run).toLongLong(), finished,
+                              windowSize);
   } else if (parser.isSet(screenshot)) {
     // Grab once the event loop has laid the window out and the queued replots have run.
     QTimer::singleShot(1500, &window, [&window, path = parser.value(screenshot)] {

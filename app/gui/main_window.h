@@ -62,13 +62,15 @@ class MainWindow : public QMainWindow {
   /// Opens another store; a file that is not a SlimLab store is refused and the current one
   /// stays open.
   bool openStorePath(const QString& path);
-  /// Saves each tab as `<dir>/<tab>.png` once run `runId` is shown, then calls `done`. The
-  /// window is resized to `size` (pixels) first, the same for every picture.
-  void saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done,
+  /// Called when the pictures are saved ("") or cannot be made (why: a run not in the store).
+  using ScreenshotsDone = std::function<void(const QString& error)>;
+  /// Saves each tab as `<dir>/<tab>.png` once run `runId` is shown (runId 0: the store as it
+  /// opens), then calls `done`. The window is resized to `size` (pixels) first.
+  void saveTabScreenshots(const QString& dir, qint64 runId, ScreenshotsDone done,
                           QSize size = QSize(1360, 820));
   /// Compares `ids` and saves the Compare tab as `path` at window `size`, then calls `done`.
   void saveCompareScreenshot(const QString& path, const std::vector<qint64>& ids,
-                             std::function<void()> done, QSize size = QSize(1360, 820));
+                             ScreenshotsDone done, QSize size = QSize(1360, 820));
 
   /// Tests turn message boxes off; problems are then only emitted as `problem`.
   void setInteractive(bool on) { interactive_ = on; }

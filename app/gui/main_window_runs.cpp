@@ -252,7 +252,22 @@ void MainWindow::drawShown(bool full) {
   if (page == distillPage_ && distillPage_->showingView()) distillView_->showRun(shown_);
 }
 
-void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::function<void()> done,
+namespace {
+
+// The ids of `ids` the run list lacks, as "#7, #9"; "" when every one is there.
+QString missing_runs(const std::vector<qint64>& ids, const std::vector<RunSummary>& runs) {
+  QStringList missing;
+  for (auto id : ids) {
+    bool listed = false;
+    for (const auto& r : runs) listed = listed || r.id == id;
+    if (!listed) missing << QString("#%1").arg(id);
+  }
+  return missing.join(", ");
+}
+
+}  // namespace
+
+void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, ScreenshotsDone done,
                                     QSize size) {
   resize(size);  // The same size for every picture, whatever the saved layout.
   // Give the loaders and queued replots a moment, then grab every tab.
@@ -267,11 +282,15 @@ void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::funct
         for (auto* plot : tabs_->currentWidget()->findChildren<QCustomPlot*>()) plot->replot();
         grab().save(dir + "/" + tabs_->tabText(i).toLower() + ".png");
       }
-      done();
+      done({});
     });
   };
   if (runId <= 0) {  // The window as a new store shows it: what each tab says it is for.
     grab_tabs();
+    return;
+  }
+  if (!QFileInfo::exists(storePath_)) {
+    done(tr("%1: no such store, so no run #%2").arg(storePath_).arg(runId));
     return;
   }
   auto connection = std::make_shared<QMetaObject::Connection>();
@@ -280,12 +299,21 @@ void MainWindow::saveTabScreenshots(const QString& dir, qint64 runId, std::funct
     disconnect(*connection);
     grab_tabs();
   });
+  // A run the store does not have is said, not waited for.
+  auto listed = std::make_shared<QMetaObject::Connection>();
+  *listed = connect(this, &MainWindow::runsLoaded, this, [=] {
+    disconnect(*listed);
+    if (auto missing = missing_runs({runId}, runTable_->runs()); !missing.isEmpty()) {
+      disconnect(*connection);
+      done(tr("%1 has no run %2").arg(storePath_, missing));
+    }
+  });
   runTable_->select(runId);
   showRun(runId);
 }
 
 void MainWindow::saveCompareScreenshot(const QString& path, const std::vector<qint64>& ids,
-                                       std::function<void()> done, QSize size) {
+                                       ScreenshotsDone done, QSize size) {
   resize(size);
   auto connection = std::make_shared<QMetaObject::Connection>();
   *connection = connect(this, &MainWindow::compareShown, this, [=] {
@@ -293,15 +321,21 @@ void MainWindow::saveCompareScreenshot(const QString& path, const std::vector<qi
     QTimer::singleShot(1000, this, [=] {
       for (auto* plot : compareView_->findChildren<QCustomPlot*>()) plot->replot();
       grab().save(path);
-      done();
+      done({});
     });
   });
   // Wait for the run list, then compare (as selecting the rows would).
   auto listed = std::make_shared<QMetaObject::Connection>();
   *listed = connect(this, &MainWindow::runsLoaded, this, [=] {
     disconnect(*listed);
+    if (auto missing = missing_runs(ids, runTable_->runs()); !missing.isEmpty()) {
+      disconnect(*connection);
+      done(tr("%1 has no run %2").arg(storePath_, missing));
+      return;
+    }
     runTable_->selectIds(ids);
   });
+  if (!QFileInfo::exists(storePath_)) done(tr("%1: no such store").arg(storePath_));
 }
 
 }  // namespace slimlab

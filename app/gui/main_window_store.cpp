@@ -80,6 +80,7 @@ void MainWindow::reloadRuns() {
     storeLabel_->setText(
         tr("Store: %1 (not created yet: the first run creates it)").arg(storePath_));
     lossPlot_->setTitle(tr("No runs in this store yet: double-click an experiment to start one"));
+    updateTabMessages();
     Q_EMIT runsLoaded();
     return;
   }

@@ -284,3 +284,23 @@ TEST(WindowTruthTest, TheTabInFrontRedrawsForEachSelectedRun) {
         << "run " << id << ": " << bars() << " bars";
   }
 }
+
+// The screenshot modes say what is wrong instead of waiting for a run that never comes.
+TEST(WindowTruthTest, ScreenshotsOfARunTheStoreLacksEndWithItsName) {
+  slimlab::testing::qt_app();
+  slimlab::testing::TempDir dir;
+  auto db = dir.file("runs.sqlite");
+  cli_run(db, "mlp-spirals.json", "--set schedule.epochs=1");
+  auto opened = open_window(db);
+  QString error = "not called";
+  opened->saveTabScreenshots(QString::fromStdString(dir.file("shots")), 99,
+                             [&](const QString& e) { error = e; });
+  ASSERT_TRUE(pump_until([&] { return error != "not called"; }, 30));
+  EXPECT_TRUE(error.contains("has no run #99")) << error.toStdString();
+  error = "not called";
+  opened->saveCompareScreenshot(QString::fromStdString(dir.file("c.png")), {1, 42},
+                                [&](const QString& e) { error = e; });
+  opened->reloadRuns();
+  ASSERT_TRUE(pump_until([&] { return error != "not called"; }, 30));
+  EXPECT_TRUE(error.contains("#42") && !error.contains("#1")) << error.toStdString();
+}
