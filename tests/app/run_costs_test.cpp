@@ -26,6 +26,15 @@ using nlohmann::json;
 
 namespace {
 
+/// `compare` shown at 1024x700 with `runs` on its Pareto plot (none selected), drawn.
+QCustomPlot* show_pareto(CompareView& compare, const std::vector<RunSummary>& runs) {
+  compare.resize(1024, 700);
+  compare.show();
+  compare.setRuns({}, {}, runs);
+  compare.paretoPlot()->replot();
+  return compare.paretoPlot();
+}
+
 // The cost columns of RunTable (id, name, kind, status, test acc., params, MACs, ...).
 constexpr int kParamsColumn = 5;
 constexpr int kMacsColumn = 6;
@@ -168,11 +177,7 @@ TEST(RunCostTest, FourSparsitiesSitAtFourCostsMatchingShowLayersAndOpenOnClick) 
 
   // The Pareto: four points at four costs, on an axis that names the count.
   CompareView compare;
-  compare.resize(1024, 700);
-  compare.show();
-  compare.setRuns({}, {}, runs);
-  auto* pareto = compare.paretoPlot();
-  pareto->replot();
+  auto* pareto = show_pareto(compare, runs);
   auto* points = qobject_cast<QCPCurve*>(pareto->plottable(0));
   ASSERT_NE(points, nullptr);
   ASSERT_EQ(points->dataCount(), 4);
@@ -273,11 +278,7 @@ TEST(RunCostTest, ParetoLabelsOfNearbyPointsDoNotOverlap) {
   runs.back().params = 5000;
   runs.back().test_accuracy = 0.9;
   CompareView compare;
-  compare.resize(1024, 700);
-  compare.show();
-  compare.setRuns({}, {}, runs);
-  auto* pareto = compare.paretoPlot();
-  pareto->replot();
+  auto* pareto = show_pareto(compare, runs);
   std::vector<QRectF> labels;
   for (int i = 0; i < pareto->itemCount(); ++i) {
     auto* text = qobject_cast<QCPItemText*>(pareto->item(i));
