@@ -1,5 +1,6 @@
 // How a run's cost is named and written: the definitions the run table, the Pareto axis and the
 // hover texts share (the same counts as slimlab-cli show --layers).
+#include <QCoreApplication>
 #include <QLocale>
 #include <QObject>
 
@@ -7,61 +8,57 @@
 
 namespace slimlab {
 
-QString paramsDefinition(CostBasis basis) {
+namespace {
+
+// What each figure is called under one cost basis, and the runs counted that way.
+struct CostWords {
+  const char* params;
+  const char* macs;
+  const char* bytes;
+  const char* runs;
+};
+
+const CostWords& words(CostBasis basis) {
+  static const CostWords kDense{QT_TRANSLATE_NOOP("RunCost", "parameters"),
+                                QT_TRANSLATE_NOOP("RunCost", "MACs per sample"),
+                                QT_TRANSLATE_NOOP("RunCost", "weight bytes (fp32)"),
+                                QT_TRANSLATE_NOOP("RunCost", "dense runs")};
+  static const CostWords kNonZero{
+      QT_TRANSLATE_NOOP("RunCost", "non-zero parameters"),
+      QT_TRANSLATE_NOOP("RunCost", "effective MACs per sample"),
+      QT_TRANSLATE_NOOP("RunCost", "weight bytes, CSR of the non-zero weights"),
+      QT_TRANSLATE_NOOP("RunCost", "pruned runs")};
+  static const CostWords kPhysical{
+      QT_TRANSLATE_NOOP("RunCost", "parameters of the shrunk network"),
+      QT_TRANSLATE_NOOP("RunCost", "MACs per sample of the shrunk network"),
+      QT_TRANSLATE_NOOP("RunCost", "weight bytes of the shrunk network"),
+      QT_TRANSLATE_NOOP("RunCost", "shrunk runs")};
+  static const CostWords kActive{
+      QT_TRANSLATE_NOOP("RunCost", "active parameters (k of E experts)"),
+      QT_TRANSLATE_NOOP("RunCost", "active MACs per sample (k of E experts)"),
+      QT_TRANSLATE_NOOP("RunCost", "weight bytes (all experts)"),
+      QT_TRANSLATE_NOOP("RunCost", "MoE runs")};
   switch (basis) {
     case CostBasis::NonZero:
-      return QObject::tr("non-zero parameters");
+      return kNonZero;
     case CostBasis::Physical:
-      return QObject::tr("parameters of the shrunk network");
+      return kPhysical;
     case CostBasis::Active:
-      return QObject::tr("active parameters (k of E experts)");
+      return kActive;
     case CostBasis::Dense:
       break;
   }
-  return QObject::tr("parameters");
+  return kDense;
 }
 
-QString macsDefinition(CostBasis basis) {
-  switch (basis) {
-    case CostBasis::NonZero:
-      return QObject::tr("effective MACs per sample");
-    case CostBasis::Physical:
-      return QObject::tr("MACs per sample of the shrunk network");
-    case CostBasis::Active:
-      return QObject::tr("active MACs per sample (k of E experts)");
-    case CostBasis::Dense:
-      break;
-  }
-  return QObject::tr("MACs per sample");
-}
+QString translated(const char* text) { return QCoreApplication::translate("RunCost", text); }
 
-QString bytesDefinition(CostBasis basis) {
-  switch (basis) {
-    case CostBasis::NonZero:
-      return QObject::tr("weight bytes, CSR of the non-zero weights");
-    case CostBasis::Physical:
-      return QObject::tr("weight bytes of the shrunk network");
-    case CostBasis::Active:
-      return QObject::tr("weight bytes (all experts)");
-    case CostBasis::Dense:
-      break;
-  }
-  return QObject::tr("weight bytes (fp32)");
-}
+}  // namespace
 
-QString costBasisRuns(CostBasis basis) {
-  switch (basis) {
-    case CostBasis::NonZero:
-      return QObject::tr("pruned runs");
-    case CostBasis::Physical:
-      return QObject::tr("shrunk runs");
-    case CostBasis::Active:
-      return QObject::tr("MoE runs");
-    case CostBasis::Dense:
-      break;
-  }
-  return QObject::tr("dense runs");
-}
+QString paramsDefinition(CostBasis basis) { return translated(words(basis).params); }
+QString macsDefinition(CostBasis basis) { return translated(words(basis).macs); }
+QString bytesDefinition(CostBasis basis) { return translated(words(basis).bytes); }
+QString costBasisRuns(CostBasis basis) { return translated(words(basis).runs); }
 
 QString groupedCount(qint64 count) {
   // The C locale, with its "," separator switched on: the same text on every machine.

@@ -117,8 +117,8 @@ void MainWindow::loadCompare() {
     updateTabMessages();
     Q_EMIT compareShown();
   });
-  compareLoader_.setFuture(
-      QtConcurrent::run([store, ids] { return load_compared_runs(store, ids); }));
+  compareLoader_.setFuture(QtConcurrent::run(
+      [store, ids, all = runTable_->runs()] { return load_compared_runs(store, ids, all); }));
 }
 
 bool MainWindow::confirm(const QString& title, const QString& text) {

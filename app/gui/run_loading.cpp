@@ -80,15 +80,16 @@ std::vector<RunSummary> load_run_summaries(const std::string& store_path) {
   return out;
 }
 
-ComparedRuns load_compared_runs(const std::string& store_path, const std::vector<qint64>& ids) {
+ComparedRuns load_compared_runs(const std::string& store_path, const std::vector<qint64>& ids,
+                                std::vector<RunSummary> all) {
   ComparedRuns c;
+  c.all = std::move(all);
   try {
     RunStore store(store_path, RunStore::Access::ReadOnly);
     for (auto id : ids) {
       c.runs.push_back(load_run_data(store_path, id));
       c.specs.push_back(nlohmann::json::parse(store.get_run(id).spec_json, nullptr, false));
     }
-    c.all = load_run_summaries(store_path);
   } catch (const std::exception& e) {
     c.error = QString::fromStdString(e.what());
   }

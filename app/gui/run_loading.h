@@ -23,14 +23,16 @@ RunData load_run_data(const std::string& store_path, int64_t run_id);
 /// Every run of the store with its headline figures, for the run table and the Pareto plot.
 std::vector<RunSummary> load_run_summaries(const std::string& store_path);
 
-/// Runs to compare: their records and stored specs, and every run's summary.
+/// Runs to compare: their records and stored specs, and every run's summary (`all`, as the run
+/// table last read them: the store is not read twice for one reload).
 struct ComparedRuns {
   std::vector<RunData> runs;
   std::vector<nlohmann::json> specs;
   std::vector<RunSummary> all;
   QString error;
 };
-ComparedRuns load_compared_runs(const std::string& store_path, const std::vector<qint64>& ids);
+ComparedRuns load_compared_runs(const std::string& store_path, const std::vector<qint64>& ids,
+                                std::vector<RunSummary> all);
 
 /// Steps per epoch of a run whose validation ran once per epoch (the default): the step of
 /// its first validation; 0 when that cannot be told.
