@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace slimlab::cli {
@@ -47,10 +48,21 @@ void ProgressBar::on_eval(const EvalRecord& r) {
 }
 
 void ProgressBar::on_event(const EventRecord& r) {
-  if (!enabled_ || r.kind != "diverged") return;
+  if (!enabled_ || (r.kind != "diverged" && r.kind != "runtime_stale")) return;
   if (drawn_ && terminal_) std::fputc('\n', stderr);
   drawn_ = false;
-  std::fprintf(stderr, "diverged: %s\n", r.payload_json.c_str());
+  if (r.kind == "diverged") {
+    std::fprintf(stderr, "diverged: %s\n", r.payload_json.c_str());
+    return;
+  }
+  const auto stale = nlohmann::json::parse(r.payload_json, nullptr, false);
+  if (!stale.is_object()) return;
+  std::fprintf(stderr,
+               "runtime: this run trained %.0f steps/s, faster than the %.0f measured for its "
+               "settings when the choice was cached (the machine was busier then); the next run "
+               "of this model measures again\n",
+               stale.value("trained_steps_per_second", 0.0),
+               stale.value("measured_steps_per_second", 0.0));
 }
 
 void ProgressBar::draw(bool force) {

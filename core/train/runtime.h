@@ -34,6 +34,9 @@ struct RuntimeChoice {
   /// Measured or cached: every candidate, and how long measuring them took (seconds).
   std::vector<Measured> measured;
   double measure_seconds = 0;
+  /// Measured or cached: the key of the cache entry it was read from or written to
+  /// (runtime_cache_key), so a run that trains far faster can drop it (recheck_runtime_choice).
+  std::string cache_key;
   std::string describe() const;  ///< e.g. "2 LibTorch threads, 1 BLAS thread, oneDNN gemm"
   bool same_settings(const RuntimeChoice& other) const {
     return threads == other.threads && blas_threads == other.blas_threads && gemm == other.gemm;

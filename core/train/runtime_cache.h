@@ -43,6 +43,9 @@ std::string runtime_cache_text(const std::string& key, const RuntimeChoice& choi
 /// removed, so the next run measures again) or written for another key (a hash collision).
 std::optional<RuntimeChoice> read_cached_runtime(const std::string& key);
 
+/// Removes the entry for `key`, so the next run of its model measures again. Never throws.
+void forget_cached_runtime(const std::string& key);
+
 /// Caches `choice` under `key` unless an entry is already there: the first writer wins, so
 /// two processes measuring the same model at once both go on with one choice (they re-read).
 /// Never throws: a cache that cannot be written only costs a measurement next time.

@@ -9,7 +9,6 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "models/model_factory.h"
 #include "train/runtime_cache.h"
@@ -22,8 +21,9 @@ using Clock = std::chrono::steady_clock;
 
 // How long one timed sample of a candidate lasts, at least (whole steps, at most 64).
 constexpr double kSampleSeconds = 0.02;
-// How long a switch of candidate waits for the last one's idle threads to stop spinning.
-constexpr int kSettleMilliseconds = 150;
+// How long a candidate trains untimed after a switch, while the last one's idle threads stop
+// spinning (OpenBLAS's workers spin ~0.1 s after a call, OpenMP's a little).
+constexpr double kSettleSeconds = 0.15;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -89,14 +89,25 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
   std::lock_guard<std::mutex> drawing(generator_mutex());
   GeneratorRestorer restore_generator;
 
+  // After a switch of candidate, untimed steps until the previous candidate's idle threads
+  // have stopped spinning: a run training on pays neither. Timed right after a candidate with
+  // two BLAS threads, a two-thread candidate shared its cores with their spinning, and one
+  // thread looked best on mlp-fashion where two trained 20% faster. Waiting idle instead (a
+  // sleep) let this candidate's own threads fall asleep, and its first timed steps paid for
+  // waking them: at batch 512 (two steps a sample) two threads were timed below one.
+  auto settle = [&] {
+    const auto started = Clock::now();
+    do step();
+    while (seconds_since(started) < kSettleSeconds);
+  };
+
   const size_t n = candidates.size();
   std::vector<RuntimeChoice> settings = candidates;
   std::vector<double> warm(n, 0.0);
   std::vector<int> steps_per_sample(n, 1);
   for (size_t i = 0; i < n; ++i) {
     set_runtime(settings[i]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMilliseconds));  // See below.
-    step();  // Warm-up: JIT kernels, thread pools.
+    settle();  // Warm-up too: JIT kernels, thread pools.
     // Then at least 5 ms of steps (at most 64): one step of a small MLP takes ~0.1 ms, and a
     // single timing that short is at the scheduler's mercy.
     auto started = Clock::now();
@@ -117,13 +128,7 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
       const size_t i = round % 2 == 0 ? k : n - 1 - k;  // Alternating order: drift cancels.
       if (warm[i] * 2 < best_warm) continue;
       set_runtime(settings[i]);
-      // Let the previous candidate's idle threads stop spinning (OpenBLAS's workers spin ~0.1 s
-      // after a call, OpenMP's a little), then one untimed step: a run training on pays
-      // neither. Without this a two-thread candidate, timed right after one with two BLAS
-      // threads, shared its cores with their spinning, and one thread looked best on
-      // mlp-fashion where two trained 20% faster.
-      std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMilliseconds));
-      step();
+      settle();
       auto started = Clock::now();
       for (int s = 0; s < steps_per_sample[i]; ++s) step();
       samples[i].push_back(double(steps_per_sample[i]) / seconds_since(started));
@@ -141,6 +146,31 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
     measured.push_back(m);
   }
   return measured;
+}
+
+std::string recheck_runtime_choice(const RuntimeChoice& choice, int64_t steps, double train_seconds,
+                                   bool cost_is_fixed) {
+  if (choice.cache_key.empty() || !cost_is_fixed || steps < 20 || train_seconds < 1.0) return "";
+  const auto timed = std::find_if(
+      choice.measured.begin(), choice.measured.end(), [&](const RuntimeChoice::Measured& m) {
+        return m.threads == choice.threads && m.blas_threads == choice.blas_threads &&
+               m.gemm == choice.gemm && m.rounds > 0 && m.steps_per_second > 0;
+      });
+  if (timed == choice.measured.end()) return "";
+  const double trained = double(steps) / train_seconds;
+  if (trained <= kStaleSpeedup * timed->steps_per_second) return "";
+  {
+    std::lock_guard<std::mutex> memo_lock(g_memo_mutex);
+    g_memo.erase(choice.cache_key);
+  }
+  forget_cached_runtime(choice.cache_key);
+  return nlohmann::json{{"trained_steps_per_second", trained},
+                        {"measured_steps_per_second", timed->steps_per_second},
+                        {"settings", choice.describe()},
+                        {"reason",
+                         "the run trained faster than the measurement of its settings: the "
+                         "machine was busier then; the next run of this model measures again"}}
+      .dump();
 }
 
 void forget_runtime_choices() {
@@ -205,6 +235,7 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
       }
     }
   }
+  choice.cache_key = key;
   set_runtime(choice);
   g_memo[key] = choice;
   return choice;

@@ -31,17 +31,35 @@ constexpr int kMaxRounds = 9;
 /// seeding; it takes generator_mutex() while it measures.
 RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data);
 
+/// A run trains about as fast as the scratch loop timed its settings, a little slower (it also
+/// gathers batches) or up to ~1.3x either way on a noisy VM (seen on a 2-core Xeon, mlp-fashion
+/// at batch 512: timed 137, trained 179 steps/s). A run this much *faster* shows the measurement
+/// was taken on a busier machine than the one training now (a build beside it, a throttled VM).
+constexpr double kStaleSpeedup = 1.5;
+
+/// After a run trained `steps` steps in `train_seconds` (training steps only: no evaluation,
+/// logging or checkpoints) with `choice`: when the choice was measured or cached
+/// (choice.cache_key set), the run trained at least 1 s and 20 steps, its cost per step does
+/// not change while it trains (`cost_is_fixed`: false for pruning, whose structured shrinking
+/// speeds steps up), and it trained more than kStaleSpeedup times as fast as the measurement
+/// said its settings do, the cache entry is removed (file and this process's memory), so the
+/// next run of the model measures again. Returns the event payload then, e.g.
+///   {"trained_steps_per_second": 610, "measured_steps_per_second": 301, "settings": "..."}
+/// else "". Never throws. Call on the run's thread after training.
+std::string recheck_runtime_choice(const RuntimeChoice& choice, int64_t steps, double train_seconds,
+                                   bool cost_is_fixed);
+
 /// Forgets the choices this process made (choose_runtime then reads the cache files again).
 /// For tests.
 void forget_runtime_choices();
 
 /// Training steps per second of `spec`'s model and optimiser on the first `batch_size` training
-/// examples of `data`, for each candidate: one warm-up step each (oneDNN JITs, OpenMP starts
-/// its threads), then rounds that time each candidate in turn (alternating order; after the switch
-/// one untimed step, then >= 20 ms of steps a sample) until `budget_seconds` have passed and at
-/// least kMinRounds rounds are done, at most kMaxRounds; the median of each candidate's rounds. A
-/// candidate 2x slower than the best at warm-up is left out of the rounds (its warm-up speed is
-/// reported). Leaves the last candidate set for the process.
+/// examples of `data`, for each candidate: untimed warm-up steps for 0.15 s (oneDNN JITs, OpenMP
+/// starts its threads), then rounds that time each candidate in turn (alternating order; after
+/// the switch untimed steps for 0.15 s, then >= 20 ms of steps a sample) until `budget_seconds`
+/// have passed and at least kMinRounds rounds are done, at most kMaxRounds; the median of each
+/// candidate's rounds. A candidate 2x slower than the best at warm-up is left out of the rounds
+/// (its warm-up speed is reported). Leaves the last candidate set for the process.
 std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec,
                                                       const DataSplits& data,
                                                       const std::vector<RuntimeChoice>& candidates,

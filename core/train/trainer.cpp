@@ -272,6 +272,10 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   result.train_seconds = std::chrono::duration<double>(train_time).count();
   result.steps_per_second =
       result.train_seconds > 0 ? double(session_steps) / result.train_seconds : 0.0;
+  // Pruning's structured shrinking makes later steps cheaper than the measured ones.
+  const auto stale =
+      recheck_runtime_choice(s.runtime, session_steps, result.train_seconds, !s.pruner);
+  if (!stale.empty()) observer.on_event({s.step, "runtime_stale", stale});
   if (result.status == RunStatus::Finished) {
     auto e = s.evaluate(s.data.test);
     s.compare_with_teachers(e, s.data.test, "test", /*per_class=*/true);

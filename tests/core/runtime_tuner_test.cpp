@@ -152,6 +152,47 @@ TEST(RuntimeTunerTest, ChoiceIsMeasuredOnceThenCachedPerModelAndBatch) {
   set_gemm_backend(GemmKind::OneDnn);
 }
 
+// A choice measured while the machine was busier stays wrong after it calms down: a run that
+// trains far faster than the cached figure of its settings drops the entry, and the next run
+// measures again. Slower runs (a distillation of the same student, a busy machine now), short
+// ones and pruned ones (structured shrinking speeds steps up) keep it.
+TEST(RuntimeTunerTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
+  TempDir cache;
+  ScopedEnv xdg("XDG_CACHE_HOME", cache.path());
+  ScopedEnv share("SLIMLAB_THREADS", "1");
+  forget_runtime_choices();
+  auto spec = moons_spec();
+  auto data = load_data(spec.data, spec.seed);
+  auto choice = choose_runtime(spec, data);
+  ASSERT_EQ(choice.source, RuntimeSource::Measured);
+  ASSERT_FALSE(choice.cache_key.empty());
+  double timed = 0;
+  for (const auto& m : choice.measured) {
+    if (m.threads == choice.threads && m.gemm == choice.gemm) timed = m.steps_per_second;
+  }
+  ASSERT_GT(timed, 0);
+  const int64_t steps = int64_t(20 * timed) + 20;  // About 10 s at twice the measured speed.
+  auto seconds_at = [&](double speed) { return double(steps) / (speed * timed); };
+  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(1.0), true), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(1.45), true), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(0.3), true), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, 19, 19 / (2 * timed), true), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(2.0), false), "");
+  forget_runtime_choices();
+  auto cached = choose_runtime(spec, data);
+  ASSERT_EQ(cached.source, RuntimeSource::Cached);
+  const auto payload = recheck_runtime_choice(cached, steps, seconds_at(2.0), true);
+  ASSERT_NE(payload, "");
+  const auto event = nlohmann::json::parse(payload);
+  EXPECT_NEAR(event["trained_steps_per_second"].get<double>(), 2 * timed, 1e-6 * timed);
+  EXPECT_DOUBLE_EQ(event["measured_steps_per_second"].get<double>(), timed);
+  EXPECT_EQ(event["settings"], cached.describe());
+  EXPECT_EQ(choose_runtime(spec, data).source, RuntimeSource::Measured);  // Memory and file.
+  RuntimeChoice from_spec = cached;
+  from_spec.cache_key.clear();  // The spec's or a resume's settings: nothing to drop.
+  EXPECT_EQ(recheck_runtime_choice(from_spec, steps, seconds_at(2.0), true), "");
+}
+
 // A damaged cache file is not trusted: it is removed and the model measured again.
 TEST(RuntimeTunerTest, DamagedCacheFileIsMeasuredAgain) {
   TempDir cache;
