@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "data/dataset.h"
+#include "measure/cpu_load.h"
 #include "measure/system_info.h"
 #include "models/gemm.h"
 #include "store/run_store.h"
@@ -59,7 +60,9 @@ int command_doctor(const CliArgs& args) {
   before.threads = torch_threads();
   before.blas_threads = active_blas().threads;
   before.gemm = gemm_backend();
+  const auto cpu_before = cpu_times_now();
   const auto table = measure_runtimes(reference_spec, reference_data, candidates, 1.0);
+  const double others_busy = others_busy_cores(cpu_before, cpu_times_now());
   set_runtime(before);
   nlohmann::json table_json = nlohmann::json::array();
   size_t fastest = 0;
@@ -71,7 +74,8 @@ int command_doctor(const CliArgs& args) {
                           {"steps_per_second", table[i].steps_per_second}});
   }
   report["runtime_table"] = {{"model", "mlp-fashion (MLP 256-128, Adam), batch 128"},
-                             {"measured", table_json}};
+                             {"measured", table_json},
+                             {"others_busy_cores", others_busy}};
   report["torch"] = torch_version();
   report["threads"] = torch_threads();
   report["interop_threads"] = torch_interop_threads();
@@ -174,6 +178,12 @@ int command_doctor(const CliArgs& args) {
                 table[i].threads, table[i].blas_threads,
                 table[i].gemm == GemmKind::OneDnn ? "oneDNN" : "BLAS", table[i].steps_per_second,
                 i == fastest ? "  <- fastest" : "");
+  }
+  if (others_busy >= kBusyCores) {
+    std::printf(
+        "                  (other programs kept %.1f cores busy meanwhile: the figures "
+        "of more threads are low)\n",
+        others_busy);
   }
   std::printf("  sgemm 1024^3    %.1f GFLOP/s with the BLAS, %.1f with oneDNN (median of 5)\n",
               gflops, onednn_gflops);

@@ -56,13 +56,7 @@ void ProgressBar::on_event(const EventRecord& r) {
     return;
   }
   const auto stale = nlohmann::json::parse(r.payload_json, nullptr, false);
-  if (!stale.is_object()) return;
-  std::fprintf(stderr,
-               "runtime: this run trained %.0f steps/s, faster than the %.0f measured for its "
-               "settings when the choice was cached (the machine was busier then); the next run "
-               "of this model measures again\n",
-               stale.value("trained_steps_per_second", 0.0),
-               stale.value("measured_steps_per_second", 0.0));
+  if (stale.is_object()) std::fprintf(stderr, "runtime: %s\n", stale.value("reason", "").c_str());
 }
 
 void ProgressBar::draw(bool force) {

@@ -31,6 +31,7 @@ nlohmann::json runtime_to_json(const RuntimeChoice& c) {
   if (!c.measured.empty()) {
     j["measure_seconds"] = c.measure_seconds;
     j["measured"] = measured_to_json(c.measured);
+    if (c.others_busy_cores >= 0) j["others_busy_cores"] = c.others_busy_cores;
   }
   return j;
 }
@@ -50,7 +51,14 @@ std::string runtime_summary(const RuntimeChoice& c) {
                   m.steps_per_second);
     text += item;
   }
-  return text + " steps/s)";
+  text += " steps/s";
+  if (c.others_busy_cores >= kBusyCores) {
+    char busy[96];
+    std::snprintf(busy, sizeof busy, "; other programs kept %.1f cores busy meanwhile",
+                  c.others_busy_cores);
+    text += busy;
+  }
+  return text + ")";
 }
 
 int usable_cores() {

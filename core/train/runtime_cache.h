@@ -4,6 +4,7 @@
 // `$XDG_CACHE_HOME/SlimLab/runtime/`, so a model measured once starts at once afterwards.
 //   {"format": "slimlab-runtime-choice", "version": 1, "key": "...",
 //    "threads": 1, "blas_threads": 2, "gemm": "blas", "measure_seconds": 0.31,
+//    "others_busy_cores": 0.02,
 //    "measured": [{"threads": 2, "blas_threads": 1, "gemm": "onednn", "steps_per_second": 480}]}
 
 #include <nlohmann/json_fwd.hpp>
@@ -27,7 +28,8 @@ std::string runtime_cache_path(const std::string& key);
 
 /// Parses a cache file's text. Throws InputError naming `path` and the field when it is not
 /// JSON, not this format, or holds a value out of range (threads 1..1024, blas_threads 0..1024,
-/// gemm "onednn" or "blas", finite non-negative speeds and seconds, at most 64 candidates).
+/// gemm "onednn" or "blas", finite non-negative speeds and seconds, at most 64 candidates,
+/// others_busy_cores 0..1024 when present).
 /// Returns the key the file was written for, and the choice (source Cached).
 std::pair<std::string, RuntimeChoice> parse_runtime_cache(const std::string& text,
                                                           const std::string& path);

@@ -73,6 +73,13 @@ std::pair<std::string, RuntimeChoice> parse_runtime_cache(const std::string& tex
   c.gemm = gemm_of(field(j, "gemm", path + ": "), path + ": gemm");
   c.measure_seconds =
       amount_of(field(j, "measure_seconds", path + ": "), path + ": measure_seconds");
+  if (j.contains("others_busy_cores")) {  // Absent from files written before it was recorded.
+    c.others_busy_cores = amount_of(j["others_busy_cores"], path + ": others_busy_cores");
+    if (c.others_busy_cores > 1024) {
+      throw InputError(path + ": others_busy_cores: must be at most 1024, got " +
+                       j["others_busy_cores"].dump());
+    }
+  }
   const auto& measured = field(j, "measured", path + ": ");
   if (!measured.is_array() || measured.size() > kMaxCandidates) {
     throw InputError(path + ": measured: must be a list of at most " +
@@ -116,6 +123,7 @@ std::string runtime_cache_text(const std::string& key, const RuntimeChoice& choi
                       {"gemm", name_of(choice.gemm)},
                       {"measure_seconds", choice.measure_seconds},
                       {"measured", measured}};
+  if (choice.others_busy_cores >= 0) j["others_busy_cores"] = choice.others_busy_cores;
   return j.dump(1) + "\n";
 }
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "measure/cpu_load.h"
 #include "models/model_factory.h"
 #include "train/runtime_cache.h"
 #include "train/trainer_state.h"
@@ -149,28 +150,44 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
 }
 
 std::string recheck_runtime_choice(const RuntimeChoice& choice, int64_t steps, double train_seconds,
-                                   bool cost_is_fixed) {
-  if (choice.cache_key.empty() || !cost_is_fixed || steps < 20 || train_seconds < 1.0) return "";
+                                   bool cost_is_fixed, double others_busy_cores_during_run) {
+  if (choice.cache_key.empty() || steps < 20 || train_seconds < 1.0) return "";
+  nlohmann::json event = {{"settings", choice.describe()}};
+  char reason[256] = "";
+  // Measured beside other work, trained alone: the multi-thread candidates were timed sharing
+  // their cores, whatever the chosen one's own speed says.
+  if (choice.others_busy_cores >= kBusyCores && others_busy_cores_during_run >= 0 &&
+      others_busy_cores_during_run < kQuietCores) {
+    std::snprintf(reason, sizeof reason,
+                  "the choice was measured while other programs kept %.1f cores busy; this run "
+                  "had the machine to itself (%.2f cores busy beside it)",
+                  choice.others_busy_cores, others_busy_cores_during_run);
+    event["others_busy_cores_when_measured"] = choice.others_busy_cores;
+    event["others_busy_cores_during_run"] = others_busy_cores_during_run;
+  }
   const auto timed = std::find_if(
       choice.measured.begin(), choice.measured.end(), [&](const RuntimeChoice::Measured& m) {
         return m.threads == choice.threads && m.blas_threads == choice.blas_threads &&
                m.gemm == choice.gemm && m.rounds > 0 && m.steps_per_second > 0;
       });
-  if (timed == choice.measured.end()) return "";
   const double trained = double(steps) / train_seconds;
-  if (trained <= kStaleSpeedup * timed->steps_per_second) return "";
+  if (reason[0] == '\0' && cost_is_fixed && timed != choice.measured.end() &&
+      trained > kStaleSpeedup * timed->steps_per_second) {
+    std::snprintf(reason, sizeof reason,
+                  "this run trained %.0f steps/s, %.1fx the %.0f measured for its settings when "
+                  "the choice was cached (the machine was busier or slower then)",
+                  trained, trained / timed->steps_per_second, timed->steps_per_second);
+    event["trained_steps_per_second"] = trained;
+    event["measured_steps_per_second"] = timed->steps_per_second;
+  }
+  if (reason[0] == '\0') return "";
   {
     std::lock_guard<std::mutex> memo_lock(g_memo_mutex);
     g_memo.erase(choice.cache_key);
   }
   forget_cached_runtime(choice.cache_key);
-  return nlohmann::json{{"trained_steps_per_second", trained},
-                        {"measured_steps_per_second", timed->steps_per_second},
-                        {"settings", choice.describe()},
-                        {"reason",
-                         "the run trained faster than the measurement of its settings: the "
-                         "machine was busier then; the next run of this model measures again"}}
-      .dump();
+  event["reason"] = std::string(reason) + "; the next run of this model measures again";
+  return event.dump();
 }
 
 void forget_runtime_choices() {
@@ -198,6 +215,7 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
     choice = *cached;
   } else {
     const auto started = Clock::now();
+    const auto cpu_before = cpu_times_now();
     std::vector<RuntimeChoice::Measured> measured;
     try {
       measured = measure_runtimes(spec, data, candidates, kMeasureBudgetSeconds);
@@ -220,6 +238,7 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
       choice.source = RuntimeSource::Measured;
       choice.measured = measured;
       choice.measure_seconds = seconds_since(started);
+      choice.others_busy_cores = others_busy_cores(cpu_before, cpu_times_now());
       write_cached_runtime(key, choice);
       // Another process may have cached its measurement first: every run of the model on this
       // machine then trains alike. Without a cache to agree on, every process would measure
@@ -228,10 +247,11 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
       if (auto first = read_cached_runtime(key)) {
         if (!first->same_settings(choice)) choice = *first;
       } else {
-        auto measured_record = choice.measured;
+        const auto measured_record = choice;
         choice = candidates.front();
-        choice.measured = measured_record;
-        choice.measure_seconds = seconds_since(started);
+        choice.measured = measured_record.measured;
+        choice.measure_seconds = measured_record.measure_seconds;
+        choice.others_busy_cores = measured_record.others_busy_cores;
       }
     }
   }

@@ -38,16 +38,21 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
 constexpr double kStaleSpeedup = 1.5;
 
 /// After a run trained `steps` steps in `train_seconds` (training steps only: no evaluation,
-/// logging or checkpoints) with `choice`: when the choice was measured or cached
-/// (choice.cache_key set), the run trained at least 1 s and 20 steps, its cost per step does
-/// not change while it trains (`cost_is_fixed`: false for pruning, whose structured shrinking
-/// speeds steps up), and it trained more than kStaleSpeedup times as fast as the measurement
-/// said its settings do, the cache entry is removed (file and this process's memory), so the
-/// next run of the model measures again. Returns the event payload then, e.g.
-///   {"trained_steps_per_second": 610, "measured_steps_per_second": 301, "settings": "..."}
-/// else "". Never throws. Call on the run's thread after training.
+/// logging or checkpoints) with `choice`, while other programs kept
+/// `others_busy_cores_during_run` cores busy (-1 unknown): when the choice was measured or
+/// cached (choice.cache_key set) and the run trained at least 1 s and 20 steps, its cache entry
+/// is removed (file and this process's memory), so the next run of the model measures again, if
+///  - it was measured while other programs kept >= kBusyCores busy and this run saw fewer than
+///    kQuietCores busy (a build beside the measurement: two threads looked slow), or
+///  - the run trained more than kStaleSpeedup times as fast as the measurement said its settings
+///    do (a throttled or busier machine then), when its cost per step does not change while it
+///    trains (`cost_is_fixed`: false for pruning, whose structured shrinking speeds steps up).
+/// Returns the event payload then, e.g. {"settings": "...", "reason": "...; the next run of this
+/// model measures again", "trained_steps_per_second": 610, "measured_steps_per_second": 301} or
+/// {..., "others_busy_cores_when_measured": 1.0, "others_busy_cores_during_run": 0.02}; else "".
+/// Never throws. Call on the run's thread after training.
 std::string recheck_runtime_choice(const RuntimeChoice& choice, int64_t steps, double train_seconds,
-                                   bool cost_is_fixed);
+                                   bool cost_is_fixed, double others_busy_cores_during_run);
 
 /// Forgets the choices this process made (choose_runtime then reads the cache files again).
 /// For tests.

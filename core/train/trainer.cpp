@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "distill/distiller.h"
+#include "measure/cpu_load.h"
 #include "measure/model_cost.h"
 #include "measure/system_info.h"
 #include "models/features.h"
@@ -135,6 +136,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   auto& window = s.window;  // Restored with a checkpoint: a resumed run goes on with its sums.
   int64_t session_steps = 0;
   Clock::duration train_time{0};
+  const auto cpu_before = cpu_times_now();  // Was the machine quiet? (recheck_runtime_choice)
 
   while (s.step < s.total_steps) {
     while (control.pause.load(std::memory_order_relaxed) &&
@@ -274,7 +276,8 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       result.train_seconds > 0 ? double(session_steps) / result.train_seconds : 0.0;
   // Pruning's structured shrinking makes later steps cheaper than the measured ones.
   const auto stale =
-      recheck_runtime_choice(s.runtime, session_steps, result.train_seconds, !s.pruner);
+      recheck_runtime_choice(s.runtime, session_steps, result.train_seconds, !s.pruner,
+                             others_busy_cores(cpu_before, cpu_times_now()));
   if (!stale.empty()) observer.on_event({s.step, "runtime_stale", stale});
   if (result.status == RunStatus::Finished) {
     auto e = s.evaluate(s.data.test);
