@@ -59,16 +59,44 @@ TensorDataset take(const TensorDataset& d, const torch::Tensor& index) {
   return {d.x.index_select(0, index), d.y.index_select(0, index)};
 }
 
+/// Threads for one pass over a whole dataset in memory: every core, at most 8.
+int64_t parallel_workers() {
+  return std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 8);
+}
+
 /// Mean and (unbiased) standard deviation of byte / 255 over all pixels, from a histogram of the
 /// 256 byte values, one read of the bytes instead of four float passes. The sums are exact
 /// integers (128-bit: n Q - S^2 for 47 M pixels is ~1e20), so images of one grey level give a
 /// deviation of exactly 0; in doubles the mean is not always exactly that level, and a ~1e-17
 /// deviation turned the level into +-0.99 instead of 0.
+/// Counted on every core, four histograms each: one histogram's increments of the same level wait
+/// on each other (70 ms for Fashion-MNIST's 47 M training pixels on a 2-core Xeon, now ~20).
 std::pair<double, double> pixel_stats(const torch::Tensor& bytes) {
-  std::array<int64_t, 256> count{};
   const uint8_t* p = bytes.data_ptr<uint8_t>();
   const int64_t n = bytes.numel();
-  for (int64_t i = 0; i < n; ++i) ++count[p[i]];
+  const int64_t workers = n < (1 << 20) ? 1 : parallel_workers();
+  std::vector<std::array<int64_t, 4 * 256>> counts(static_cast<size_t>(workers));
+  auto count_part = [&](int64_t w) {
+    auto& c = counts[size_t(w)];
+    c.fill(0);
+    const int64_t begin = n * w / workers, end = n * (w + 1) / workers;
+    int64_t i = begin;
+    for (; i + 4 <= end; i += 4) {
+      ++c[p[i]];
+      ++c[256 + p[i + 1]];
+      ++c[512 + p[i + 2]];
+      ++c[768 + p[i + 3]];
+    }
+    for (; i < end; ++i) ++c[p[i]];
+  };
+  std::vector<std::thread> threads;
+  for (int64_t w = 1; w < workers; ++w) threads.emplace_back(count_part, w);
+  count_part(0);
+  for (auto& t : threads) t.join();
+  std::array<int64_t, 256> count{};
+  for (const auto& c : counts) {
+    for (int v = 0; v < 4 * 256; ++v) count[size_t(v % 256)] += c[size_t(v)];
+  }
   if (n == 0) return {0.0, 0.0};
   __int128 sum = 0, squares = 0;
   for (int v = 0; v < 256; ++v) {
@@ -102,7 +130,7 @@ TensorDataset normalised_rows(const TensorDataset& bytes, const torch::Tensor& i
     }
   };
   const int64_t k = index.numel();
-  const int64_t workers = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 8);
+  const int64_t workers = parallel_workers();
   std::vector<std::thread> threads;
   for (int64_t w = 1; w < workers; ++w) {
     threads.emplace_back(convert, k * w / workers, k * (w + 1) / workers);
