@@ -13,8 +13,8 @@
 #include <cmath>
 
 #include "spec/experiment_spec.h"
-#include "spec/spec_error.h"
 #include "spec/spec_fields.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

@@ -11,7 +11,7 @@
 #include "data/dataset.h"
 #include "measure/cpu_load.h"
 #include "measure/system_info.h"
-#include "models/gemm.h"
+#include "nn/gemm.h"
 #include "store/run_store.h"
 #include "train/runtime.h"
 #include "train/runtime_tuner.h"

@@ -8,10 +8,10 @@
 #include "models/model_factory.h"
 #include "progress_bar.h"
 #include "prune/prune_report.h"
-#include "spec/spec_error.h"
 #include "train/sensitivity_session.h"
 #include "train/stored_model.h"
 #include "train/trainer.h"
+#include "util/input_error.h"
 
 namespace slimlab::cli {
 namespace {

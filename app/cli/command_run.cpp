@@ -8,11 +8,11 @@
 #include "interrupt_guard.h"
 #include "progress_bar.h"
 #include "spec/experiment_spec.h"
-#include "spec/spec_error.h"
 #include "spec/spec_paths.h"
 #include "store/run_store.h"
 #include "train/distill_session.h"
 #include "train/run_session.h"
+#include "util/input_error.h"
 #include "util/paths.h"
 
 namespace slimlab::cli {

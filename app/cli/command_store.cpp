@@ -12,9 +12,9 @@
 #include "models/model_factory.h"
 #include "progress_bar.h"
 #include "spec/experiment_spec.h"
-#include "spec/spec_error.h"
 #include "store/run_store.h"
 #include "train/trainer.h"
+#include "util/input_error.h"
 #include "util/paths.h"
 
 namespace slimlab::cli {

@@ -5,10 +5,10 @@
 
 #include "commands.h"
 #include "measure/system_info.h"
-#include "spec/spec_error.h"
 #include "spec/spec_reader.h"
 #include "store/sqlite.h"
 #include "train/runtime.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::cli;

@@ -32,12 +32,12 @@
 #include "run_controller.h"
 #include "run_table.h"
 #include "sparsity_view.h"
-#include "spec/spec_error.h"
 #include "spec/spec_paths.h"
 #include "spec_dialog.h"
 #include "spec_form.h"
 #include "store/run_store.h"
 #include "tab_page.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

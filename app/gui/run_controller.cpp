@@ -3,9 +3,9 @@
 #include <QMetaObject>
 #include <QTimer>
 
-#include "spec/spec_error.h"
 #include "store/sqlite.h"
 #include "train/run_session.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 

@@ -11,7 +11,7 @@
 #include "data/csv_reader.h"
 #include "data/idx_reader.h"
 #include "data/toy2d.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

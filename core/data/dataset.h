@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "spec/experiment_spec.h"
+#include "data/data_options.h"
 
 namespace slimlab {
 

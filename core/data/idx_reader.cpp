@@ -12,7 +12,7 @@
 #include <memory>
 #include <thread>
 
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 #include "util/paths.h"
 
 namespace slimlab {

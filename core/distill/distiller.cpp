@@ -3,7 +3,7 @@
 #include "distill/kd_loss.h"
 #include "models/features.h"
 #include "models/model_factory.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 #include <torch/torch.h>
 

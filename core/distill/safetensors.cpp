@@ -9,7 +9,7 @@
 #include <tuple>
 #include <vector>
 
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

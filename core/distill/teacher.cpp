@@ -8,7 +8,7 @@
 #include "distill/safetensors.h"
 #include "models/features.h"
 #include "models/model_factory.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

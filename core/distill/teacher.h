@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "spec/experiment_spec.h"
+#include "models/model_spec.h"
 
 namespace slimlab {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "spec/experiment_spec.h"
+#include "models/model_spec.h"
 
 namespace slimlab {
 

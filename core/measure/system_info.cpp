@@ -17,7 +17,7 @@
 #include <sstream>
 #include <vector>
 
-#include "models/gemm.h"
+#include "nn/gemm.h"
 #include "util/paths.h"
 
 namespace slimlab {

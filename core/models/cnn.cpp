@@ -5,8 +5,9 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
-#include "models/gemm.h"
 #include "models/mlp.h"
+#include "nn/activate.h"
+#include "nn/gemm.h"
 
 namespace slimlab {
 

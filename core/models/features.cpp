@@ -6,10 +6,11 @@
 #include <stdexcept>
 
 #include "models/cnn.h"
-#include "models/gemm.h"
 #include "models/mlp.h"
 #include "models/moe_mlp.h"
 #include "models/vit.h"
+#include "nn/activate.h"
+#include "nn/gemm.h"
 
 namespace slimlab {
 namespace {

@@ -1,6 +1,6 @@
 #include "models/mlp.h"
 
-#include "models/gemm.h"
+#include "nn/gemm.h"
 
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/dropout.h>
@@ -20,17 +20,6 @@ void append_activation(torch::nn::Sequential& seq, Activation activation) {
     case Activation::Tanh:
       seq->push_back(torch::nn::Tanh());
       break;
-  }
-}
-
-torch::Tensor activate(const torch::Tensor& x, Activation activation) {
-  switch (activation) {
-    case Activation::Gelu:
-      return torch::gelu(x);
-    case Activation::Tanh:
-      return torch::tanh(x);
-    default:
-      return torch::relu(x);
   }
 }
 

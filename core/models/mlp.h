@@ -23,7 +23,4 @@ TORCH_MODULE(Mlp);
 /// Appends the module for `activation` to `seq`.
 void append_activation(torch::nn::Sequential& seq, Activation activation);
 
-/// Applies `activation` to a tensor.
-torch::Tensor activate(const torch::Tensor& x, Activation activation);
-
 }  // namespace slimlab

@@ -8,7 +8,7 @@
 #include "models/mlp.h"
 #include "models/moe_mlp.h"
 #include "models/vit.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <vector>
 
-#include "spec/experiment_spec.h"
+#include "models/model_spec.h"
 
 namespace slimlab {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/activation.h"
 #include "moe/moe_options.h"
+#include "nn/activation.h"
 
 namespace slimlab {
 

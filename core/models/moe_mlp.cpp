@@ -2,8 +2,9 @@
 
 #include <torch/torch.h>
 
-#include "models/gemm.h"
 #include "models/mlp.h"
+#include "nn/activate.h"
+#include "nn/gemm.h"
 
 namespace slimlab {
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "models/gemm.h"
+#include "nn/gemm.h"
 
 namespace slimlab {
 

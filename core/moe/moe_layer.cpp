@@ -2,8 +2,8 @@
 
 #include <limits>
 
-#include "models/gemm.h"
-#include "models/mlp.h"
+#include "nn/activate.h"
+#include "nn/gemm.h"
 
 #include <torch/torch.h>
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "models/activation.h"
+#include "nn/activation.h"
 
 namespace slimlab {
 

@@ -4,7 +4,7 @@
 #include <torch/types.h>
 
 #include "moe/moe_layer.h"
-#include "train/train_observer.h"
+#include "moe/router_records.h"
 
 namespace slimlab {
 

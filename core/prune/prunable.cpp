@@ -3,9 +3,8 @@
 #include <torch/torch.h>
 
 #include "moe/moe_layer.h"
-#include "spec/experiment_spec.h"
-#include "spec/spec_error.h"
-#include "spec/spec_reader.h"
+#include "util/input_error.h"
+#include "util/nearest_word.h"
 
 namespace slimlab {
 namespace {

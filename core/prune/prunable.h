@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "models/model_spec.h"
 #include "prune/prune_options.h"
-#include "spec/model_spec.h"
 
 namespace slimlab {
 

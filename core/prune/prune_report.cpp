@@ -154,10 +154,11 @@ nlohmann::json skipped_layers_json(const Pruner& pruner) {
   return list;
 }
 
-nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& spec,
-                            const Pruner& pruner, const DataSplits& data) {
+nlohmann::json prune_report(torch::nn::AnyModule& masked, const ModelSpec& model,
+                            const PruneOptions& prune, const Pruner& pruner, const DataSplits& data,
+                            std::optional<ModelSpec>* shrunk_model) {
   nlohmann::json report;
-  report["table"] = layer_table(*masked.ptr(), spec.model, data.sample_shape);
+  report["table"] = layer_table(*masked.ptr(), model, data.sample_shape);
   // The mask sparsity covers what the masks act on: the weight tensor of each selected layer
   // (an MoE layer's w1 for expert-load), not biases or layers left unselected.
   int64_t masked_out = 0, covered = 0;
@@ -178,12 +179,12 @@ nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& 
   report["skipped_layers"] = skipped_layers_json(pruner);
 
   // The same input for every network: the first test examples, repeated to fill the batch.
-  const int64_t batch = spec.prune.latency_batch;
+  const int64_t batch = prune.latency_batch;
   auto index = torch::arange(batch) % std::max<int64_t>(data.test.size(), 1);
   auto input = data.test.x.index_select(0, index);
 
-  auto dense = make_model(spec.model, data.sample_shape, data.classes);
-  auto dense_table = layer_table(*dense.ptr(), spec.model, data.sample_shape);
+  auto dense = make_model(model, data.sample_shape, data.classes);
+  auto dense_table = layer_table(*dense.ptr(), model, data.sample_shape);
   auto summary = [](const nlohmann::json& table) {
     return nlohmann::json{
         {"params", table["totals"]["params"]},    {"nonzeros", table["totals"]["nonzeros"]},
@@ -198,7 +199,7 @@ nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& 
   std::vector<torch::nn::AnyModule*> networks = {&dense, &masked};
   ShrunkModel shrunk;
   if (!unit_keep.empty()) {
-    shrunk = shrink_model(spec.model, *masked.ptr(), unit_keep, data.sample_shape, data.classes);
+    shrunk = shrink_model(model, *masked.ptr(), unit_keep, data.sample_shape, data.classes);
     networks.push_back(&shrunk.model);
   }
   auto times = time_forwards(networks, input);
@@ -206,7 +207,7 @@ nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& 
   latency["masked"] = latency_json(times[1]);
   if (!unit_keep.empty()) {
     report["shrunk"] = summary(layer_table(*shrunk.model.ptr(), shrunk.spec, data.sample_shape));
-    report["shrunk_model"] = model_to_json(shrunk.spec);
+    if (shrunk_model != nullptr) *shrunk_model = shrunk.spec;
     latency["shrunk"] = latency_json(times[2]);
     torch::NoGradGuard no_grad;
     auto difference = (shrunk.model.forward(input) - masked.forward(input)).abs().max();

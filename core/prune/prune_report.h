@@ -6,10 +6,12 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "data/dataset.h"
-#include "spec/experiment_spec.h"
+#include "models/model_spec.h"
+#include "prune/prune_options.h"
 
 namespace slimlab {
 
@@ -48,7 +50,10 @@ nlohmann::json skipped_layers_json(const Pruner& pruner);
 /// after, the shrunk network's largest output difference from the masked one, and measured
 /// inference latency of the dense, masked and shrunk networks at `prune.latency_batch`; and the
 /// "floored_layers" and "skipped_layers" lists (floored_layers_json, skipped_layers_json).
-nlohmann::json prune_report(torch::nn::AnyModule& masked, const ExperimentSpec& spec,
-                            const Pruner& pruner, const DataSplits& data);
+/// `shrunk_model`, when given, receives the shrunk network's ModelSpec when structured or expert
+/// pruning rebuilt it; the caller stores it as "shrunk_model" (spec/, above prune/, writes it).
+nlohmann::json prune_report(torch::nn::AnyModule& masked, const ModelSpec& model,
+                            const PruneOptions& prune, const Pruner& pruner, const DataSplits& data,
+                            std::optional<ModelSpec>* shrunk_model = nullptr);
 
 }  // namespace slimlab

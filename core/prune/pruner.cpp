@@ -9,7 +9,7 @@
 #include "moe/moe_layer.h"
 #include "prune/masks.h"
 #include "prune/prune_report.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "prune/pruner.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

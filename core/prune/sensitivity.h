@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/model_spec.h"
 #include "prune/prune_options.h"
-#include "spec/model_spec.h"
 
 namespace slimlab {
 

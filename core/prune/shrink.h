@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "spec/model_spec.h"
+#include "models/model_spec.h"
 
 namespace slimlab {
 

@@ -13,17 +13,14 @@ namespace {
 
 using namespace spec_json;
 
-const std::vector<std::string> kDatasetNames = {"fashion-mnist", "mnist", "idx", "spirals", "moons",
-                                                "circles",       "blobs", "xor", "csv"};
 const std::vector<std::string> kOptimizerNames = {"adam", "sgd"};
-const std::vector<std::string> kGemmNames = {"onednn", "blas", "auto"};
 
 constexpr int64_t kMaxCount = 100'000'000;
 constexpr int kMaxJsonDepth = 64;
 
 DataSpec read_data(SpecReader r) {
   DataSpec d;
-  d.dataset = read_enum(r, "dataset", d.dataset, kDatasetNames);
+  d.dataset = read_enum(r, "dataset", d.dataset, dataset_names());
   r.text("path", d.path);
   r.number("validation_share", d.validation_share, 0.0, 0.9);
   r.integer("batch_size", d.batch_size, 1, kMaxWidth);
@@ -79,25 +76,12 @@ RuntimeSpec read_runtime(SpecReader r) {
   RuntimeSpec rt;
   r.integer("threads", rt.threads, 0, 1024);
   r.integer("blas_threads", rt.blas_threads, 0, 1024);
-  rt.gemm = read_enum(r, "gemm", rt.gemm, kGemmNames);
+  rt.gemm = read_enum(r, "gemm", rt.gemm, gemm_names());
   r.finish();
   return rt;
 }
 
 }  // namespace
-
-const char* gemm_name(GemmKind kind) { return kGemmNames[size_t(kind)].c_str(); }
-
-const char* dataset_name(DatasetKind kind) { return kDatasetNames[size_t(kind)].c_str(); }
-
-bool is_image_dataset(DatasetKind kind) {
-  return kind == DatasetKind::FashionMnist || kind == DatasetKind::Mnist ||
-         kind == DatasetKind::Idx;
-}
-
-bool is_generated_dataset(DatasetKind kind) {
-  return !is_image_dataset(kind) && kind != DatasetKind::Csv;
-}
 
 ExperimentSpec spec_from_json(const nlohmann::json& json) {
   SpecReader r(json, "");

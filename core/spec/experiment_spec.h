@@ -6,42 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "data/data_options.h"
 #include "distill/distill_options.h"
+#include "models/model_spec.h"
+#include "nn/gemm_kind.h"
 #include "prune/prune_options.h"
-#include "spec/model_spec.h"
 
 namespace slimlab {
 
 /// The spec schema this build reads and writes (`"schema": 1`).
 constexpr int64_t kSpecSchema = 1;
-
-enum class DatasetKind { FashionMnist, Mnist, Idx, Spirals, Moons, Circles, Blobs, Xor, Csv };
-
-/// Where the examples come from and how they are split and batched.
-///   {"dataset": "fashion-mnist", "validation_share": 0.1, "batch_size": 128}
-struct DataSpec {
-  /// Which dataset. Default fashion-mnist (Debian's dataset-fashion-mnist).
-  DatasetKind dataset = DatasetKind::FashionMnist;
-  /// Directory holding MNIST-format IDX files (gzip'd or plain); "" uses the dataset's Debian
-  /// location. csv: the directory holding train.csv and test.csv. Default "".
-  std::string path;
-  /// Share of the training set held out for validation, 0..0.9. Default 0.1.
-  double validation_share = 0.1;
-  /// Examples per optimiser step. Default 128.
-  int64_t batch_size = 128;
-  /// Use only this many training examples (after the seeded shuffle); 0 = all. Default 0.
-  int64_t train_subset = 0;
-  /// Use only the first this many test examples; 0 = all. Default 0.
-  int64_t test_subset = 0;
-  /// 2-D sets: training points generated. Default 2000.
-  int64_t points = 2000;
-  /// 2-D sets: test points generated (from a separate stream). Default 1000.
-  int64_t test_points = 1000;
-  /// 2-D sets: standard deviation of the Gaussian noise added to each point. Default 0.1.
-  double noise = 0.1;
-  /// 2-D sets: number of classes (spirals, blobs; the others have 2). Default 2.
-  int64_t classes = 2;
-};
 
 enum class OptimizerKind { Adam, Sgd };
 
@@ -72,10 +46,6 @@ struct ScheduleSpec {
   /// Report mean train loss / accuracy every this many steps. Default 10.
   int64_t log_interval_steps = 10;
 };
-
-/// Which matrix multiply the dense layers call (see models/gemm.h). Auto (a spec's value only,
-/// never a backend) = the faster of the two for this model on this machine, measured.
-enum class GemmKind { OneDnn, Blas, Auto };
 
 /// How the run uses the CPU. Not part of the mathematics, but the summation order of a matrix
 /// product depends on the kernel and its thread count, so it is kept with the run: a resume
@@ -130,12 +100,5 @@ nlohmann::json load_json_file(const std::string& path);
 /// Applies `path.to.field=value` (list entries as `field[2]`) to a spec's JSON. The value is
 /// read as JSON when it parses (numbers, true, [1,2]) and as a string otherwise.
 void apply_override(nlohmann::json& spec, const std::string& assignment);
-
-const char* dataset_name(DatasetKind kind);
-const char* gemm_name(GemmKind kind);
-const char* model_name(ModelKind kind);
-bool is_image_dataset(DatasetKind kind);
-/// The 2-D teaching sets SlimLab generates (spirals, moons, circles, blobs, xor).
-bool is_generated_dataset(DatasetKind kind);
 
 }  // namespace slimlab

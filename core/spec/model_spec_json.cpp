@@ -4,7 +4,6 @@
 namespace slimlab {
 namespace spec_json {
 
-const std::vector<std::string> kModelNames = {"mlp", "cnn", "moe-mlp", "vit"};
 const std::vector<std::string> kActivationNames = {"relu", "gelu", "tanh"};
 
 namespace {
@@ -62,7 +61,7 @@ nlohmann::json moe_to_json(const MoeOptions& o) {
 
 ModelSpec read_model(SpecReader r) {
   ModelSpec m;
-  m.kind = read_enum(r, "kind", m.kind, kModelNames);
+  m.kind = read_enum(r, "kind", m.kind, model_names());
   if (m.kind == ModelKind::Mlp) {
     auto& o = m.mlp;
     r.integer_list("hidden", o.hidden(), 1, kMaxWidth, 0, kMaxLayers);
@@ -103,13 +102,11 @@ ModelSpec read_model(SpecReader r) {
     r.integer("moe_blocks", o.moe_blocks(), 0, 4);
     o.moe(read_moe(r.object("moe")));
   }
-  r.finish(std::string("model.kind \"") + kModelNames[size_t(m.kind)] + "\"");
+  r.finish(std::string("model.kind \"") + model_names()[size_t(m.kind)] + "\"");
   return m;
 }
 
 }  // namespace spec_json
-
-const char* model_name(ModelKind kind) { return spec_json::kModelNames[size_t(kind)].c_str(); }
 
 nlohmann::json model_to_json(const ModelSpec& m) {
   using namespace spec_json;

@@ -16,7 +16,6 @@ namespace slimlab::spec_json {
 constexpr int64_t kMaxWidth = 65536;
 constexpr int64_t kMaxLayers = 16;
 
-extern const std::vector<std::string> kModelNames;
 extern const std::vector<std::string> kActivationNames;
 
 /// Reads `key` as one of `names`, stored as the enum with that index.

@@ -9,7 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "spec/spec_error.h"
+#include "util/input_error.h"
+#include "util/nearest_word.h"
 
 namespace slimlab {
 
@@ -103,12 +104,6 @@ class SpecReader {
   std::string path_;
   std::set<std::string> known_;
 };
-
-/// Levenshtein distance, for "did you mean" suggestions.
-size_t edit_distance(const std::string& a, const std::string& b);
-
-/// The member of `candidates` nearest to `word`, or "" when none is close enough to help.
-std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates);
 
 /// A short rendering of a JSON value for error messages (strings quoted, long values cut).
 std::string describe_json(const nlohmann::json& value);

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "models/model_factory.h"
-#include "spec/spec_error.h"
 #include "train/stored_model.h"
 #include "train/trainer.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

@@ -4,10 +4,10 @@
 
 #include "prune/prune_report.h"
 #include "prune/pruner.h"
-#include "spec/spec_error.h"
 #include "store/run_store.h"
 #include "train/distill_session.h"
 #include "train/stored_model.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 
@@ -34,7 +34,10 @@ int64_t start_from_run(Trainer& trainer, ExperimentSpec& spec, const std::string
 PruneOutcome summarize_pruning(Trainer& trainer, const ExperimentSpec& spec,
                                const std::string& store_path, double test_accuracy) {
   PruneOutcome out;
-  out.report = prune_report(trainer.model(), spec, *trainer.pruner(), trainer.data());
+  std::optional<ModelSpec> shrunk;
+  out.report = prune_report(trainer.model(), spec.model, spec.prune, *trainer.pruner(),
+                            trainer.data(), &shrunk);
+  if (shrunk) out.report["shrunk_model"] = model_to_json(*shrunk);
   const auto& r = out.report;
   auto& s = out.summary;
   s["criterion"] = criterion_name(spec.prune.criterion);

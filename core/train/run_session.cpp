@@ -12,13 +12,13 @@
 #include "measure/system_info.h"
 #include "models/model_factory.h"
 #include "moe/upcycle.h"
-#include "spec/spec_error.h"
 #include "store/run_store.h"
 #include "store/store_writer.h"
 #include "train/distill_session.h"
 #include "train/prune_session.h"
 #include "train/record_keys.h"
 #include "train/stored_model.h"
+#include "util/input_error.h"
 #include "util/paths.h"
 
 namespace slimlab {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "measure/system_info.h"
-#include "models/gemm.h"
+#include "nn/gemm.h"
 #include "train/runtime_cache.h"
 #include "train/training_slots.h"
 

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "measure/system_info.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 #include "util/paths.h"
 
 namespace slimlab {

@@ -2,8 +2,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "spec/spec_error.h"
 #include "train/runtime_cache.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

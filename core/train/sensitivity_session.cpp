@@ -4,11 +4,11 @@
 
 #include "data/dataset.h"
 #include "models/model_factory.h"
-#include "spec/spec_error.h"
 #include "store/run_store.h"
 #include "train/distill_session.h"
 #include "train/stored_model.h"
 #include "train/trainer.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 

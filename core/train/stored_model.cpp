@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 

@@ -18,10 +18,10 @@
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
-#include "spec/spec_error.h"
 #include "train/runtime.h"
 #include "train/runtime_tuner.h"
 #include "train/trainer_state.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "models/model_factory.h"
-#include "spec/spec_error.h"
 #include "train/trainer_state.h"
+#include "util/input_error.h"
 
 namespace slimlab {
 namespace {

@@ -19,7 +19,7 @@
 #include "data/dataset.h"
 #include "measure/model_cost.h"
 #include "measure/system_info.h"
-#include "models/gemm.h"
+#include "nn/gemm.h"
 #include "spec/experiment_spec.h"
 #include "store/run_store.h"
 #include "store/store_writer.h"

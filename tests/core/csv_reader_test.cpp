@@ -5,8 +5,8 @@
 
 #include "data/csv_reader.h"
 #include "data/dataset.h"
-#include "spec/spec_error.h"
 #include "test_files.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;

@@ -13,9 +13,9 @@
 #include "distill/teacher.h"
 #include "models/features.h"
 #include "models/model_factory.h"
-#include "spec/spec_error.h"
 #include "test_files.h"
 #include "train/trainer.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;

@@ -2,8 +2,8 @@
 
 #include "data/dataset.h"
 #include "data/idx_reader.h"
-#include "spec/spec_error.h"
 #include "test_files.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;

@@ -14,9 +14,9 @@
 #include "prune/pruner.h"
 #include "prune/sensitivity.h"
 #include "prune/shrink.h"
-#include "spec/spec_error.h"
 #include "train/trainer.h"
 #include "train_recorder.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using slimlab::testing::Recorder;
@@ -634,7 +634,8 @@ TEST(PruneReport, TableTotalsAreTheSumsOfTheRowsAndMaskSparsityCoversTheSelected
   Recorder recorder;
   RunControl control;
   ASSERT_EQ(trainer.run(recorder, control).status, RunStatus::Finished);
-  auto report = prune_report(trainer.model(), spec, *trainer.pruner(), trainer.data());
+  auto report =
+      prune_report(trainer.model(), spec.model, spec.prune, *trainer.pruner(), trainer.data());
   const auto& table = report["table"];
   expect_consistent_table(table);
   auto params = trainer.module().named_parameters();

@@ -4,10 +4,10 @@
 
 #include <set>
 
-#include "spec/spec_error.h"
 #include "store/run_store.h"
 #include "test_files.h"
 #include "train/run_session.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;

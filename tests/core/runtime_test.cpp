@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "data/idx_reader.h"
-#include "models/gemm.h"
+#include "nn/gemm.h"
 #include "spec/experiment_spec.h"
-#include "spec/spec_error.h"
 #include "test_files.h"
 #include "train/runtime.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;

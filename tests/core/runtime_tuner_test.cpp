@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
-#include "models/gemm.h"
-#include "spec/spec_error.h"
+#include "nn/gemm.h"
 #include "test_files.h"
 #include "train/runtime_cache.h"
 #include "train/runtime_tuner.h"
 #include "train/training_slots.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;

@@ -5,8 +5,8 @@
 #include <torch/torch.h>
 
 #include "distill/safetensors.h"
-#include "spec/spec_error.h"
 #include "test_files.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;

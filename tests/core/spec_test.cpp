@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "spec/experiment_spec.h"
-#include "spec/spec_error.h"
 #include "spec/spec_paths.h"
+#include "util/input_error.h"
 
 using namespace slimlab;
 using nlohmann::json;

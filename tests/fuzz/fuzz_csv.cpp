@@ -5,7 +5,7 @@
 #include <string>
 
 #include "data/csv_reader.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

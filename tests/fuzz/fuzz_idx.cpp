@@ -8,7 +8,7 @@
 #include <string>
 
 #include "data/idx_reader.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // An in-memory file, read through its /proc path as a user's file would be.

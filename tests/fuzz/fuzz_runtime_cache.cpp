@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "spec/spec_error.h"
 #include "train/runtime_cache.h"
+#include "util/input_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "distill/safetensors.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int fd = memfd_create("fuzz.safetensors", 0);

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "spec/experiment_spec.h"
-#include "spec/spec_error.h"
+#include "util/input_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -1,4 +1,4 @@
-#include "models/gemm.h"
+#include "nn/gemm.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <torch/torch.h>

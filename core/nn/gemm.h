@@ -3,7 +3,7 @@
 #include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/linear.h>
 
-#include "spec/experiment_spec.h"
+#include "nn/gemm_kind.h"
 
 namespace slimlab {
 

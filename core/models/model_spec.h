@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "models/model_options.h"
 #include "moe/moe_options.h"
@@ -23,5 +24,9 @@ struct ModelSpec {
   /// Noise added to each upcycled expert, as a fraction of the weight's std. Default 0.01.
   double upcycle_noise = 0.01;
 };
+
+/// The spec's names of the kinds, by enum index: "mlp", "cnn", "moe-mlp", "vit".
+const std::vector<std::string>& model_names();
+const char* model_name(ModelKind kind);
 
 }  // namespace slimlab
