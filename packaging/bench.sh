@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite: SlimLab beside PyTorch-from-Python on this machine, in one run.
-#   bash packaging/bench.sh [--rounds N] [--quick]
+#   bash packaging/bench.sh [--rounds N] [--quick] [--only SECTION,...]
 # Installs the packages (and Debian's python3-torch for the peer), builds, then writes
-# docs/benchmarks.json and docs/benchmarks.md. Takes about 10 minutes on two cores; run it on a
+# docs/benchmarks.json and docs/benchmarks.md. Takes about 25 minutes on two cores; run it on a
 # quiet machine (a build or test beside it skews both sides).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -179,7 +179,7 @@ int command_doctor(const CliArgs& args) {
                 table[i].gemm == GemmKind::OneDnn ? "oneDNN" : "BLAS", table[i].steps_per_second,
                 i == fastest ? "  <- fastest" : "");
   }
-  if (others_busy >= kBusyCores) {
+  if (busy_within_share(others_busy, automatic_threads()) >= kBusyCores) {
     std::printf(
         "                  (other programs kept %.1f cores busy meanwhile: the figures "
         "of more threads are low)\n",

@@ -48,10 +48,12 @@ void ProgressBar::on_eval(const EvalRecord& r) {
 }
 
 void ProgressBar::on_event(const EventRecord& r) {
-  if (!enabled_ || (r.kind != "diverged" && r.kind != "runtime_stale")) return;
+  if (!enabled_ || (r.kind != event_kind::kDiverged && r.kind != event_kind::kRuntimeStale)) {
+    return;
+  }
   if (drawn_ && terminal_) std::fputc('\n', stderr);
   drawn_ = false;
-  if (r.kind == "diverged") {
+  if (r.kind == event_kind::kDiverged) {
     std::fprintf(stderr, "diverged: %s\n", r.payload_json.c_str());
     return;
   }

@@ -36,7 +36,9 @@ struct DataSpec {
 
 /// The spec's names of the datasets, by enum index: "fashion-mnist", "mnist", "idx", ...
 const std::vector<std::string>& dataset_names();
+/// dataset_names()[kind], e.g. "fashion-mnist".
 const char* dataset_name(DatasetKind kind);
+/// Fashion-MNIST, MNIST or an IDX directory: byte images, normalised with the pixels' statistics.
 bool is_image_dataset(DatasetKind kind);
 /// The 2-D teaching sets SlimLab generates (spirals, moons, circles, blobs, xor).
 bool is_generated_dataset(DatasetKind kind);

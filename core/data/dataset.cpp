@@ -70,7 +70,7 @@ int64_t parallel_workers() {
 /// deviation of exactly 0; in doubles the mean is not always exactly that level, and a ~1e-17
 /// deviation turned the level into +-0.99 instead of 0.
 /// Counted on every core, four histograms each: one histogram's increments of the same level wait
-/// on each other (70 ms for Fashion-MNIST's 47 M training pixels on a 2-core Xeon, now ~20).
+/// on each other (70 ms for Fashion-MNIST's 47 M training pixels on a 2-core Xeon, now ~24).
 std::pair<double, double> pixel_stats(const torch::Tensor& bytes) {
   const uint8_t* p = bytes.data_ptr<uint8_t>();
   const int64_t n = bytes.numel();

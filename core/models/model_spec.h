@@ -27,6 +27,7 @@ struct ModelSpec {
 
 /// The spec's names of the kinds, by enum index: "mlp", "cnn", "moe-mlp", "vit".
 const std::vector<std::string>& model_names();
+/// model_names()[kind], e.g. "moe-mlp".
 const char* model_name(ModelKind kind);
 
 }  // namespace slimlab

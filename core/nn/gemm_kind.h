@@ -11,6 +11,7 @@ enum class GemmKind { OneDnn, Blas, Auto };
 
 /// The spec's names of the kinds, by enum index: "onednn", "blas", "auto".
 const std::vector<std::string>& gemm_names();
+/// gemm_names()[kind], e.g. "onednn".
 const char* gemm_name(GemmKind kind);
 
 }  // namespace slimlab

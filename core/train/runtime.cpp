@@ -52,13 +52,19 @@ std::string runtime_summary(const RuntimeChoice& c) {
     text += item;
   }
   text += " steps/s";
-  if (c.others_busy_cores >= kBusyCores) {
+  if (busy_within_share(c.others_busy_cores, c.share) >= kBusyCores) {
     char busy[96];
     std::snprintf(busy, sizeof busy, "; other programs kept %.1f cores busy meanwhile",
                   c.others_busy_cores);
     text += busy;
   }
   return text + ")";
+}
+
+double busy_within_share(double others, int share) {
+  if (others < 0) return -1;
+  const int outside = share > 0 ? std::max(0, usable_cores() - share) : 0;
+  return std::max(0.0, others - outside);
 }
 
 int usable_cores() {

@@ -40,25 +40,33 @@ struct RuntimeChoice {
   /// Measured or cached: cores other programs kept busy while it was measured (others_busy_cores
   /// in measure/cpu_load.h); -1 unknown (a cache file from before this was recorded).
   double others_busy_cores = -1;
+  /// Measured or cached: the run's share of the cores its candidates were chosen for
+  /// (automatic_threads(), part of the cache key); 0 when the spec settled it.
+  int share = 0;
   std::string describe() const;  ///< e.g. "2 LibTorch threads, 1 BLAS thread, oneDNN gemm"
   bool same_settings(const RuntimeChoice& other) const {
     return threads == other.threads && blas_threads == other.blas_threads && gemm == other.gemm;
   }
 };
 
-/// Other programs keeping this many cores busy (on average) make a measurement "busy": its
-/// multi-thread candidates were timed sharing their cores (runtime_tuner.h drops such a cached
-/// choice once a run finds the machine quiet, below kQuietCores).
+/// Other programs keeping this many cores of the run's share busy (on average) make a measurement
+/// "busy": its multi-thread candidates were timed sharing their cores (runtime_tuner.h drops such
+/// a cached choice once a run finds its share quiet, below kQuietCores).
 constexpr double kBusyCores = 0.5;
 constexpr double kQuietCores = 0.25;
 
+/// Of `others` busy cores (cpu_load.h), those inside a run's `share`: the cores outside it are
+/// left to others (another trainer beside it, SLIMLAB_THREADS), so their load is expected. -1
+/// stays -1 (unknown).
+double busy_within_share(double others, int share);
+
 /// What the run store keeps of a choice (in the run's env_json, under "runtime"):
 ///   {"threads": 1, "blas_threads": 2, "gemm": "blas", "chosen_by": "measured",
-///    "measure_seconds": 0.31, "measured": [{"threads": 2, ..., "steps_per_second": 480.2}],
+///    "measure_seconds": 1.7, "measured": [{"threads": 2, ..., "steps_per_second": 480.2}],
 ///    "others_busy_cores": 0.02}
 nlohmann::json runtime_to_json(const RuntimeChoice& choice);
 
-/// One line for people: "1 LibTorch thread, 2 BLAS threads, BLAS gemm (measured in 0.31 s:
+/// One line for people: "1 LibTorch thread, 2 BLAS threads, BLAS gemm (measured in 1.7 s:
 /// 612 steps/s; 2 threads oneDNN 480, ...)".
 std::string runtime_summary(const RuntimeChoice& choice);
 

@@ -75,9 +75,7 @@ std::optional<RuntimeChoice> read_cached_runtime(const std::string& key) {
 void forget_cached_runtime(const std::string& key) {
   const auto path = runtime_cache_path(key);
   if (path.empty()) return;
-  // Renamed away first, as a damaged file is: another process may be writing a new entry.
-  const auto stale = path + ".stale" + std::to_string(::getpid());
-  if (std::rename(path.c_str(), stale.c_str()) == 0) std::remove(stale.c_str());
+  std::remove(path.c_str());
 }
 
 void write_cached_runtime(const std::string& key, const RuntimeChoice& choice) {

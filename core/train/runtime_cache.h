@@ -3,7 +3,7 @@
 // The per-machine cache of measured runtime choices: one small JSON file per key in
 // `$XDG_CACHE_HOME/SlimLab/runtime/`, so a model measured once starts at once afterwards.
 //   {"format": "slimlab-runtime-choice", "version": 1, "key": "...",
-//    "threads": 1, "blas_threads": 2, "gemm": "blas", "measure_seconds": 0.31,
+//    "threads": 1, "blas_threads": 2, "gemm": "blas", "measure_seconds": 1.7,
 //    "others_busy_cores": 0.02,
 //    "measured": [{"threads": 2, "blas_threads": 1, "gemm": "onednn", "steps_per_second": 480}]}
 
@@ -45,7 +45,8 @@ std::string runtime_cache_text(const std::string& key, const RuntimeChoice& choi
 /// removed, so the next run measures again) or written for another key (a hash collision).
 std::optional<RuntimeChoice> read_cached_runtime(const std::string& key);
 
-/// Removes the entry for `key`, so the next run of its model measures again. Never throws.
+/// Removes the entry for `key`, so the next run of its model measures again (the caller checks
+/// that the entry is the one it means: read_cached_runtime). Never throws.
 void forget_cached_runtime(const std::string& key);
 
 /// Caches `choice` under `key` unless an entry is already there: the first writer wins, so

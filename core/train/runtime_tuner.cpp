@@ -149,29 +149,32 @@ std::vector<RuntimeChoice::Measured> measure_runtimes(const ExperimentSpec& spec
   return measured;
 }
 
-std::string recheck_runtime_choice(const RuntimeChoice& choice, int64_t steps, double train_seconds,
-                                   bool cost_is_fixed, double others_busy_cores_during_run) {
-  if (choice.cache_key.empty() || steps < 20 || train_seconds < 1.0) return "";
+std::string recheck_runtime_choice(const RuntimeChoice& choice, const TrainedSpan& span) {
+  if (choice.cache_key.empty() || span.steps < 20 || span.seconds < 1.0) return "";
   nlohmann::json event = {{"settings", choice.describe()}};
   char reason[256] = "";
   // Measured beside other work, trained alone: the multi-thread candidates were timed sharing
-  // their cores, whatever the chosen one's own speed says.
-  if (choice.others_busy_cores >= kBusyCores && others_busy_cores_during_run >= 0 &&
-      others_busy_cores_during_run < kQuietCores) {
+  // their cores, whatever the chosen one's own speed says. Load on the cores outside the run's
+  // share (another trainer beside it) was expected, then and now.
+  const double busy_then = busy_within_share(choice.others_busy_cores, choice.share);
+  const double busy_now = busy_within_share(span.others_busy_cores, choice.share);
+  if (busy_then >= kBusyCores && busy_now >= 0 && busy_now < kQuietCores) {
     std::snprintf(reason, sizeof reason,
                   "the choice was measured while other programs kept %.1f cores busy; this run "
                   "had the machine to itself (%.2f cores busy beside it)",
-                  choice.others_busy_cores, others_busy_cores_during_run);
+                  choice.others_busy_cores, span.others_busy_cores);
     event["others_busy_cores_when_measured"] = choice.others_busy_cores;
-    event["others_busy_cores_during_run"] = others_busy_cores_during_run;
+    event["others_busy_cores_during_run"] = span.others_busy_cores;
   }
   const auto timed = std::find_if(
       choice.measured.begin(), choice.measured.end(), [&](const RuntimeChoice::Measured& m) {
         return m.threads == choice.threads && m.blas_threads == choice.blas_threads &&
                m.gemm == choice.gemm && m.rounds > 0 && m.steps_per_second > 0;
       });
-  const double trained = double(steps) / train_seconds;
-  if (reason[0] == '\0' && cost_is_fixed && timed != choice.measured.end() &&
+  // In full batches per second, as measured: an epoch's short last batch is not a faster step.
+  const double trained =
+      span.full_batch > 0 ? double(span.examples) / double(span.full_batch) / span.seconds : 0;
+  if (reason[0] == '\0' && span.cost_is_fixed && timed != choice.measured.end() &&
       trained > kStaleSpeedup * timed->steps_per_second) {
     std::snprintf(reason, sizeof reason,
                   "this run trained %.0f steps/s, %.1fx the %.0f measured for its settings when "
@@ -181,11 +184,17 @@ std::string recheck_runtime_choice(const RuntimeChoice& choice, int64_t steps, d
     event["measured_steps_per_second"] = timed->steps_per_second;
   }
   if (reason[0] == '\0') return "";
+  // Drop this measurement only: another run or process may have measured anew meanwhile.
+  auto same_measurement = [&](const RuntimeChoice& other) {
+    return other.same_settings(choice) && other.measure_seconds == choice.measure_seconds;
+  };
   {
     std::lock_guard<std::mutex> memo_lock(g_memo_mutex);
-    g_memo.erase(choice.cache_key);
+    auto it = g_memo.find(choice.cache_key);
+    if (it != g_memo.end() && same_measurement(it->second)) g_memo.erase(it);
+    auto cached = read_cached_runtime(choice.cache_key);
+    if (cached && same_measurement(*cached)) forget_cached_runtime(choice.cache_key);
   }
-  forget_cached_runtime(choice.cache_key);
   event["reason"] = std::string(reason) + "; the next run of this model measures again";
   return event.dump();
 }
@@ -256,6 +265,7 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
     }
   }
   choice.cache_key = key;
+  choice.share = share;
   set_runtime(choice);
   g_memo[key] = choice;
   return choice;

@@ -13,9 +13,11 @@
 
 namespace slimlab {
 
-/// Seconds a measurement aims to take after each candidate's warm-up step; it always runs at
-/// least kMinRounds rounds, so a slow model (a CNN at batch 512) takes longer, once.
-constexpr double kMeasureBudgetSeconds = 0.5;  // Plus 0.15 s at each switch of candidate.
+/// Seconds the timed rounds aim to take, after every candidate's warm-up; they always run at
+/// least kMinRounds rounds, and each switch of candidate adds 0.15 s of untimed steps, so with
+/// N candidates measuring takes at least 0.15 s x N x (1 + kMinRounds): 1.7-5 s for the presets'
+/// 4 candidates on a 2-core Xeon (docs/benchmarks.md), once per model and batch.
+constexpr double kMeasureBudgetSeconds = 0.5;
 constexpr int kMinRounds = 3;
 constexpr int kMaxRounds = 9;
 
@@ -37,22 +39,34 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
 /// was taken on a busier machine than the one training now (a build beside it, a throttled VM).
 constexpr double kStaleSpeedup = 1.5;
 
-/// After a run trained `steps` steps in `train_seconds` (training steps only: no evaluation,
-/// logging or checkpoints) with `choice`, while other programs kept
-/// `others_busy_cores_during_run` cores busy (-1 unknown): when the choice was measured or
-/// cached (choice.cache_key set) and the run trained at least 1 s and 20 steps, its cache entry
-/// is removed (file and this process's memory), so the next run of the model measures again, if
-///  - it was measured while other programs kept >= kBusyCores busy and this run saw fewer than
-///    kQuietCores busy (a build beside the measurement: two threads looked slow), or
-///  - the run trained more than kStaleSpeedup times as fast as the measurement said its settings
-///    do (a throttled or busier machine then), when its cost per step does not change while it
-///    trains (`cost_is_fixed`: false for pruning, whose structured shrinking speeds steps up).
-/// Returns the event payload then, e.g. {"settings": "...", "reason": "...; the next run of this
-/// model measures again", "trained_steps_per_second": 610, "measured_steps_per_second": 301} or
-/// {..., "others_busy_cores_when_measured": 1.0, "others_busy_cores_during_run": 0.02}; else "".
-/// Never throws. Call on the run's thread after training.
-std::string recheck_runtime_choice(const RuntimeChoice& choice, int64_t steps, double train_seconds,
-                                   bool cost_is_fixed, double others_busy_cores_during_run);
+/// What a run's training was like, for recheck_runtime_choice (all of this session).
+struct TrainedSpan {
+  int64_t steps = 0;     ///< Optimiser steps.
+  int64_t examples = 0;  ///< Training examples in them (an epoch's last batch may be short).
+  /// Examples in a full batch as measured: min(batch_size, training examples).
+  int64_t full_batch = 0;
+  double seconds = 0;  ///< Wall time in training steps only (no evaluation, logging, checkpoints).
+  /// Cores other programs kept busy beside the run, pauses left out (cpu_load.h); -1 unknown.
+  double others_busy_cores = -1;
+  /// False when steps get cheaper while training (pruning's structured shrinking).
+  bool cost_is_fixed = true;
+};
+
+/// After a run trained `span` with `choice`: when the choice was measured or cached
+/// (choice.cache_key set) and the run trained at least 1 s and 20 steps, its cache entry is
+/// removed (file and this process's memory, when they still hold this measurement), so the
+/// next run of the model measures again, if
+///  - it was measured while other programs kept >= kBusyCores of the run's share busy and this
+///    run saw fewer than kQuietCores there (a build beside the measurement: two threads looked
+///    slow), or
+///  - the run trained more than kStaleSpeedup times as many full batches per second as the
+///    measurement said its settings do (a throttled or busier machine then), when its cost per
+///    step is fixed.
+/// Returns the event payload then, e.g. {"settings": "...", "reason": "...; the next run of
+/// this model measures again", "trained_steps_per_second": 610, "measured_steps_per_second":
+/// 301} or {..., "others_busy_cores_when_measured": 1.0, "others_busy_cores_during_run": 0.02};
+/// else "". Never throws. Call on the run's thread after training.
+std::string recheck_runtime_choice(const RuntimeChoice& choice, const TrainedSpan& span);
 
 /// Forgets the choices this process made (choose_runtime then reads the cache files again).
 /// For tests.

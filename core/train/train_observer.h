@@ -35,6 +35,13 @@ struct EvalRecord {
   std::vector<std::pair<std::string, double>> extra;
 };
 
+/// Kinds of EventRecord that more than one layer names (the trainer emits, UIs react).
+namespace event_kind {
+inline constexpr char kDiverged[] = "diverged";  ///< {"reason": "..."}: the run stopped.
+/// recheck_runtime_choice's payload: the cached runtime choice was dropped.
+inline constexpr char kRuntimeStale[] = "runtime_stale";
+}  // namespace event_kind
+
 /// Something that happened once: "checkpoint", "diverged", "resumed", ...
 struct EventRecord {
   int64_t step = 0;

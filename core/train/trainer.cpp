@@ -135,13 +135,19 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   int64_t order_epoch = -1;
   auto& window = s.window;  // Restored with a checkpoint: a resumed run goes on with its sums.
   int64_t session_steps = 0;
+  int64_t session_examples = 0;
   Clock::duration train_time{0};
   const auto cpu_before = cpu_times_now();  // Was the machine quiet? (recheck_runtime_choice)
+  CpuTimes paused;                          // Spans spent waiting paused, left out of that.
 
   while (s.step < s.total_steps) {
-    while (control.pause.load(std::memory_order_relaxed) &&
-           !control.stop.load(std::memory_order_relaxed)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (control.pause.load(std::memory_order_relaxed)) {
+      const auto pause_started = cpu_times_now();
+      while (control.pause.load(std::memory_order_relaxed) &&
+             !control.stop.load(std::memory_order_relaxed)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      add_span(paused, pause_started, cpu_times_now());
     }
     if (control.stop.load(std::memory_order_relaxed)) {
       result.status = RunStatus::Cancelled;
@@ -213,7 +219,8 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       terms.emplace_back("MoE auxiliary loss", aux_value);
       result.status = RunStatus::Diverged;
       result.error = s.divergence_reason(x, loss_value, total_value, terms, chance);
-      observer.on_event({s.step + 1, "diverged", nlohmann::json{{"reason", result.error}}.dump()});
+      observer.on_event(
+          {s.step + 1, event_kind::kDiverged, nlohmann::json{{"reason", result.error}}.dump()});
       break;
     }
     loss.backward();
@@ -223,6 +230,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     drawing.unlock();  // Evaluation draws nothing; checkpoint() takes the lock itself.
     ++s.step;
     ++session_steps;
+    session_examples += end - begin;
     train_time += Clock::now() - started;
     if (session_steps == 1) result.first_step_after_start = program_uptime_seconds();
 
@@ -274,11 +282,15 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   result.train_seconds = std::chrono::duration<double>(train_time).count();
   result.steps_per_second =
       result.train_seconds > 0 ? double(session_steps) / result.train_seconds : 0.0;
-  // Pruning's structured shrinking makes later steps cheaper than the measured ones.
-  const auto stale =
-      recheck_runtime_choice(s.runtime, session_steps, result.train_seconds, !s.pruner,
-                             others_busy_cores(cpu_before, cpu_times_now()));
-  if (!stale.empty()) observer.on_event({s.step, "runtime_stale", stale});
+  TrainedSpan span;
+  span.steps = session_steps;
+  span.examples = session_examples;
+  span.full_batch = std::min(batch, n);
+  span.seconds = result.train_seconds;
+  span.others_busy_cores = others_busy_cores(cpu_before, cpu_times_now(), paused);
+  span.cost_is_fixed = !s.pruner;  // Pruning's structured shrinking makes later steps cheaper.
+  const auto stale = recheck_runtime_choice(s.runtime, span);
+  if (!stale.empty()) observer.on_event({s.step, event_kind::kRuntimeStale, stale});
   if (result.status == RunStatus::Finished) {
     auto e = s.evaluate(s.data.test);
     s.compare_with_teachers(e, s.data.test, "test", /*per_class=*/true);

@@ -5,13 +5,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
 #include "measure/cpu_load.h"
 #include "test_files.h"
+#include "train/runtime.h"
 #include "train/runtime_tuner.h"
+#include "train/train_observer.h"
+#include "train/trainer.h"
 
 using namespace slimlab;
 using namespace slimlab::testing;
@@ -26,6 +32,18 @@ ExperimentSpec spirals_spec() {
   spec.data.batch_size = 50;
   spec.model.mlp.hidden({32, 32});
   return spec;
+}
+
+/// A session of `steps` full batches of 50 examples in `seconds`, `others` cores busy beside it.
+TrainedSpan span_of(int64_t steps, double seconds, bool cost_is_fixed, double others) {
+  TrainedSpan span;
+  span.steps = steps;
+  span.examples = steps * 50;
+  span.full_batch = 50;
+  span.seconds = seconds;
+  span.others_busy_cores = others;
+  span.cost_is_fixed = cost_is_fixed;
+  return span;
 }
 
 /// Keeps one core busy for `seconds` (wall), then returns.
@@ -59,16 +77,19 @@ TEST(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
   ASSERT_GT(timed, 0);
   const int64_t steps = int64_t(20 * timed) + 20;  // About 10 s at twice the measured speed.
   auto seconds_at = [&](double speed) { return double(steps) / (speed * timed); };
-  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(1.0), true, -1), "");
-  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(1.45), true, -1), "");
-  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(0.3), true, -1), "");
-  EXPECT_EQ(recheck_runtime_choice(choice, 19, 19 / (2 * timed), true, -1), "");
-  EXPECT_EQ(recheck_runtime_choice(choice, steps, seconds_at(2.0), false, -1), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(1.0), true, -1)), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(1.45), true, -1)), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(0.3), true, -1)), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(19, 19 / (2 * timed), true, -1)), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(2.0), false, -1)), "");
+  auto short_batches = span_of(steps, seconds_at(2.0), true, -1);
+  short_batches.examples /= 2;  // Twice the steps/s, each on half a batch (n just over a batch).
+  EXPECT_EQ(recheck_runtime_choice(choice, short_batches), "");
   forget_runtime_choices();
   auto cached = choose_runtime(spec, data);
   ASSERT_EQ(cached.source, RuntimeSource::Cached);
   cached.others_busy_cores = 0;
-  const auto payload = recheck_runtime_choice(cached, steps, seconds_at(2.0), true, -1);
+  const auto payload = recheck_runtime_choice(cached, span_of(steps, seconds_at(2.0), true, -1));
   ASSERT_NE(payload, "");
   const auto event = nlohmann::json::parse(payload);
   EXPECT_NEAR(event["trained_steps_per_second"].get<double>(), 2 * timed, 1e-6 * timed);
@@ -77,7 +98,7 @@ TEST(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
   EXPECT_EQ(choose_runtime(spec, data).source, RuntimeSource::Measured);  // Memory and file.
   RuntimeChoice from_spec = cached;
   from_spec.cache_key.clear();  // The spec's or a resume's settings: nothing to drop.
-  EXPECT_EQ(recheck_runtime_choice(from_spec, steps, seconds_at(2.0), true, -1), "");
+  EXPECT_EQ(recheck_runtime_choice(from_spec, span_of(steps, seconds_at(2.0), true, -1)), "");
 }
 
 // Measured beside a build (other programs kept a core busy), trained alone: the multi-thread
@@ -92,13 +113,22 @@ TEST(RuntimeRecheckTest, ChoiceMeasuredBesideOtherWorkIsMeasuredAgainOnAQuietMac
   auto data = load_data(spec.data, spec.seed);
   auto choice = choose_runtime(spec, data);
   ASSERT_EQ(choice.source, RuntimeSource::Measured);
+  choice.share = usable_cores();   // The whole machine was the run's (nothing outside it).
   choice.others_busy_cores = 0.1;  // Measured on a quiet machine.
-  EXPECT_EQ(recheck_runtime_choice(choice, 1000, 5.0, true, 0.0), "");
-  choice.others_busy_cores = 1.0;                                       // Measured beside a build.
-  EXPECT_EQ(recheck_runtime_choice(choice, 1000, 5.0, true, 0.9), "");  // Still beside one.
-  EXPECT_EQ(recheck_runtime_choice(choice, 1000, 5.0, true, -1), "");   // Unknown now.
-  EXPECT_EQ(recheck_runtime_choice(choice, 1000, 0.5, true, 0.0), "");  // Under 1 s: too short.
-  const auto payload = recheck_runtime_choice(choice, 1000, 5.0, false, 0.05);  // Pruned too.
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(1000, 5.0, true, 0.0)), "");
+  choice.others_busy_cores = 1.0;  // Measured beside a build.
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(1000, 5.0, true, 0.9)),
+            "");  // Still beside one.
+  if (usable_cores() >= 2) {
+    auto half = choice;
+    half.share = usable_cores() - 1;  // A trainer beside it had one core: its load was expected.
+    EXPECT_EQ(recheck_runtime_choice(half, span_of(1000, 5.0, true, 0.0)), "");
+  }
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(1000, 5.0, true, -1)), "");  // Unknown now.
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(1000, 0.5, true, 0.0)),
+            "");  // Under 1 s: too short.
+  const auto payload =
+      recheck_runtime_choice(choice, span_of(1000, 5.0, false, 0.05));  // Pruned too.
   ASSERT_NE(payload, "");
   const auto event = nlohmann::json::parse(payload);
   EXPECT_EQ(event["others_busy_cores_when_measured"], 1.0);
@@ -129,4 +159,52 @@ TEST(CpuLoadTest, AnotherProcessBusyCountsAndOwnWorkDoesNot) {
   EXPECT_EQ(others_busy_cores(after_own, after_own), -1);  // Too short apart to tell.
   CpuTimes unknown;
   EXPECT_EQ(others_busy_cores(unknown, after_own), -1);
+}
+
+/// Collects the events a run reports.
+class EventLog : public TrainObserver {
+ public:
+  void on_event(const EventRecord& r) override { events.push_back(r); }
+  std::vector<EventRecord> events;
+};
+
+// The whole path: a cached figure far below what the machine does makes the run report
+// runtime_stale and drop the file, so the next trainer of the model measures again.
+TEST(RuntimeRecheckTest, TrainerReportsAStaleChoiceAndDropsIt) {
+  TempDir cache;
+  ScopedEnv xdg("XDG_CACHE_HOME", cache.path());
+  ScopedEnv share("SLIMLAB_THREADS", "1");
+  forget_runtime_choices();
+  auto spec = spirals_spec();
+  auto data = load_data(spec.data, spec.seed);
+  const auto measured = choose_runtime(spec, data);
+  ASSERT_EQ(measured.source, RuntimeSource::Measured);
+  // About 3 s of training at the speed just measured: well over the 1 s a recheck needs on any
+  // CPU (6000 steps took 0.9 s on a 2-core EPYC).
+  double fastest = 0;
+  for (const auto& m : measured.measured) fastest = std::max(fastest, m.steps_per_second);
+  spec.schedule.steps = std::max<int64_t>(2000, int64_t(3.0 * fastest));
+  spec.schedule.eval_interval_steps = spec.schedule.steps;
+  spec.schedule.checkpoint_interval_steps = spec.schedule.steps;
+  spec.schedule.log_interval_steps = 1000;
+  std::string path;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(cache.path())) {
+    if (e.is_regular_file()) path = e.path().string();
+  }
+  ASSERT_NE(path, "");
+  auto file = nlohmann::json::parse(std::ifstream(path));
+  for (auto& m : file["measured"]) m["steps_per_second"] = 0.5;  // "Measured" on a crawl.
+  file["others_busy_cores"] = 0.0;
+  std::ofstream(path) << file.dump();
+  forget_runtime_choices();
+  Trainer trainer(spec, data);
+  ASSERT_EQ(trainer.runtime().source, RuntimeSource::Cached);
+  EventLog log;
+  RunControl control;
+  trainer.run(log, control);
+  bool stale = false;
+  for (const auto& e : log.events) stale = stale || e.kind == event_kind::kRuntimeStale;
+  EXPECT_TRUE(stale);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  forget_runtime_choices();
 }
