@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "prune/prune_method.h"
 #include "prune/prune_report.h"
 #include "prune/pruner.h"
 #include "store/run_store.h"
@@ -35,8 +36,8 @@ PruneOutcome summarize_pruning(Trainer& trainer, const ExperimentSpec& spec,
                                const std::string& store_path, double test_accuracy) {
   PruneOutcome out;
   std::optional<ModelSpec> shrunk;
-  out.report = prune_report(trainer.model(), spec.model, spec.prune, *trainer.pruner(),
-                            trainer.data(), &shrunk);
+  out.report = prune_report(trainer.model(), spec.model, spec.prune,
+                            trainer.find_method<PruneMethod>()->pruner(), trainer.data(), &shrunk);
   if (shrunk) out.report["shrunk_model"] = model_to_json(*shrunk);
   const auto& r = out.report;
   auto& s = out.summary;

@@ -9,14 +9,17 @@
 #include <c10/util/Exception.h>
 
 #include "data/dataset.h"
+#include "distill/distill_method.h"
 #include "measure/system_info.h"
 #include "models/model_factory.h"
 #include "moe/upcycle.h"
+#include "prune/prune_method.h"
 #include "store/run_store.h"
 #include "store/store_writer.h"
 #include "train/distill_session.h"
 #include "train/prune_session.h"
 #include "train/record_keys.h"
+#include "train/spec_methods.h"
 #include "train/stored_model.h"
 #include "util/input_error.h"
 #include "util/paths.h"
@@ -146,14 +149,14 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
     summary["test_accuracy"] = r.test_accuracy;
     summary["test_loss"] = r.test_loss;
   }
-  if (auto* distiller = trainer.distiller(); distiller != nullptr) {
-    summary["distill"] = distill_summary(*distiller, spec, store_path, outcome);
+  if (auto* distill = trainer.find_method<DistillMethod>(); distill != nullptr) {
+    summary["distill"] = distill_summary(distill->distiller(), spec, store_path, outcome);
     outcome.distill_summary = summary["distill"];
     if (summary["distill"].contains("gap_closed")) {
       writer.metric("test/gap_closed", r.steps, summary["distill"]["gap_closed"].get<double>());
     }
   }
-  if (trainer.pruner() != nullptr && r.status == RunStatus::Finished) {
+  if (trainer.find_method<PruneMethod>() != nullptr && r.status == RunStatus::Finished) {
     try {
       auto pruned = summarize_pruning(trainer, spec, store_path, r.test_accuracy);
       writer.event(r.steps, "prune_report", pruned.report.dump());
@@ -253,21 +256,6 @@ std::string environment_with_runtime(const RuntimeChoice& choice,
 
 }  // namespace
 
-namespace {
-
-// The phase a student waits through before its first step: the teachers load and, when their
-// logits are cached, their outputs on every training example (the transfer set) are computed
-// once and reused every epoch.
-std::string teacher_phase(const ExperimentSpec& spec, const DataSplits& data) {
-  const bool one = spec.distill.teachers.size() == 1;
-  const std::string teachers = one ? "the teacher" : "the teachers";
-  if (!spec.distill.cache_teacher_logits) return "loading " + teachers;
-  return "loading " + teachers + " and computing " + (one ? "its" : "their") +
-         " outputs on the transfer set (" + std::to_string(data.train.size()) + " examples)";
-}
-
-}  // namespace
-
 RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& store_path,
                           RunObserver& observer, const RunControl& control) {
   // Run references become uuids in the stored spec, so a resume uses the same teachers and
@@ -284,10 +272,8 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
   if (spec.has_prune && !spec.prune.from_run.empty()) {
     parent = start_from_run(trainer, spec, store_path);
   }
-  if (spec.has_distill) {
-    observer.on_phase(teacher_phase(spec, trainer.data()));
-    trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
-  }
+  add_spec_methods(trainer, spec, store_path,
+                   [&](const std::string& phase) { observer.on_phase(phase); });
   int64_t run_id;
   std::string uuid;
   {
@@ -295,7 +281,7 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
     store.mark_interrupted_runs();
     NewRun row;
     row.name = spec.name;
-    row.kind = spec.has_distill ? "distill" : spec.has_prune ? "prune" : "train";
+    row.kind = run_kind(trainer);
     row.parent_id = parent;
     row.spec_json = spec_to_json(spec).dump();
     row.env_json = environment_with_runtime(trainer.runtime());
@@ -331,10 +317,8 @@ RunOutcome resume_experiment(const std::string& store_path, const std::string& r
   continue_runtime(spec, run.env_json);
   observer.on_phase("reading the data");
   Trainer trainer(spec, load_data(spec.data, spec.seed));
-  if (spec.has_distill) {
-    observer.on_phase(teacher_phase(spec, trainer.data()));
-    trainer.set_distiller(make_distiller(spec, trainer.data(), store_path));
-  }
+  add_spec_methods(trainer, spec, store_path,
+                   [&](const std::string& phase) { observer.on_phase(phase); });
   auto checkpoint = store.latest_checkpoint(run.id);
   if (checkpoint) {
     trainer.restore(checkpoint->bytes);

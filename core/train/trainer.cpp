@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -10,7 +11,6 @@
 #include <sstream>
 #include <thread>
 
-#include "distill/distiller.h"
 #include "measure/cpu_load.h"
 #include "measure/model_cost.h"
 #include "measure/system_info.h"
@@ -80,10 +80,6 @@ Trainer::Trainer(const ExperimentSpec& spec, DataSplits data) : state_(std::make
   s.steps_per_epoch = (n + spec.data.batch_size - 1) / spec.data.batch_size;
   s.total_steps =
       spec.schedule.steps > 0 ? spec.schedule.steps : spec.schedule.epochs * s.steps_per_epoch;
-  if (spec.has_prune) {
-    s.pruner =
-        std::make_unique<Pruner>(spec.prune, *s.module, spec.model, spec.seed, s.total_steps);
-  }
 }
 
 Trainer::~Trainer() = default;
@@ -96,18 +92,15 @@ int64_t Trainer::parameter_count() const { return count_parameters(*state_->modu
 const DataSplits& Trainer::data() const { return state_->data; }
 torch::nn::Module& Trainer::module() { return *state_->module; }
 torch::nn::AnyModule& Trainer::model() { return state_->model; }
-Distiller* Trainer::distiller() { return state_->distiller.get(); }
-Pruner* Trainer::pruner() { return state_->pruner.get(); }
+const std::vector<std::unique_ptr<CompressionMethod>>& Trainer::methods() const {
+  return state_->methods;
+}
 
-void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
+void Trainer::add_method(std::unique_ptr<CompressionMethod> method) {
   auto& s = *state_;
-  distiller->prepare(s.data, *s.module);
-  auto hint_params = distiller->projections().parameters();
-  if (!hint_params.empty()) {
-    // The projections learn with the student, under the same optimiser settings.
-    s.optimizer->add_param_group(torch::optim::OptimizerParamGroup(hint_params));
-  }
-  s.distiller = std::move(distiller);
+  method->prepare({*s.module, *s.optimizer, s.data, s.total_steps});
+  for (auto& layer : method->feature_layers()) s.feature_layers.push_back(std::move(layer));
+  s.methods.push_back(std::move(method));
 }
 
 std::pair<double, double> Trainer::evaluate(const TensorDataset& split) {
@@ -156,10 +149,9 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     // Held for the step: dropout, noisy gates and random pruning draw from the generator.
     std::unique_lock<std::mutex> drawing(generator_mutex());
     auto started = Clock::now();
-    if (s.pruner) {
-      s.pruner->at_step_start(s.step);
-      if (s.pruner->is_prune_step(s.step)) {
-        observer.on_event({s.step, "prune", s.pruner->prune(s.step, s.optimizer.get())});
+    for (auto& method : s.methods) {
+      for (auto& event : method->before_step(s.step)) {
+        observer.on_event({s.step, std::move(event.kind), std::move(event.payload_json)});
       }
     }
     int64_t epoch = s.step / s.steps_per_epoch;
@@ -176,30 +168,19 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
 
     s.optimizer->zero_grad();
     std::vector<torch::Tensor> features;
-    auto logits = s.distiller && s.distiller->uses_features()
-                      ? forward_with_features(*s.module, x, features, s.distiller->student_layers())
-                      : s.model.forward(x);
-    if (s.pruner) s.pruner->observe_routing();
+    auto logits = s.feature_layers.empty()
+                      ? s.model.forward(x)
+                      : forward_with_features(*s.module, x, features, s.feature_layers);
+    const StepBatch step_batch{s.step, s.total_steps, x, y, index};
+    const StepOutputs outputs{logits, features};
+    for (auto& method : s.methods) method->after_forward(step_batch, outputs);
     auto task_loss = torch::cross_entropy_loss(logits, y);
     double loss_value = task_loss.item<double>();
     auto loss = task_loss;
-    std::vector<std::pair<std::string, double>> terms;  // Named parts of the loss, for a diagnosis.
-    if (s.distiller) {
-      auto d = s.distiller->loss(logits, task_loss, features, x, y, index,
-                                 double(s.step) / double(s.total_steps));
-      loss = d.total;
-      terms = {{"distillation soft (KL) loss", d.soft},
-               {"distillation hint loss", d.hint},
-               {"distillation logit MSE", d.mse}};
-      const double n = double(end - begin);
-      auto& extra = s.window.extra;
-      if (s.distiller->uses_features()) extra["train/kd_hint"] += d.hint * n;
-      if (s.distiller->options().logit_mse > 0) extra["train/kd_mse"] += d.mse * n;
-      extra["train/kd_hard"] += d.hard * n;
-      extra["train/kd_soft"] += d.soft * n;
-      extra["distill/temperature"] += d.temperature * n;
-      extra["distill/alpha"] += d.alpha * n;
-    }
+    LossTerms terms;  // Named parts of the loss, for a diagnosis; the methods' log sums.
+    terms.window = &s.window.extra;
+    terms.examples = double(end - begin);
+    for (auto& method : s.methods) loss = method->loss(step_batch, outputs, task_loss, loss, terms);
     double aux_value = 0;
     if (!s.moe_layers.empty()) {
       auto aux = torch::zeros({});
@@ -216,17 +197,17 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     double chance = std::log(double(std::max<int64_t>(s.data.classes, 2)));
     if (!std::isfinite(loss_value) || !std::isfinite(total_value) ||
         loss_value > kExplodedOverChance * chance) {
-      terms.emplace_back("MoE auxiliary loss", aux_value);
+      terms.named.emplace_back("MoE auxiliary loss", aux_value);
       result.status = RunStatus::Diverged;
-      result.error = s.divergence_reason(x, loss_value, total_value, terms, chance);
+      result.error = s.divergence_reason(x, loss_value, total_value, terms.named, chance);
       observer.on_event(
           {s.step + 1, event_kind::kDiverged, nlohmann::json{{"reason", result.error}}.dump()});
       break;
     }
     loss.backward();
-    if (s.pruner) s.pruner->mask_gradients();
+    for (auto& method : s.methods) method->after_backward();
     s.optimizer->step();
-    if (s.pruner) s.pruner->apply_masks();
+    for (auto& method : s.methods) method->after_optimizer_step();
     drawing.unlock();  // Evaluation draws nothing; checkpoint() takes the lock itself.
     ++s.step;
     ++session_steps;
@@ -248,9 +229,8 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
       r.loss = window.loss / window.examples;
       r.aux_loss = window.aux / window.examples;
       for (const auto& [key, sum] : window.extra) r.extra.emplace_back(key, sum / window.examples);
-      if (s.pruner) {
-        // The masks in force during step s.step were made at the top of it (s.step - 1 done).
-        for (auto& metric : s.pruner->sparsity_metrics(s.step - 1)) r.extra.push_back(metric);
+      for (const auto& method : s.methods) {
+        for (auto& metric : method->log_metrics(s.step)) r.extra.push_back(std::move(metric));
       }
       r.accuracy = window.correct / window.examples;
       r.lr = s.spec.optimizer.lr;
@@ -265,7 +245,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
     if (s.step % eval_every == 0 || s.step == s.total_steps) {
       if (s.data.validation.size() > 0) {
         auto e = s.evaluate(s.data.validation);
-        s.compare_with_teachers(e, s.data.validation, "validation", /*per_class=*/false);
+        s.evaluate_methods(e, s.data.validation, "validation", /*final=*/false);
         observer.on_eval(
             {s.step, "validation", e.loss, e.accuracy, s.data.validation.size(), e.extra});
         s.report_routing(observer, e, "validation");
@@ -288,12 +268,13 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   span.full_batch = std::min(batch, n);
   span.seconds = result.train_seconds;
   span.others_busy_cores = others_busy_cores(cpu_before, cpu_times_now(), paused);
-  span.cost_is_fixed = !s.pruner;  // Pruning's structured shrinking makes later steps cheaper.
+  span.cost_is_fixed = std::all_of(s.methods.begin(), s.methods.end(),
+                                   [](const auto& m) { return m->step_cost_is_fixed(); });
   const auto stale = recheck_runtime_choice(s.runtime, span);
   if (!stale.empty()) observer.on_event({s.step, event_kind::kRuntimeStale, stale});
   if (result.status == RunStatus::Finished) {
     auto e = s.evaluate(s.data.test);
-    s.compare_with_teachers(e, s.data.test, "test", /*per_class=*/true);
+    s.evaluate_methods(e, s.data.test, "test", /*final=*/true);
     observer.on_eval({s.step, "test", e.loss, e.accuracy, s.data.test.size(), e.extra});
     s.report_routing(observer, e, "test");
     result.test_loss = e.loss;

@@ -10,15 +10,13 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "method/compression_method.h"
 #include "spec/experiment_spec.h"
 #include "store/run_status.h"
 #include "train/runtime.h"
 #include "train/train_observer.h"
 
 namespace slimlab {
-
-class Distiller;
-class Pruner;
 
 /// Loads the model weights of checkpoint bytes (made by Trainer::checkpoint) into `module`.
 /// Throws std::runtime_error when they do not fit, InputError (one) naming the tensor when a
@@ -83,11 +81,20 @@ class Trainer {
   /// The network being trained (to initialise it before run(), e.g. by upcycling).
   torch::nn::Module& module();
   torch::nn::AnyModule& model();
-  /// Trains the model as a student of `distiller`'s teachers (before run()).
-  void set_distiller(std::unique_ptr<Distiller> distiller);
-  Distiller* distiller();
-  /// The pruner a spec's "prune" section builds (null without one).
-  Pruner* pruner();
+  /// Adds a compression method (method/compression_method.h): calls its prepare() now, on
+  /// this thread. Add methods before restore() and run(); they run in the order added.
+  /// Propagates what prepare() throws (InputError naming the spec field).
+  void add_method(std::unique_ptr<CompressionMethod> method);
+  /// The methods added, in order.
+  const std::vector<std::unique_ptr<CompressionMethod>>& methods() const;
+  /// The first added method of type M (e.g. PruneMethod), or null.
+  template <class M>
+  M* find_method() const {
+    for (const auto& method : methods()) {
+      if (auto* found = dynamic_cast<M*>(method.get())) return found;
+    }
+    return nullptr;
+  }
 
  private:
   struct State;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "models/model_factory.h"
+#include "prune/pruner.h"
 #include "train/trainer_state.h"
 #include "util/input_error.h"
 
@@ -88,11 +89,7 @@ std::string Trainer::checkpoint() const {
   state_->optimizer->save(optimizer_archive);
   archive.write("optimizer", optimizer_archive);
   archive.write("step", torch::tensor(state_->step, torch::dtype(torch::kInt64)));
-  if (state_->distiller && state_->distiller->uses_features()) {
-    torch::serialize::OutputArchive hints;
-    state_->distiller->projections().save(hints);
-    archive.write("hints", hints);
-  }
+  for (const auto& method : state_->methods) method->save(archive);
   save_expert_masks(*state_->module, archive);
   torch::serialize::OutputArchive window;
   state_->window.save(window);
@@ -102,11 +99,6 @@ std::string Trainer::checkpoint() const {
     window.write("router" + std::to_string(i), router);
   }
   archive.write("log_window", window);
-  if (state_->pruner) {
-    torch::serialize::OutputArchive prune;
-    state_->pruner->save(prune);
-    archive.write("prune", prune);
-  }
   auto generator = at::detail::getDefaultCPUGenerator();
   {
     std::lock_guard<std::mutex> drawing(generator_mutex());
@@ -129,16 +121,7 @@ void Trainer::restore(const std::string& bytes) {
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     state_->optimizer->load(optimizer_archive);
-    if (state_->distiller && state_->distiller->uses_features()) {
-      torch::serialize::InputArchive hints;
-      archive.read("hints", hints);
-      state_->distiller->projections().load(hints);
-    }
-    if (state_->pruner) {
-      torch::serialize::InputArchive prune;
-      archive.read("prune", prune);
-      state_->pruner->load(prune);
-    }
+    for (auto& method : state_->methods) method->load(archive);
     torch::serialize::InputArchive window;
     state_->window.clear();
     for (auto& router : state_->router_windows) router.clear();

@@ -17,13 +17,16 @@ std::string describe(double value) {
   return text;
 }
 
-// The first parameter (of the model, then of the hint projections) holding a NaN or Inf.
-std::string first_non_finite_tensor(torch::nn::Module& module, Distiller* distiller) {
-  std::vector<torch::OrderedDict<std::string, torch::Tensor>> groups = {module.named_parameters()};
-  if (distiller) groups.push_back(distiller->projections().named_parameters());
-  for (const auto& group : groups) {
-    for (const auto& p : group) {
-      if (!torch::isfinite(p.value()).all().item<bool>()) return p.key();
+// The first parameter (of the model, then those the methods train, e.g. distillation's hint
+// projections) holding a NaN or Inf.
+std::string first_non_finite_tensor(
+    torch::nn::Module& module, const std::vector<std::unique_ptr<CompressionMethod>>& methods) {
+  for (const auto& p : module.named_parameters()) {
+    if (!torch::isfinite(p.value()).all().item<bool>()) return p.key();
+  }
+  for (const auto& method : methods) {
+    for (const auto& [name, tensor] : method->named_parameters()) {
+      if (!torch::isfinite(tensor).all().item<bool>()) return name;
     }
   }
   return "";
@@ -39,7 +42,7 @@ std::string Trainer::State::divergence_reason(
     return "the input batch" + at + " holds non-finite values (data from " + data.source +
            "); the data is at fault, not the learning rate";
   }
-  const std::string culprit = first_non_finite_tensor(*module, distiller.get());
+  const std::string culprit = first_non_finite_tensor(*module, methods);
   const std::string tensor = culprit.empty() ? "" : "; first non-finite tensor: " + culprit;
   std::string what = "training loss";
   double value = task_loss;

@@ -19,7 +19,9 @@ Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) 
   }
   double loss_sum = 0;
   int64_t correct = 0;
-  std::vector<torch::Tensor> all_logits;  // Only kept for distillation's comparisons.
+  std::vector<torch::Tensor> all_logits;  // Only kept when a method compares them.
+  const bool keep_logits = std::any_of(methods.begin(), methods.end(),
+                                       [](const auto& m) { return m->wants_eval_logits(); });
   for (int64_t begin = 0; begin < split.size(); begin += kEvalBatch) {
     int64_t end = std::min(begin + kEvalBatch, split.size());
     auto x = split.x.slice(0, begin, end);
@@ -27,7 +29,7 @@ Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) 
     auto logits = model.forward(x);
     loss_sum += torch::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-    if (distiller) all_logits.push_back(logits);
+    if (keep_logits) all_logits.push_back(logits);
     for (size_t i = 0; i < moe_layers.size(); ++i) {
       auto experts = moe_layers[i]->options.experts();
       auto cell = y * experts + moe_layers[i]->last_top1;
@@ -35,21 +37,18 @@ Trainer::State::Evaluation Trainer::State::evaluate(const TensorDataset& split) 
     }
   }
   module->train();
-  if (!all_logits.empty()) result.student_logits = torch::cat(all_logits);
+  if (!all_logits.empty()) result.logits = torch::cat(all_logits);
   result.loss = loss_sum / double(split.size());
   result.accuracy = double(correct) / double(split.size());
   return result;
 }
 
-void Trainer::State::compare_with_teachers(Evaluation& e, const TensorDataset& split,
-                                           const std::string& name, bool per_class) {
-  if (!distiller || e.student_logits.numel() == 0) return;
-  auto d = distiller->evaluate(e.student_logits, split, name, data.classes);
-  e.extra = {
-      {"teacher_accuracy", d.teacher_accuracy}, {"agreement", d.agreement}, {"mean_kl", d.mean_kl}};
-  if (per_class) {
-    for (size_t c = 0; c < d.class_agreement.size(); ++c) {
-      e.extra.emplace_back("agreement/class" + std::to_string(c), d.class_agreement[c]);
+void Trainer::State::evaluate_methods(Evaluation& e, const TensorDataset& split,
+                                      const std::string& name, bool final) {
+  if (split.size() == 0) return;
+  for (auto& method : methods) {
+    for (auto& figure : method->evaluate(e.logits, split, name, final)) {
+      e.extra.push_back(std::move(figure));
     }
   }
 }

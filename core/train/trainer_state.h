@@ -11,10 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "distill/distiller.h"
+#include "method/compression_method.h"
 #include "moe/moe_layer.h"
 #include "moe/router_stats.h"
-#include "prune/pruner.h"
 #include "train/runtime.h"
 #include "train/trainer.h"
 #include "train/training_slots.h"
@@ -57,19 +56,22 @@ struct Trainer::State {
   std::vector<MoeLayer> moe_layers;
   std::vector<RouterWindow> router_windows;
   LogWindow window;
-  std::unique_ptr<Distiller> distiller;
-  std::unique_ptr<Pruner> pruner;
+  /// Compression methods, in the order their hooks run (method/compression_method.h).
+  std::vector<std::unique_ptr<CompressionMethod>> methods;
+  /// The layers whose outputs the methods' loss() needs (their feature_layers(), in order).
+  std::vector<std::string> feature_layers;
 
   struct Evaluation {
     double loss = 0;
     double accuracy = 0;
     std::vector<torch::Tensor> routing;  ///< Per MoE layer: [classes, experts] first choices.
-    std::vector<std::pair<std::string, double>> extra;  ///< Distillation figures.
-    torch::Tensor student_logits;                       ///< [N, C], with a distiller only.
+    std::vector<std::pair<std::string, double>> extra;  ///< The methods' figures.
+    torch::Tensor logits;  ///< [N, C], when a method wants_eval_logits().
   };
   Evaluation evaluate(const TensorDataset& split);
-  void compare_with_teachers(Evaluation& e, const TensorDataset& split, const std::string& name,
-                             bool per_class);
+  /// Adds the methods' figures on `split` (CompressionMethod::evaluate) to `e.extra`.
+  void evaluate_methods(Evaluation& e, const TensorDataset& split, const std::string& name,
+                        bool final);
   void report_routing(TrainObserver& observer, const Evaluation& e, const std::string& split);
 
   /// Why the loss of step `step + 1` (1-based) is not finite, or exploded past `chance` x 1000:

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "distill/distill_method.h"
 #include "distill/distiller.h"
 #include "distill/kd_loss.h"
 #include "distill/safetensors.h"
@@ -350,7 +351,7 @@ TEST(DistillerTest, ResumeWithHintsAndMoeMatchesAnUnbrokenRun) {
     TrainResult reference;
     {
       Trainer trainer(spec, load_data(spec.data, spec.seed));
-      trainer.set_distiller(moons_distiller(spec, trainer.data()));
+      trainer.add_method(std::make_unique<DistillMethod>(moons_distiller(spec, trainer.data())));
       RunControl control;
       TrainObserver quiet;
       reference = trainer.run(quiet, control);
@@ -359,12 +360,12 @@ TEST(DistillerTest, ResumeWithHintsAndMoeMatchesAnUnbrokenRun) {
     StopAt stopper(control, 23);
     {
       Trainer trainer(spec, load_data(spec.data, spec.seed));
-      trainer.set_distiller(moons_distiller(spec, trainer.data()));
+      trainer.add_method(std::make_unique<DistillMethod>(moons_distiller(spec, trainer.data())));
       ASSERT_EQ(trainer.run(stopper, control).status, RunStatus::Cancelled);
     }
     torch::manual_seed(999);
     Trainer resumed(spec, load_data(spec.data, spec.seed));
-    resumed.set_distiller(moons_distiller(spec, resumed.data()));
+    resumed.add_method(std::make_unique<DistillMethod>(moons_distiller(spec, resumed.data())));
     resumed.restore(stopper.last);
     RunControl go;
     TrainObserver quiet;

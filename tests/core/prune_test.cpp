@@ -10,10 +10,12 @@
 #include "models/model_factory.h"
 #include "moe/moe_layer.h"
 #include "prune/masks.h"
+#include "prune/prune_method.h"
 #include "prune/prune_report.h"
 #include "prune/pruner.h"
 #include "prune/sensitivity.h"
 #include "prune/shrink.h"
+#include "train/spec_methods.h"
 #include "train/trainer.h"
 #include "train_recorder.h"
 #include "util/input_error.h"
@@ -384,6 +386,7 @@ TEST(PruneTraining, AgpRunFollowsTheScheduleAndPrunedWeightsStayZeroUnderAdam) {
   spec.prune.frequency = 3;
   spec.prune.rounds = 5;
   Trainer trainer(spec, load_data(spec.data, spec.seed));
+  add_spec_methods(trainer, spec, "");
   Recorder recorder;
   RunControl control;
   auto result = trainer.run(recorder, control);
@@ -408,7 +411,7 @@ TEST(PruneTraining, AgpRunFollowsTheScheduleAndPrunedWeightsStayZeroUnderAdam) {
     }
   }
   // 120 - 19 = 101 Adam steps after the last prune: the pruned weights are still exactly zero.
-  for (const auto& state : trainer.pruner()->layers()) {
+  for (const auto& state : trainer.find_method<PruneMethod>()->pruner().layers()) {
     auto pruned = state.layer.weight.detach().masked_select(state.masks[0].mask.eq(0));
     EXPECT_GT(pruned.numel(), 0);
     EXPECT_EQ(pruned.abs().max().item<double>(), 0.0) << state.layer.name;
@@ -427,6 +430,7 @@ TEST_P(PruneResume, ResumeRestoresMasksAndRewindWeightsAndMatchesAnUnbrokenRun) 
   spec.schedule.checkpoint_interval_steps = 30;
   Recorder whole;
   Trainer a(spec, load_data(spec.data, spec.seed));
+  add_spec_methods(a, spec, "");
   RunControl control;
   a.run(whole, control);
   // Continue from the checkpoint at 30 (after the prune at 20) in a new trainer.
@@ -436,6 +440,7 @@ TEST_P(PruneResume, ResumeRestoresMasksAndRewindWeightsAndMatchesAnUnbrokenRun) 
   }
   ASSERT_FALSE(checkpoint.empty());
   Trainer b(spec, load_data(spec.data, spec.seed));
+  add_spec_methods(b, spec, "");
   b.restore(checkpoint);
   Recorder rest;
   b.run(rest, control);
@@ -452,6 +457,7 @@ TEST(PruneTraining, LotteryRewindRestoresTheSurvivorsToTheirInitialValues) {
   spec.prune.rewind = true;
   spec.schedule.steps = 41;  // One step after the prune: weights are init + one Adam step.
   Trainer trainer(spec, load_data(spec.data, spec.seed));
+  add_spec_methods(trainer, spec, "");
   std::vector<torch::Tensor> initial;
   for (const auto& p : trainer.module().parameters()) initial.push_back(p.detach().clone());
   Recorder recorder;
@@ -530,6 +536,7 @@ TEST(PruneRefusals, BadLayersSparsitiesAndNmAreRefusedBeforeTraining) {
     try {
       auto spec = spec_from_json(spec_with(prune));
       Trainer trainer(spec, load_data(spec.data, spec.seed));
+      add_spec_methods(trainer, spec, "");
     } catch (const InputError& e) {
       return e.what();
     }
@@ -559,6 +566,7 @@ TEST(PruneSensitivity, SweepsEachLayerAloneAndRestoresTheWeights) {
   auto spec = moons_spec();
   spec.has_prune = false;
   Trainer trainer(spec, load_data(spec.data, spec.seed));
+  add_spec_methods(trainer, spec, "");
   std::vector<torch::Tensor> before;
   for (const auto& p : trainer.module().parameters()) before.push_back(p.detach().clone());
   PruneOptions o;
@@ -631,11 +639,12 @@ TEST(PruneReport, TableTotalsAreTheSumsOfTheRowsAndMaskSparsityCoversTheSelected
   spec.prune.sparsity = 0.7;
   spec.prune.latency_batch = 8;
   Trainer trainer(spec, load_data(spec.data, spec.seed));
+  add_spec_methods(trainer, spec, "");
   Recorder recorder;
   RunControl control;
   ASSERT_EQ(trainer.run(recorder, control).status, RunStatus::Finished);
-  auto report =
-      prune_report(trainer.model(), spec.model, spec.prune, *trainer.pruner(), trainer.data());
+  auto report = prune_report(trainer.model(), spec.model, spec.prune,
+                             trainer.find_method<PruneMethod>()->pruner(), trainer.data());
   const auto& table = report["table"];
   expect_consistent_table(table);
   auto params = trainer.module().named_parameters();
