@@ -183,6 +183,22 @@ std::string recheck_runtime_choice(const RuntimeChoice& choice, const TrainedSpa
     event["trained_steps_per_second"] = trained;
     event["measured_steps_per_second"] = timed->steps_per_second;
   }
+  // Far slower than measured, on a quiet machine, doing the work that was measured: the
+  // machine's state has changed since (seen on a 2-core EPYC VM: a CNN whose cached 2-thread
+  // oneDNN figure was 63 steps/s trained at 13-18 twenty minutes later, while 2-thread BLAS
+  // then ran at 50), so the figures no longer rank the candidates.
+  if (reason[0] == '\0' && span.cost_is_fixed && span.same_work_as_measured &&
+      timed != choice.measured.end() && busy_now >= 0 && busy_now < kQuietCores &&
+      trained * kStaleSpeedup < timed->steps_per_second) {
+    std::snprintf(reason, sizeof reason,
+                  "this run trained %.0f steps/s on a quiet machine, %.1fx slower than the %.0f "
+                  "measured for its settings when the choice was cached (the machine has changed "
+                  "since)",
+                  trained, timed->steps_per_second / trained, timed->steps_per_second);
+    event["trained_steps_per_second"] = trained;
+    event["measured_steps_per_second"] = timed->steps_per_second;
+    event["others_busy_cores_during_run"] = span.others_busy_cores;
+  }
   if (reason[0] == '\0') return "";
   // Drop this measurement only: another run or process may have measured anew meanwhile.
   auto same_measurement = [&](const RuntimeChoice& other) {

@@ -50,6 +50,9 @@ struct TrainedSpan {
   double others_busy_cores = -1;
   /// False when steps get cheaper while training (pruning's structured shrinking).
   bool cost_is_fixed = true;
+  /// True when a step did the work the measurement timed (the model's own forward, loss,
+  /// backward and optimiser step): no compression method added work (a teacher's forward).
+  bool same_work_as_measured = true;
 };
 
 /// After a run trained `span` with `choice`: when the choice was measured or cached
@@ -61,7 +64,10 @@ struct TrainedSpan {
 ///    slow), or
 ///  - the run trained more than kStaleSpeedup times as many full batches per second as the
 ///    measurement said its settings do (a throttled or busier machine then), when its cost per
-///    step is fixed.
+///    step is fixed, or
+///  - it trained kStaleSpeedup times slower than measured while fewer than kQuietCores of its
+///    share were busy beside it, doing the measured work (same_work_as_measured): the machine's
+///    state changed since, and the figures no longer rank the candidates.
 /// Returns the event payload then, e.g. {"settings": "...", "reason": "...; the next run of
 /// this model measures again", "trained_steps_per_second": 610, "measured_steps_per_second":
 /// 301} or {..., "others_busy_cores_when_measured": 1.0, "others_busy_cores_during_run": 0.02};

@@ -270,6 +270,7 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
   span.others_busy_cores = others_busy_cores(cpu_before, cpu_times_now(), paused);
   span.cost_is_fixed = std::all_of(s.methods.begin(), s.methods.end(),
                                    [](const auto& m) { return m->step_cost_is_fixed(); });
+  span.same_work_as_measured = s.methods.empty();  // The measurement trains the bare model.
   const auto stale = recheck_runtime_choice(s.runtime, span);
   if (!stale.empty()) observer.on_event({s.step, event_kind::kRuntimeStale, stale});
   if (result.status == RunStatus::Finished) {

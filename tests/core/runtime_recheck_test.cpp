@@ -57,8 +57,9 @@ void spin_for(double seconds) {
 
 // A choice measured while the machine was busier stays wrong after it calms down: a run that
 // trains far faster than the cached figure of its settings drops the entry, and the next run
-// measures again. Slower runs (a distillation of the same student, a busy machine now), short
-// ones and pruned ones (structured shrinking speeds steps up) keep it.
+// measures again; so does one far slower on a quiet machine doing the measured work (the
+// machine's state changed). Slower runs with a method's work added (a teacher), or on a busy
+// machine now, short ones and pruned ones (structured shrinking speeds steps up) keep it.
 TEST(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
   TempDir cache;
   ScopedEnv xdg("XDG_CACHE_HOME", cache.path());
@@ -80,6 +81,14 @@ TEST(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
   EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(1.0), true, -1)), "");
   EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(1.45), true, -1)), "");
   EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(0.3), true, -1)), "");
+  // Far slower on a busy machine, or with a method's work added (a teacher), or barely slower:
+  // kept. Far slower on a quiet machine doing the measured work: measured again (below).
+  // 1.9 cores busy: 0.9 inside the run's share of 1 thread on 2 cores (busy_within_share).
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(0.3), true, 1.9)), "");
+  auto with_teacher = span_of(steps, seconds_at(0.3), true, 0.0);
+  with_teacher.same_work_as_measured = false;
+  EXPECT_EQ(recheck_runtime_choice(choice, with_teacher), "");
+  EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(0.7), true, 0.0)), "");
   EXPECT_EQ(recheck_runtime_choice(choice, span_of(19, 19 / (2 * timed), true, -1)), "");
   EXPECT_EQ(recheck_runtime_choice(choice, span_of(steps, seconds_at(2.0), false, -1)), "");
   auto short_batches = span_of(steps, seconds_at(2.0), true, -1);
@@ -96,6 +105,15 @@ TEST(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
   EXPECT_DOUBLE_EQ(event["measured_steps_per_second"].get<double>(), timed);
   EXPECT_EQ(event["settings"], cached.describe());
   EXPECT_EQ(choose_runtime(spec, data).source, RuntimeSource::Measured);  // Memory and file.
+  forget_runtime_choices();
+  auto slow = choose_runtime(spec, data);
+  ASSERT_EQ(slow.source, RuntimeSource::Cached);
+  slow.others_busy_cores = 0;
+  const auto slower = recheck_runtime_choice(slow, span_of(steps, seconds_at(0.3), true, 0.0));
+  ASSERT_NE(slower, "");
+  EXPECT_NE(nlohmann::json::parse(slower)["reason"].get<std::string>().find("slower"),
+            std::string::npos);
+  EXPECT_EQ(choose_runtime(spec, data).source, RuntimeSource::Measured);
   RuntimeChoice from_spec = cached;
   from_spec.cache_key.clear();  // The spec's or a resume's settings: nothing to drop.
   EXPECT_EQ(recheck_runtime_choice(from_spec, span_of(steps, seconds_at(2.0), true, -1)), "");
@@ -113,7 +131,8 @@ TEST(RuntimeRecheckTest, ChoiceMeasuredBesideOtherWorkIsMeasuredAgainOnAQuietMac
   auto data = load_data(spec.data, spec.seed);
   auto choice = choose_runtime(spec, data);
   ASSERT_EQ(choice.source, RuntimeSource::Measured);
-  choice.share = usable_cores();   // The whole machine was the run's (nothing outside it).
+  choice.share = usable_cores();  // The whole machine was the run's (nothing outside it).
+  choice.measured.clear();  // The load rule alone: without a timed figure no speed rule applies.
   choice.others_busy_cores = 0.1;  // Measured on a quiet machine.
   EXPECT_EQ(recheck_runtime_choice(choice, span_of(1000, 5.0, true, 0.0)), "");
   choice.others_busy_cores = 1.0;  // Measured beside a build.
