@@ -18,6 +18,7 @@
 
 using namespace slimlab;
 using slimlab::testing::Recorder;
+using slimlab::testing::StopAt;
 
 namespace {
 
@@ -121,16 +122,6 @@ double weight_norm(Trainer& trainer) {
   }
   return sum;
 }
-
-struct StopAt : Recorder {
-  StopAt(RunControl& control, int64_t at_step) : control(control), at_step(at_step) {}
-  void on_step(const StepRecord& r) override {
-    Recorder::on_step(r);
-    if (r.step >= at_step) control.stop = true;
-  }
-  RunControl& control;
-  int64_t at_step;
-};
 
 }  // namespace
 

@@ -21,4 +21,15 @@ struct Recorder : TrainObserver {
   void on_router(const RouterRecord& r) override { routers.push_back(r); }
 };
 
+/// Keeps every record and stops the run at the first log step at or after `at_step`.
+struct StopAt : Recorder {
+  StopAt(RunControl& control, int64_t at_step) : control(control), at_step(at_step) {}
+  void on_step(const StepRecord& r) override {
+    Recorder::on_step(r);
+    if (r.step >= at_step) control.stop = true;
+  }
+  RunControl& control;
+  int64_t at_step;
+};
+
 }  // namespace slimlab::testing

@@ -15,19 +15,9 @@
 
 using namespace slimlab;
 using slimlab::testing::Recorder;
+using slimlab::testing::StopAt;
 
 namespace {
-
-/// Stops the run once `at_step` steps are done.
-struct StopAt : Recorder {
-  StopAt(RunControl& control, int64_t at_step) : control(control), at_step(at_step) {}
-  void on_step(const StepRecord& r) override {
-    Recorder::on_step(r);
-    if (r.step >= at_step) control.stop = true;
-  }
-  RunControl& control;
-  int64_t at_step;
-};
 
 ExperimentSpec tiny_spec() {
   ExperimentSpec spec;
