@@ -1,5 +1,7 @@
 #include "distill/distill_method.h"
 
+#include <stdexcept>
+
 #include "data/dataset.h"
 
 namespace slimlab {
@@ -19,8 +21,12 @@ std::vector<std::string> DistillMethod::feature_layers() const {
 }
 
 torch::Tensor DistillMethod::loss(const StepBatch& batch, const StepOutputs& outputs,
-                                  const torch::Tensor& task_loss, torch::Tensor /*total*/,
+                                  const torch::Tensor& task_loss, torch::Tensor total,
                                   LossTerms& terms) {
+  if (!total.is_same(task_loss)) {
+    // Its loss replaces the task term: another method's terms before it would be dropped.
+    throw std::logic_error("distillation must be the first compression method of a trainer");
+  }
   auto d = distiller_->loss(outputs.logits, task_loss, outputs.features, batch.x, batch.y,
                             batch.index, double(batch.step) / double(batch.total_steps));
   terms.named.emplace_back("distillation soft (KL) loss", d.soft);

@@ -55,7 +55,11 @@ int64_t rank_for_ratio(int64_t m, int64_t n, double ratio) {
   if (!(ratio > 0 && ratio <= 1)) {
     throw std::invalid_argument("rank_ratio must be in (0, 1], got " + std::to_string(ratio));
   }
-  const auto k = int64_t(std::floor(ratio * double(m) * double(n) / double(m + n)));
+  // Counted in parameters, not divided: 0.7 x 90 / 21 is 2.999... in doubles, and k = 3 fits.
+  const double budget = ratio * double(m) * double(n);
+  int64_t k = int64_t(std::floor(budget / double(m + n)));
+  while (double(k + 1) * double(m + n) <= budget * (1 + 1e-12)) ++k;
+  while (k > 1 && double(k) * double(m + n) > budget * (1 + 1e-12)) --k;
   return std::clamp<int64_t>(k, 1, std::min(m, n));
 }
 

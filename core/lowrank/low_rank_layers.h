@@ -1,7 +1,9 @@
 #pragma once
 
 // Factorised layers: a Linear(n -> m) as n -> k -> m, a Conv2d as a kh x kw conv with k outputs
-// followed by a 1x1 conv (Jaderberg et al. 2014; REFERENCES.md, "Quantisation and low rank").
+// followed by a 1x1 conv (the SVD channel decomposition of Zhang et al. 2015; REFERENCES.md,
+// "Quantisation and low rank"). Building them draws nothing from the default random generator
+// (their weights come from the dense layer), so a run's random stream stays as it was.
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/conv.h>

@@ -48,17 +48,19 @@ struct MethodSetup {
 
 /// One training batch.
 struct StepBatch {
-  int64_t step = 0;            ///< Optimiser steps done before this one.
-  int64_t total_steps = 0;     ///< Of the whole run.
-  const torch::Tensor& x;      ///< [B, ...] float32 inputs, as the model takes them.
-  const torch::Tensor& y;      ///< [B] int64 class labels.
-  const torch::Tensor& index;  ///< [B] int64 rows of data.train in this batch.
+  int64_t step = 0;         ///< Optimiser steps done before this one.
+  int64_t total_steps = 0;  ///< Of the whole run.
+  const torch::Tensor& x;   ///< [B, ...] float32 inputs, as the model takes them.
+  const torch::Tensor& y;   ///< [B] int64 class labels.
+  /// [B] int64 rows of data.train in this batch. Like every tensor here, valid during the hook
+  /// only (a view of the epoch's order): clone() what must outlive it.
+  const torch::Tensor& index;
 };
 
 /// What the forward pass of a training batch produced.
 struct StepOutputs {
   const torch::Tensor& logits;  ///< [B, C] float32.
-  /// Per entry of the methods' feature_layers(), in order: that layer's output, [B, ...].
+  /// Per entry of this method's feature_layers(), in order: that layer's output, [B, ...].
   const std::vector<torch::Tensor>& features;
 };
 
@@ -106,7 +108,8 @@ class CompressionMethod {
 
   /// Returns the step's new total loss, given `total` (the task's cross-entropy `task_loss`, or
   /// what the methods before this one made of it). A method that re-weights the task loss
-  /// (distillation's (1 - alpha) x CE) comes first in the trainer's list.
+  /// (distillation's (1 - alpha) x CE) must come first in the trainer's list; it throws
+  /// std::logic_error otherwise.
   virtual torch::Tensor loss(const StepBatch& batch, const StepOutputs& outputs,
                              const torch::Tensor& task_loss, torch::Tensor total,
                              LossTerms& terms) {

@@ -187,8 +187,12 @@ std::string recheck_runtime_choice(const RuntimeChoice& choice, const TrainedSpa
   // machine's state has changed since (seen on a 2-core EPYC VM: a CNN whose cached 2-thread
   // oneDNN figure was 63 steps/s trained at 13-18 twenty minutes later, while 2-thread BLAS
   // then ran at 50), so the figures no longer rank the candidates.
+  // Only for steps of a millisecond or more: a run's steps carry work the measurement's timed
+  // samples leave out (picking the batch's rows, reading the loss), which is a large share of
+  // a tiny model's step and would drop a sound choice at every run.
   if (reason[0] == '\0' && span.cost_is_fixed && span.same_work_as_measured &&
-      timed != choice.measured.end() && busy_now >= 0 && busy_now < kQuietCores &&
+      timed != choice.measured.end() && timed->steps_per_second <= kSlowerRuleMaxStepsPerSecond &&
+      busy_now >= 0 && busy_now < kQuietCores &&
       trained * kStaleSpeedup < timed->steps_per_second) {
     std::snprintf(reason, sizeof reason,
                   "this run trained %.0f steps/s on a quiet machine, %.1fx slower than the %.0f "

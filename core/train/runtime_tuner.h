@@ -38,6 +38,9 @@ RuntimeChoice choose_runtime(const ExperimentSpec& spec, const DataSplits& data)
 /// at batch 512: timed 137, trained 179 steps/s). A run this much *faster* shows the measurement
 /// was taken on a busier machine than the one training now (a build beside it, a throttled VM).
 constexpr double kStaleSpeedup = 1.5;
+/// The slower-than-measured rule below applies to models measured at this many steps/s or
+/// fewer (steps of 1 ms or more), where a step's untimed work is a small share.
+constexpr double kSlowerRuleMaxStepsPerSecond = 1000;
 
 /// What a run's training was like, for recheck_runtime_choice (all of this session).
 struct TrainedSpan {
@@ -66,8 +69,9 @@ struct TrainedSpan {
 ///    measurement said its settings do (a throttled or busier machine then), when its cost per
 ///    step is fixed, or
 ///  - it trained kStaleSpeedup times slower than measured while fewer than kQuietCores of its
-///    share were busy beside it, doing the measured work (same_work_as_measured): the machine's
-///    state changed since, and the figures no longer rank the candidates.
+///    share were busy beside it, doing the measured work (same_work_as_measured), at steps of
+///    1 ms or more (kSlowerRuleMaxStepsPerSecond): the machine's state changed since, and the
+///    figures no longer rank the candidates.
 /// Returns the event payload then, e.g. {"settings": "...", "reason": "...; the next run of
 /// this model measures again", "trained_steps_per_second": 610, "measured_steps_per_second":
 /// 301} or {..., "others_busy_cores_when_measured": 1.0, "others_busy_cores_during_run": 0.02};

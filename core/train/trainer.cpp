@@ -99,7 +99,9 @@ const std::vector<std::unique_ptr<CompressionMethod>>& Trainer::methods() const 
 void Trainer::add_method(std::unique_ptr<CompressionMethod> method) {
   auto& s = *state_;
   method->prepare({*s.module, *s.optimizer, s.data, s.total_steps});
+  const size_t first = s.feature_layers.size();
   for (auto& layer : method->feature_layers()) s.feature_layers.push_back(std::move(layer));
+  s.feature_ranges.emplace_back(first, s.feature_layers.size());
   s.methods.push_back(std::move(method));
 }
 
@@ -172,15 +174,27 @@ TrainResult Trainer::run(TrainObserver& observer, const RunControl& control) {
                       ? s.model.forward(x)
                       : forward_with_features(*s.module, x, features, s.feature_layers);
     const StepBatch step_batch{s.step, s.total_steps, x, y, index};
-    const StepOutputs outputs{logits, features};
-    for (auto& method : s.methods) method->after_forward(step_batch, outputs);
+    // Each method sees the outputs of its own feature layers only.
+    std::vector<std::vector<torch::Tensor>> own_features(s.methods.size());
+    std::vector<StepOutputs> outputs;
+    outputs.reserve(s.methods.size());
+    for (size_t i = 0; i < s.methods.size(); ++i) {
+      const auto [from, to] = s.feature_ranges[i];
+      own_features[i].assign(features.begin() + from, features.begin() + to);
+      outputs.push_back({logits, own_features[i]});
+    }
+    for (size_t i = 0; i < s.methods.size(); ++i) {
+      s.methods[i]->after_forward(step_batch, outputs[i]);
+    }
     auto task_loss = torch::cross_entropy_loss(logits, y);
     double loss_value = task_loss.item<double>();
     auto loss = task_loss;
     LossTerms terms;  // Named parts of the loss, for a diagnosis; the methods' log sums.
     terms.window = &s.window.extra;
     terms.examples = double(end - begin);
-    for (auto& method : s.methods) loss = method->loss(step_batch, outputs, task_loss, loss, terms);
+    for (size_t i = 0; i < s.methods.size(); ++i) {
+      loss = s.methods[i]->loss(step_batch, outputs[i], task_loss, loss, terms);
+    }
     double aux_value = 0;
     if (!s.moe_layers.empty()) {
       auto aux = torch::zeros({});

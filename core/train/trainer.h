@@ -47,7 +47,10 @@ struct TrainResult {
 };
 
 /// Trains the model a spec describes on `data`: the one loop every run goes through, from the
-/// CLI or the GUI. Deterministic for a given spec and seed; resumable from any checkpoint it made.
+/// CLI or the GUI. The spec's compression methods (pruning, distillation) join it through
+/// add_method: add_spec_methods (train/spec_methods.h) adds those a spec asks for; a Trainer
+/// alone trains the bare model. Deterministic for a given spec and seed; resumable from any
+/// checkpoint it made.
 ///   Trainer trainer(spec, load_data(spec.data, spec.seed));
 ///   auto result = trainer.run(observer, control);
 class Trainer {

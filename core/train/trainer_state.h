@@ -60,6 +60,8 @@ struct Trainer::State {
   std::vector<std::unique_ptr<CompressionMethod>> methods;
   /// The layers whose outputs the methods' loss() needs (their feature_layers(), in order).
   std::vector<std::string> feature_layers;
+  /// Per method: its [first, last) entries of feature_layers (and of the features a step taps).
+  std::vector<std::pair<size_t, size_t>> feature_ranges;
 
   struct Evaluation {
     double loss = 0;

@@ -72,6 +72,7 @@ TEST(LowRankTest, RankRulesFollowTheirFormulas) {
   EXPECT_LE(48 * (256 + 784), 0.25 * 256 * 784);
   EXPECT_GT(49 * (256 + 784), 0.25 * 256 * 784);
   EXPECT_EQ(rank_for_ratio(10, 10, 0.01), 1);  // Never below 1.
+  EXPECT_EQ(rank_for_ratio(6, 15, 0.7), 3);    // 3 x 21 = 63 = 0.7 x 90 exactly.
   EXPECT_THROW(rank_for_ratio(10, 10, 0.0), std::invalid_argument);
   EXPECT_NEAR(break_even_rank(256, 784), 192.98, 0.01);
 }
@@ -107,6 +108,17 @@ TEST(LowRankTest, FactorisedConvMatchesTheReshapedKernelAndIsExactAtFullRank) {
   EXPECT_THROW(factorize_conv(*conv, 9), std::invalid_argument);  // min(8, 27) = 8.
   torch::nn::Conv2d grouped(torch::nn::Conv2dOptions(4, 4, 3).groups(2));
   EXPECT_THROW(factorize_conv(*grouped, 2), std::invalid_argument);
+}
+
+TEST(LowRankTest, FactorisingDrawsNoRandomNumbers) {
+  torch::nn::Linear dense(12, 8);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(3, 4, 3));
+  torch::manual_seed(7);
+  auto expected = torch::rand({4});
+  torch::manual_seed(7);
+  factorize_linear(*dense, 3);
+  factorize_conv(*conv, 2);
+  EXPECT_TRUE(torch::rand({4}).equal(expected));
 }
 
 TEST(LowRankTest, TheFactorisedLayerTrains) {

@@ -15,52 +15,14 @@
 #include "prune/pruner.h"
 #include "prune/sensitivity.h"
 #include "prune/shrink.h"
+#include "prune_fixtures.h"
 #include "train/spec_methods.h"
 #include "train/trainer.h"
 #include "train_recorder.h"
 #include "util/input_error.h"
 
 using namespace slimlab;
-using slimlab::testing::Recorder;
-
-namespace {
-
-ExperimentSpec moons_spec() {
-  ExperimentSpec spec;
-  spec.name = "prune";
-  spec.seed = 5;
-  spec.data.dataset = DatasetKind::Moons;
-  spec.data.points = 640;
-  spec.data.test_points = 200;
-  spec.data.batch_size = 32;
-  spec.model.mlp.hidden({48, 40});
-  spec.optimizer.lr = 0.01;
-  spec.schedule.steps = 120;
-  spec.schedule.log_interval_steps = 1;
-  spec.has_prune = true;
-  return spec;
-}
-
-int64_t zeros(const torch::Tensor& t) { return t.eq(0).sum().item<int64_t>(); }
-
-// The plain reference for counts: Python's round(share * n) (PyTorch's prune), halves to even
-// under the default rounding mode.
-int64_t python_round(double share, int64_t n) { return int64_t(std::nearbyint(share * double(n))); }
-
-// A network of one Linear layer "0" with `out` x `in` weights.
-torch::nn::Sequential one_linear(int64_t in, int64_t out) {
-  torch::manual_seed(3);
-  return torch::nn::Sequential(torch::nn::Linear(in, out));
-}
-
-torch::nn::AnyModule mlp(std::vector<int64_t> hidden) {
-  ModelSpec m;
-  m.mlp.hidden(hidden);
-  torch::manual_seed(1);
-  return make_model(m, {1, 8, 8}, 10);
-}
-
-}  // namespace
+using namespace slimlab::testing;
 
 TEST(PruneMasks, LowestKPrunesExactlyKAndBreaksTiesByPosition) {
   auto scores = torch::tensor({3.0, 1.0, 1.0, 1.0, 0.5, 2.0});
@@ -592,103 +554,4 @@ TEST(PruneSensitivity, SweepsEachLayerAloneAndRestoresTheWeights) {
   auto params = trainer.module().parameters();
   for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(params[i].equal(before[i]));
   EXPECT_DOUBLE_EQ(rows[0].accuracy, rows[3].accuracy);  // Sparsity 0 is the same network.
-}
-
-TEST(PruneReport, LayerTableCountsParamsNonZerosAndConvMacsByHand) {
-  ModelSpec spec;
-  spec.kind = ModelKind::Cnn;
-  spec.cnn.channels({4, 6}).kernel_size(3).fc_hidden(16);
-  auto model = make_model(spec, {1, 28, 28}, 10);
-  auto table = layer_table(*model.ptr(), spec, {1, 28, 28});
-  const auto& rows = table["layers"];
-  ASSERT_EQ(rows.size(), 4u);
-  EXPECT_EQ(rows[0]["macs"].get<int64_t>(), 4 * 1 * 9 * 28 * 28);
-  EXPECT_EQ(rows[1]["macs"].get<int64_t>(), 6 * 4 * 9 * 14 * 14);
-  EXPECT_EQ(rows[2]["macs"].get<int64_t>(), 16 * 6 * 7 * 7);
-  EXPECT_EQ(table["totals"]["params"].get<int64_t>(), count_parameters(*model.ptr()));
-  EXPECT_EQ(table["bytes"]["dense"].get<int64_t>(), 4 * count_parameters(*model.ptr()));
-}
-
-// Every column has one definition, and the totals are the sums of the rows.
-void expect_consistent_table(const nlohmann::json& table) {
-  int64_t params = 0, nonzeros = 0, weights = 0, macs = 0, nonzero_macs = 0;
-  for (const auto& row : table["layers"]) {
-    const auto name = row["name"].get<std::string>();
-    params += row["params"].get<int64_t>();
-    nonzeros += row["nonzeros"].get<int64_t>();
-    weights += row["weights"].get<int64_t>();
-    macs += row["macs"].get<int64_t>();
-    nonzero_macs += row["nonzero_macs"].get<int64_t>();
-    EXPECT_DOUBLE_EQ(row["sparsity"].get<double>(),
-                     1.0 - row["nonzeros"].get<double>() / row["params"].get<double>())
-        << name;
-  }
-  const auto& totals = table["totals"];
-  EXPECT_EQ(totals["params"].get<int64_t>(), params);
-  EXPECT_EQ(totals["nonzeros"].get<int64_t>(), nonzeros);
-  EXPECT_EQ(totals["weights"].get<int64_t>(), weights);
-  EXPECT_EQ(totals["macs"].get<int64_t>(), macs);
-  EXPECT_EQ(totals["nonzero_macs"].get<int64_t>(), nonzero_macs);
-  EXPECT_DOUBLE_EQ(totals["sparsity"].get<double>(), 1.0 - double(nonzeros) / double(params));
-}
-
-TEST(PruneReport, TableTotalsAreTheSumsOfTheRowsAndMaskSparsityCoversTheSelectedWeights) {
-  auto spec = moons_spec();  // layers.0 [48, 2], layers.2 [40, 48], layers.4 [2, 40].
-  spec.schedule.steps = 20;
-  spec.prune.layers = {"layers.2", "layers.4"};
-  spec.prune.sparsity = 0.7;
-  spec.prune.latency_batch = 8;
-  Trainer trainer(spec, load_data(spec.data, spec.seed));
-  add_spec_methods(trainer, spec, "");
-  Recorder recorder;
-  RunControl control;
-  ASSERT_EQ(trainer.run(recorder, control).status, RunStatus::Finished);
-  auto report = prune_report(trainer.model(), spec.model, spec.prune,
-                             trainer.find_method<PruneMethod>()->pruner(), trainer.data());
-  const auto& table = report["table"];
-  expect_consistent_table(table);
-  auto params = trainer.module().named_parameters();
-  for (const auto& row : table["layers"]) {
-    auto w = params[row["name"].get<std::string>() + ".weight"];
-    auto b = params[row["name"].get<std::string>() + ".bias"];
-    EXPECT_EQ(row["weights"].get<int64_t>(), w.numel());
-    EXPECT_EQ(row["params"].get<int64_t>(), w.numel() + b.numel());
-    EXPECT_EQ(row["nonzeros"].get<int64_t>(), w.numel() - zeros(w) + b.numel() - zeros(b));
-    EXPECT_DOUBLE_EQ(row["weight_sparsity"].get<double>(), double(zeros(w)) / double(w.numel()));
-  }
-  // The mask sparsity: zeros over the weights of the selected layers only, biases excluded.
-  auto w2 = params["layers.2.weight"], w4 = params["layers.4.weight"];
-  EXPECT_EQ(report["mask_weights"].get<int64_t>(), w2.numel() + w4.numel());
-  EXPECT_DOUBLE_EQ(report["mask_sparsity"].get<double>(),
-                   double(zeros(w2) + zeros(w4)) / double(w2.numel() + w4.numel()));
-  EXPECT_EQ(report["mask_layers"], nlohmann::json::array({"layers.2", "layers.4"}));
-  EXPECT_EQ(zeros(params["layers.0.weight"]), 0);
-  EXPECT_TRUE(report["floored_layers"].empty());
-  EXPECT_TRUE(report["skipped_layers"].empty());
-}
-
-TEST(PruneReport, TableOfAMixtureSumsItsRowsIncludingTheOtherParameters) {
-  ModelSpec spec;
-  spec.kind = ModelKind::MoeMlp;
-  spec.moe_mlp.width(32).moe(MoeOptions().experts(6).hidden(16).top_k(2));
-  torch::manual_seed(4);
-  auto model = make_model(spec, {1, 8, 8}, 10);
-  auto table = layer_table(*model.ptr(), spec, {1, 8, 8});
-  ASSERT_EQ(table["layers"].back()["name"], "(other)");  // The router at least.
-  EXPECT_FALSE(table["layers"].back().contains("weight_sparsity"));
-  expect_consistent_table(table);
-  EXPECT_EQ(table["totals"]["params"].get<int64_t>(), count_parameters(*model.ptr()));
-}
-
-TEST(PruneSpec, RoundTripsWithEveryDefaultWrittenOut) {
-  auto spec = spec_from_json(nlohmann::json::parse(R"({"prune": {"criterion": "l2-norm",
-      "sparsity": 0.4, "layer_sparsity": {"layers.0": 0.6}, "schedule": "agp",
-      "frequency": 50, "rounds": 4, "rewind": true, "sensitivity_sparsities": [0, 0.5]}})"));
-  ASSERT_TRUE(spec.has_prune);
-  EXPECT_EQ(spec.prune.criterion, PruneCriterion::L2Norm);
-  EXPECT_EQ(spec.prune.layer_sparsity.at("layers.0"), 0.6);
-  auto written = spec_to_json(spec);
-  EXPECT_EQ(written["prune"]["n"], 2);  // Defaults are written, so the stored spec is complete.
-  EXPECT_EQ(spec_to_json(spec_from_json(written)), written);
-  EXPECT_FALSE(spec_from_json(nlohmann::json::object()).has_prune);
 }
