@@ -1,40 +1,13 @@
 #include "lowrank/low_rank_layers.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
-#include <mutex>
 #include <stdexcept>
 
-#include "models/model_factory.h"
+#include "models/generator_guard.h"
 #include "nn/gemm.h"
 
 namespace slimlab {
-namespace {
-
-/// Runs `build` (which constructs layers, whose default initialisation draws random numbers)
-/// and puts the default generator back as it was, as make_model_to_load does.
-template <class Build>
-auto without_drawing(Build build) {
-  std::lock_guard<std::mutex> drawing(generator_mutex());
-  auto generator = at::detail::getDefaultCPUGenerator();
-  torch::Tensor state;
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    state = generator.get_state();
-  }
-  struct Restore {
-    at::Generator& generator;
-    torch::Tensor& state;
-    ~Restore() {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_state(state);
-    }
-  } restore{generator, state};
-  return build();
-}
-
-}  // namespace
 
 LowRankLinearImpl::LowRankLinearImpl(int64_t in_features_, int64_t rank_, int64_t out_features_,
                                      bool bias)
@@ -57,8 +30,10 @@ torch::Tensor LowRankLinearImpl::forward(const torch::Tensor& x) {
 LowRankLinear factorize_linear(const torch::nn::LinearImpl& dense, int64_t rank) {
   const auto& w = dense.weight;
   auto factors = factorize(w, rank);
-  auto layer = without_drawing(
-      [&] { return LowRankLinear(w.size(1), rank, w.size(0), dense.bias.defined()); });
+  auto layer = [&] {
+    GeneratorStateGuard keep;  // Its weights come from `dense`: draw nothing from the run.
+    return LowRankLinear(w.size(1), rank, w.size(0), dense.bias.defined());
+  }();
   torch::NoGradGuard no_grad;
   layer->first->weight.copy_(factors.first);
   layer->second->weight.copy_(factors.second);
@@ -104,7 +79,10 @@ LowRankConv2d factorize_conv(const torch::nn::Conv2dImpl& conv, int64_t rank) {
                       .padding(o.padding())
                       .dilation(o.dilation())
                       .bias(o.bias());
-  auto layer = without_drawing([&] { return LowRankConv2d(original, rank); });
+  auto layer = [&] {
+    GeneratorStateGuard keep;
+    return LowRankConv2d(original, rank);
+  }();
   torch::NoGradGuard no_grad;
   layer->first->weight.copy_(factors.first.reshape({rank, w.size(1), w.size(2), w.size(3)}));
   layer->second->weight.copy_(factors.second.reshape({w.size(0), rank, 1, 1}));

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "models/cnn.h"
+#include "models/generator_guard.h"
 #include "models/mlp.h"
 #include "models/moe_mlp.h"
 #include "models/vit.h"
@@ -64,22 +65,8 @@ std::mutex& generator_mutex() {
 
 torch::nn::AnyModule make_model_to_load(const ModelSpec& spec,
                                         const std::vector<int64_t>& sample_shape, int64_t classes) {
-  std::lock_guard<std::mutex> drawing(generator_mutex());
-  auto generator = at::detail::getDefaultCPUGenerator();
-  torch::Tensor state;
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    state = generator.get_state();
-  }
   // Put back even when the spec is refused (make_model throws): later draws stay the run's.
-  struct Restore {
-    at::Generator& generator;
-    torch::Tensor& state;
-    ~Restore() {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_state(state);
-    }
-  } restore{generator, state};
+  GeneratorStateGuard keep;
   return make_model(spec, sample_shape, classes);
 }
 
