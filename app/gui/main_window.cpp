@@ -29,6 +29,7 @@
 #include <QFile>
 #include <QFileSystemWatcher>
 #include <QInputDialog>
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrent>
 
 #include "compare_view.h"
@@ -243,6 +244,9 @@ MainWindow::~MainWindow() {
   planeLoader_.waitForFinished();
   summariesLoader_.waitForFinished();
   compareLoader_.waitForFinished();
+  // A newer selection replaces a watcher's future without waiting for the old load, which then
+  // runs on unwatched: wait for every task of the pool too.
+  QThreadPool::globalInstance()->waitForDone();
 }
 
 void MainWindow::buildActions() {
