@@ -55,18 +55,24 @@ void spin_for(double seconds) {
 
 }  // namespace
 
+/// A private runtime cache, one thread's share, forgotten choices and the spirals data: every
+/// RuntimeRecheckTest measures its own choice from scratch.
+class RuntimeRecheckTest : public ::testing::Test {
+ protected:
+  RuntimeRecheckTest() { forget_runtime_choices(); }
+  TempDir cache;
+  ScopedEnv xdg{"XDG_CACHE_HOME", cache.path()};
+  ScopedEnv share{"SLIMLAB_THREADS", "1"};
+  ExperimentSpec spec = spirals_spec();
+  DataSplits data = load_data(spec.data, spec.seed);
+};
+
 // A choice measured while the machine was busier stays wrong after it calms down: a run that
 // trains far faster than the cached figure of its settings drops the entry, and the next run
 // measures again; so does one far slower on a quiet machine doing the measured work (the
 // machine's state changed). Slower runs with a method's work added (a teacher), or on a busy
 // machine now, short ones and pruned ones (structured shrinking speeds steps up) keep it.
-TEST(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
-  TempDir cache;
-  ScopedEnv xdg("XDG_CACHE_HOME", cache.path());
-  ScopedEnv share("SLIMLAB_THREADS", "1");
-  forget_runtime_choices();
-  auto spec = spirals_spec();
-  auto data = load_data(spec.data, spec.seed);
+TEST_F(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
   auto choice = choose_runtime(spec, data);
   ASSERT_EQ(choice.source, RuntimeSource::Measured);
   ASSERT_FALSE(choice.cache_key.empty());
@@ -131,13 +137,7 @@ TEST(RuntimeRecheckTest, RunFarFasterThanItsCachedFigureMeasuresAgain) {
 // Measured beside a build (other programs kept a core busy), trained alone: the multi-thread
 // candidates were timed sharing their cores, so the choice is measured again. A run beside other
 // work keeps it, as does one whose reading is unknown or which measured on a quiet machine.
-TEST(RuntimeRecheckTest, ChoiceMeasuredBesideOtherWorkIsMeasuredAgainOnAQuietMachine) {
-  TempDir cache;
-  ScopedEnv xdg("XDG_CACHE_HOME", cache.path());
-  ScopedEnv share("SLIMLAB_THREADS", "1");
-  forget_runtime_choices();
-  auto spec = spirals_spec();
-  auto data = load_data(spec.data, spec.seed);
+TEST_F(RuntimeRecheckTest, ChoiceMeasuredBesideOtherWorkIsMeasuredAgainOnAQuietMachine) {
   auto choice = choose_runtime(spec, data);
   ASSERT_EQ(choice.source, RuntimeSource::Measured);
   choice.share = usable_cores();  // The whole machine was the run's (nothing outside it).
@@ -198,13 +198,7 @@ class EventLog : public TrainObserver {
 
 // The whole path: a cached figure far below what the machine does makes the run report
 // runtime_stale and drop the file, so the next trainer of the model measures again.
-TEST(RuntimeRecheckTest, TrainerReportsAStaleChoiceAndDropsIt) {
-  TempDir cache;
-  ScopedEnv xdg("XDG_CACHE_HOME", cache.path());
-  ScopedEnv share("SLIMLAB_THREADS", "1");
-  forget_runtime_choices();
-  auto spec = spirals_spec();
-  auto data = load_data(spec.data, spec.seed);
+TEST_F(RuntimeRecheckTest, TrainerReportsAStaleChoiceAndDropsIt) {
   const auto measured = choose_runtime(spec, data);
   ASSERT_EQ(measured.source, RuntimeSource::Measured);
   // About 3 s of training at the speed just measured: well over the 1 s a recheck needs on any
