@@ -80,6 +80,7 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
               (long long)r.steps, r.train_seconds, r.steps_per_second, r.first_step_after_start);
   if (!outcome.distill_summary.is_null()) print_distill(outcome.distill_summary);
   if (!outcome.prune_summary.is_null()) print_prune_summary(outcome.prune_summary);
+  print_method_summaries(outcome.method_summaries);
   std::printf("  stored in %s\n", store.c_str());
   if (json) {
     nlohmann::json j = {{"run_id", outcome.run_id},
@@ -101,6 +102,7 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
     for (const auto& [key, value] : r.test_extra) j["test_" + key] = value;
     if (std::isfinite(outcome.gap_closed)) j["gap_closed"] = outcome.gap_closed;
     if (!outcome.prune_summary.is_null()) j["prune"] = outcome.prune_summary;
+    for (const auto& item : outcome.method_summaries.items()) j[item.key()] = item.value();
     if (r.status == RunStatus::Finished) {
       j["test_accuracy"] = r.test_accuracy;
       j["test_loss"] = r.test_loss;

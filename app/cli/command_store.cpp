@@ -142,6 +142,7 @@ int command_show(const CliArgs& args) {
   }
   if (summary.is_object() && summary.contains("distill")) print_distill(summary["distill"]);
   if (summary.is_object() && summary.contains("prune")) print_prune_summary(summary["prune"]);
+  print_method_summaries(summary);
   std::printf("  final metrics\n");
   std::string last_key;
   auto rows = store->metrics(run.id);

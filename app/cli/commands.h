@@ -44,6 +44,12 @@ nlohmann::json experts_json(slimlab::RunStore& store, const slimlab::RunRow& run
 
 /// Prints a distillation run's teachers, compression, agreement and gap closed.
 void print_distill(const nlohmann::json& summary);
+/// Prints a registered method's summary (method/method_registry.h) in generic form: its
+/// label, every figure (nested objects as "latency.dense.median_ms") and each list of objects
+/// as a table.
+void print_method_summary(const std::string& key, const nlohmann::json& summary);
+/// The same for every registered method's object in a run's summary, in registry order.
+void print_method_summaries(const nlohmann::json& run_summary);
 
 /// The store path the user chose with --db, or the default.
 std::string store_path(const CliArgs& args);

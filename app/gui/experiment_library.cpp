@@ -12,11 +12,13 @@ namespace {
 // What each shipped preset is for and how long it takes. The spec reader refuses unknown
 // fields, so this lives here rather than in the presets. Times: wall time of
 // `slimlab-cli --db X run experiments/NAME.json --quiet` on the project's 2-core VM
-// (2026-12-01). Measured whole: mlp-spirals 2.3 s, moe-spirals 4.6 s, moe-collapse 15.7 s,
-// moe-fashion-top2 at most 34 s. The others: one epoch measured (--set schedule.epochs=1), less
-// about 2.5 s of start-up, times the preset's epochs; a distillation adds its teacher's outputs
-// (about 26 s for the CNN teacher, measured). Two identical runs differed by up to 2x while other
-// work shared the cores, hence "about".
+// (2026-12-01; the low-rank and quantisation presets measured whole on 2026-12-02, after the
+// run they start from: lowrank-mlp 5.1 s, lowrank-cnn 46.9 s, quant-int8 3.9 s, quant-qat-4bit
+// 7.0 s, quant-mixed 6.4 s). Measured whole: mlp-spirals 2.3 s, moe-spirals 4.6 s,
+// moe-collapse 15.7 s, moe-fashion-top2 at most 34 s. The others: one epoch measured (--set
+// schedule.epochs=1), less about 2.5 s of start-up, times the preset's epochs; a distillation adds
+// its teacher's outputs (about 26 s for the CNN teacher, measured). Two identical runs differed by
+// up to 2x while other work shared the cores, hence "about".
 struct PresetInfo {
   const char* name;
   const char* description;
@@ -52,6 +54,16 @@ const PresetInfo kPresets[] = {
                        "Distils the tiny Vision Transformer into a 4-8 channel "
                        "CNN."),
      QT_TRANSLATE_NOOP("Library", "about 1 min")},
+    {"lowrank-cnn",
+     QT_TRANSLATE_NOOP("Library",
+                       "The CNN's second convolution and fc layer factorised to a quarter of "
+                       "their parameters by truncated SVD, then fine-tuned."),
+     QT_TRANSLATE_NOOP("Library", "about 50 s")},
+    {"lowrank-mlp",
+     QT_TRANSLATE_NOOP("Library",
+                       "mlp-fashion's hidden layers factorised to a quarter of their "
+                       "parameters (ranks 48 and 21), then fine-tuned."),
+     QT_TRANSLATE_NOOP("Library", "about 5 s")},
     {"mlp-1200-teacher",
      QT_TRANSLATE_NOOP("Library",
                        "A large 1200-1200 MLP with dropout 0.3: the teacher "
@@ -120,6 +132,21 @@ const PresetInfo kPresets[] = {
                        "Prunes each layer of LeNet-300-100 alone at 0-95%: "
                        "which layers tolerate it."),
      QT_TRANSLATE_NOOP("Library", "about 30 s")},
+    {"quant-int8",
+     QT_TRANSLATE_NOOP("Library",
+                       "mlp-fashion's weights at 8 bits per channel: post-training "
+                       "quantised, then one epoch quantisation-aware."),
+     QT_TRANSLATE_NOOP("Library", "about 5 s")},
+    {"quant-mixed",
+     QT_TRANSLATE_NOOP("Library",
+                       "Mixed precision: mlp-fashion's first and last layers at 8 bits, the "
+                       "middle ones at 2, trained quantisation-aware."),
+     QT_TRANSLATE_NOOP("Library", "about 7 s")},
+    {"quant-qat-4bit",
+     QT_TRANSLATE_NOOP("Library",
+                       "mlp-fashion's weights at 4 bits (MSE-clipped ranges), trained "
+                       "quantisation-aware for 3 epochs."),
+     QT_TRANSLATE_NOOP("Library", "about 7 s")},
     {"vit-fashion",
      QT_TRANSLATE_NOOP("Library",
                        "A tiny Vision Transformer (patch 7, width 64, 2 blocks); "
@@ -161,6 +188,14 @@ QString needs_of(const QString& path) {
   const auto model = spec.value("model", nlohmann::json::object());
   if (model.is_object() && model.contains("upcycle_from") && model["upcycle_from"].is_string()) {
     runs << text(model["upcycle_from"]);
+  }
+  // Any method that compresses a finished run (prune, lowrank, quant) names it in from_run.
+  for (const auto& item : spec.items()) {
+    const auto& section = item.value();
+    if (section.is_object() && section.contains("from_run") && section["from_run"].is_string() &&
+        !section["from_run"].get<std::string>().empty()) {
+      runs << text(section["from_run"]);
+    }
   }
   auto list = [](QStringList names) {
     const QString last = names.takeLast();

@@ -108,7 +108,7 @@ WeightHistogram weight_histogram(const std::string& store_path, int64_t run_id) 
   auto stored = load_finished_run(store_path, std::to_string(run_id), "run");
   if (!stored.spec.has_prune) return h;
   auto data = load_data(stored.spec.data, stored.spec.seed);
-  auto model = make_model_to_load(stored.spec.model, data.sample_shape, data.classes);
+  auto model = make_stored_model(stored, data.sample_shape, data.classes);
   load_model_weights(*model.ptr(), stored.checkpoint);
   std::vector<torch::Tensor> kept;
   for (const auto& layer : select_layers(*model.ptr(), stored.spec.model, stored.spec.prune)) {
@@ -138,7 +138,7 @@ PlaneMap plane_map(const std::string& store_path, int64_t run_id, int size) {
   if (is_image_dataset(stored.spec.data.dataset)) return m;
   auto data = load_data(stored.spec.data, stored.spec.seed);
   if (data.sample_shape != std::vector<int64_t>{2}) return m;  // A CSV table of other widths.
-  auto model = make_model_to_load(stored.spec.model, data.sample_shape, data.classes);
+  auto model = make_stored_model(stored, data.sample_shape, data.classes);
   load_model_weights(*model.ptr(), stored.checkpoint);
   model.ptr()->eval();
   torch::NoGradGuard no_grad;

@@ -17,8 +17,9 @@
 //   optimiser step
 //   after_optimizer_step()
 // At each log step: log_metrics(step). At each evaluation: evaluate(...) with the split's logits
-// (when wants_eval_logits()). In each checkpoint: save / load. prepare() runs once, when the
-// method joins the trainer, before any step and before a checkpoint is restored.
+// (when wants_eval_logits()). In each checkpoint: save / load. After a finished run: summarise().
+// prepare() runs once, when the method joins the trainer, before any step and before a checkpoint
+// is restored.
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -74,6 +75,13 @@ struct LossTerms {
   void log(const std::string& key, double value) { (*window)[key] += value * examples; }
   std::map<std::string, double>* window = nullptr;
   double examples = 0;
+};
+
+/// A run that finished its schedule, as summarise() sees it.
+struct FinishedRun {
+  int64_t steps = 0;         ///< Optimiser steps in total.
+  double test_accuracy = 0;  ///< [0, 1], of the final test evaluation.
+  double test_loss = 0;      ///< Mean cross-entropy (nats) of that evaluation.
 };
 
 /// Something a hook reports once (a store event): kind and a JSON object as text.
@@ -148,6 +156,12 @@ class CompressionMethod {
   /// std::runtime_error or c10::Error when the entries are missing or damaged.
   virtual void save(torch::serialize::OutputArchive& checkpoint) const {}
   virtual void load(torch::serialize::InputArchive& checkpoint) {}
+
+  /// Once, after a run finished its schedule (after the final test evaluation, on the training
+  /// thread): the run summary's object under key(), as JSON text, or "" for none. Figures the
+  /// method changed for the whole network ("params_active", "macs_per_sample") replace the
+  /// summary's own. A throw is recorded as that object's "summary_error"; the run stays finished.
+  virtual std::string summarise(const FinishedRun& run) { return ""; }
 
   /// False when the method makes training steps cheaper as it goes (structured pruning): the
   /// runtime re-check (train/runtime_tuner.h) then does not compare speeds.

@@ -42,11 +42,19 @@ void CnnImpl::reset() {
   out = register_module("out", torch::nn::Linear(options.fc_hidden(), options.classes()));
 }
 
+torch::Tensor CnnImpl::fc_forward(const torch::Tensor& x) {
+  return fc_replacement.is_empty() ? linear(fc, x) : fc_replacement.forward(x);
+}
+
+torch::Tensor CnnImpl::out_forward(const torch::Tensor& x) {
+  return out_replacement.is_empty() ? linear(out, x) : out_replacement.forward(x);
+}
+
 torch::Tensor CnnImpl::forward(torch::Tensor x) {
-  auto h = activate(linear(fc, features->forward(x).flatten(1)), options.activation());
+  auto h = activate(fc_forward(features->forward(x).flatten(1)), options.activation());
   for (auto& block : head_moe) h = h + block->forward(h);  // Residual carries dropped tokens.
   if (options.dropout() > 0) h = dropout->forward(h);
-  return linear(out, h);
+  return out_forward(h);
 }
 
 }  // namespace slimlab

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <torch/nn/cloneable.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
@@ -27,6 +28,13 @@ class CnnImpl : public torch::nn::Cloneable<CnnImpl> {
   std::vector<MoeLayer> head_moe;  ///< Residual MoE blocks after `fc` (CnnOptions::moe_blocks).
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear out{nullptr};
+  /// Set by replace_layer (models/layer_surgery.h): the module that computes `fc` (or `out`)
+  /// instead, e.g. its low-rank factorisation; empty for the dense layer.
+  torch::nn::AnyModule fc_replacement, out_replacement;
+  /// `fc` (or its replacement) of x [B, in] -> [B, fc_hidden], before the activation.
+  torch::Tensor fc_forward(const torch::Tensor& x);
+  /// `out` (or its replacement) of x [B, fc_hidden] -> [B, classes] logits.
+  torch::Tensor out_forward(const torch::Tensor& x);
 };
 TORCH_MODULE(Cnn);
 

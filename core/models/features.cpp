@@ -27,7 +27,10 @@ torch::Tensor run(torch::nn::Module& model, const torch::Tensor& x, Taps& tap) {
     for (auto it = mlp->layers->begin(); it != last; ++it) {
       h = forward_item(*it, h);
       auto next = std::next(it);
-      bool block_ends = next == last || next->ptr()->name() == "torch::nn::LinearImpl";
+      // A hidden layer starts at a Linear, or at what replaced one (slimlab::LowRankLinearImpl).
+      const std::string kind = next->ptr()->name();
+      bool block_ends = next == last || (kind.size() >= 10 &&
+                                         kind.compare(kind.size() - 10, 10, "LinearImpl") == 0);
       if (block_ends) tap.emplace_back("hidden" + std::to_string(hidden++), h);
     }
     return forward_item(*last, h);
@@ -41,11 +44,11 @@ torch::Tensor run(torch::nn::Module& model, const torch::Tensor& x, Taps& tap) {
         tap.emplace_back("conv" + std::to_string(conv++), h);
       }
     }
-    h = activate(linear(cnn->fc, h.flatten(1)), cnn->options.activation());
+    h = activate(cnn->fc_forward(h.flatten(1)), cnn->options.activation());
     for (auto& block : cnn->head_moe) h = h + block->forward(h);
     tap.emplace_back("fc", h);
     if (cnn->options.dropout() > 0) h = cnn->dropout->forward(h);
-    return linear(cnn->out, h);
+    return cnn->out_forward(h);
   }
   if (auto* moe = dynamic_cast<MoeMlpImpl*>(&model)) {
     auto h = activate(linear(moe->input, x.flatten(1)), moe->options.activation());

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "method/method_registry.h"
 #include "spec/spec_json.h"
 #include "spec/spec_reader.h"
 
@@ -110,6 +111,12 @@ ExperimentSpec spec_from_json(const nlohmann::json& json) {
     spec.has_prune = true;
     spec.prune = read_prune(r.object("prune"));
   }
+  for (const auto* method : registered_methods()) {
+    r.known(method->key.c_str());
+    if (r.has(method->key.c_str())) {
+      spec.method_sections[method->key] = method->read(json.at(method->key), method->key).dump();
+    }
+  }
   r.finish();
   bool image_model = spec.model.kind == ModelKind::Cnn || spec.model.kind == ModelKind::Vit;
   if (image_model && !is_image_dataset(spec.data.dataset)) {
@@ -153,6 +160,7 @@ nlohmann::json spec_to_json(const ExperimentSpec& spec) {
                   {"gemm", gemm_name(spec.runtime.gemm)}};
   if (spec.has_distill) j["distill"] = distill_to_json(spec.distill);
   if (spec.has_prune) j["prune"] = prune_to_json(spec.prune);
+  for (const auto& [key, text] : spec.method_sections) j[key] = nlohmann::json::parse(text);
   return j;
 }
 

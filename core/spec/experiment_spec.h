@@ -3,6 +3,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,10 @@ struct ExperimentSpec {
   /// Pruning: present when the run prunes (see PruneOptions). Default absent.
   bool has_prune = false;
   PruneOptions prune;
+  /// The sections of registered compression methods (method/method_registry.h), by key: the
+  /// JSON text their reader returned, every default written out ({"lowrank": "{...}"}).
+  /// Default empty.
+  std::map<std::string, std::string> method_sections;
 };
 
 /// Validates and reads a spec; throws InputError naming the field path.

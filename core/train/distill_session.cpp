@@ -17,7 +17,7 @@ std::unique_ptr<Teacher> teacher_from_run(const std::string& field, std::string&
                                           const DataSplits& data, const std::string& store_path) {
   auto stored = load_finished_run(store_path, reference, field);
   reference = stored.run.uuid;
-  auto model = make_model_to_load(stored.spec.model, data.sample_shape, data.classes);
+  auto model = make_stored_model(stored, data.sample_shape, data.classes);
   try {
     load_model_weights(*model.ptr(), stored.checkpoint);
   } catch (const InputError& e) {  // Its weights are damaged (NaN/Inf): not the data's fault.

@@ -13,23 +13,10 @@
 namespace slimlab {
 
 int64_t start_from_run(Trainer& trainer, ExperimentSpec& spec, const std::string& store_path) {
-  const std::string field = "prune.from_run";
-  auto stored = load_finished_run(store_path, spec.prune.from_run, field);
-  if (model_to_json(stored.spec.model) != model_to_json(spec.model)) {
-    throw InputError(field + ": run " + std::to_string(stored.run.id) + " (" + stored.run.name +
-                     ") trained another model: " + model_to_json(stored.spec.model).dump() +
-                     "; this spec's model must be the same to start from its weights");
-  }
-  try {
-    load_model_weights(trainer.module(), stored.checkpoint);
-  } catch (const InputError& e) {  // Its weights are damaged (NaN/Inf): not the data's fault.
-    throw InputError(field + ": run " + std::to_string(stored.run.id) + ": " + e.what());
-  } catch (const std::exception& e) {
-    throw InputError(field + ": run " + std::to_string(stored.run.id) +
-                     " does not fit this data: " + e.what());
-  }
-  spec.prune.from_run = stored.run.uuid;
-  return stored.run.id;
+  auto from = load_run_weights(trainer.module(), spec.model, store_path, spec.prune.from_run,
+                               "prune.from_run");
+  spec.prune.from_run = from.uuid;
+  return from.id;
 }
 
 PruneOutcome summarize_pruning(Trainer& trainer, const ExperimentSpec& spec,

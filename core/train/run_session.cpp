@@ -115,6 +115,34 @@ nlohmann::json distill_summary(Distiller& distiller, const ExperimentSpec& spec,
   return j;
 }
 
+/// Each method's summary of a finished run under its key (CompressionMethod::summarise); the
+/// network-wide figures a method changed (a factorised network's parameters and MACs) replace
+/// the spec's.
+void summarise_methods(Trainer& trainer, const TrainResult& r, nlohmann::json& summary,
+                       RunOutcome& outcome) {
+  for (const auto& method : trainer.methods()) {
+    const std::string key = method->key();
+    nlohmann::json j;
+    try {
+      auto text = method->summarise({r.steps, r.test_accuracy, r.test_loss});
+      if (text.empty()) continue;
+      j = nlohmann::json::parse(text);
+    } catch (const std::exception& e) {
+      j = {{"summary_error", error_text(e)}};  // The run itself is fine.
+    }
+    if (j.contains("params_active") && j["params_active"].is_number_integer()) {
+      outcome.cost.active_params = j["params_active"].get<int64_t>();
+      summary["params_active"] = outcome.cost.active_params;
+    }
+    if (j.contains("macs_per_sample") && j["macs_per_sample"].is_number_integer()) {
+      outcome.cost.macs = j["macs_per_sample"].get<int64_t>();
+      summary["macs_per_sample"] = outcome.cost.macs;
+    }
+    summary[key] = j;
+    outcome.method_summaries[key] = j;
+  }
+}
+
 RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
                           const std::string& store_path, int64_t run_id, RunObserver& observer,
                           const RunControl& control) {
@@ -167,6 +195,7 @@ RunOutcome train_recorded(Trainer& trainer, const ExperimentSpec& spec,
     }
     outcome.prune_summary = summary["prune"];
   }
+  if (r.status == RunStatus::Finished) summarise_methods(trainer, r, summary, outcome);
   writer.event(r.steps, "summary", summary.dump());
   writer.status(r.status, r.error);
   outcome.error = r.error;
@@ -272,8 +301,11 @@ RunOutcome run_experiment(const ExperimentSpec& requested, const std::string& st
   if (spec.has_prune && !spec.prune.from_run.empty()) {
     parent = start_from_run(trainer, spec, store_path);
   }
-  add_spec_methods(trainer, spec, store_path,
-                   [&](const std::string& phase) { observer.on_phase(phase); });
+  if (int64_t from = add_spec_methods(trainer, spec, store_path,
+                                      [&](const std::string& phase) { observer.on_phase(phase); });
+      from > 0) {
+    parent = from;
+  }
   int64_t run_id;
   std::string uuid;
   {

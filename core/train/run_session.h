@@ -24,6 +24,8 @@ struct RunOutcome {
   nlohmann::json distill_summary;
   /// Pruning runs: mask sparsity, physical size, latency and speed-up, accuracy drop.
   nlohmann::json prune_summary;
+  /// Registered methods' summaries of a finished run, by key ({"lowrank": {...}}).
+  nlohmann::json method_summaries = nlohmann::json::object();
   std::string error;  ///< Failure or divergence reason, or a store write error.
 };
 

@@ -465,3 +465,27 @@ TEST_F(CliTest, ModelsTooBigForMemoryAreRefusedBeforeAllocating) {
   EXPECT_NE(r.err.find("GB of memory is available"), std::string::npos) << r.err;
   EXPECT_EQ(cli("list --json").out, "[]\n");  // Nothing stored.
 }
+
+TEST_F(CliTest, AMethodWithoutItsOwnPrinterShowsItsSummaryInGenericForm) {
+  // Low-rank factorisation has no printer of its own: run and show print its summary from the
+  // registry (label, figures, the per-layer table).
+  auto r = cli("run " + preset("mlp-spirals.json") + " " + kQuickSpirals +
+               " --set lowrank.energy=0.9 --set lowrank.latency_batch=64 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = r.last_json();
+  ASSERT_TRUE(j.contains("lowrank")) << r.out;
+  EXPECT_EQ(j["lowrank"]["layers"].size(), 2u);
+  EXPECT_EQ(j["params"], j["lowrank"]["params"]);
+  EXPECT_NE(r.out.find("Low-rank factorisation (lowrank)"), std::string::npos) << r.out;
+  auto show = cli("show 1");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("Low-rank factorisation (lowrank)"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("latency.speedup"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("layers.2"), std::string::npos) << show.out;  // The table's rows.
+  EXPECT_NE(show.out.find("\"layer_rank\""), std::string::npos);        // The pinned spec.
+  auto bad = cli("run " + preset("mlp-spirals.json") + " --set lowrank.rank=100");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("lowrank.rank: 100 is above the rank of layer layers.0 (min(m, n) = 2"),
+            std::string::npos)
+      << bad.err;
+}

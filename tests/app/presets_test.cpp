@@ -170,3 +170,31 @@ TEST(PrunePresetTest, LeNet300At90PercentSparsityLosesAtMostOnePoint) {
   EXPECT_GE(p["mask_sparsity"].get<double>(), 0.9 - 1e-6);
   EXPECT_LE(p["accuracy_drop"].get<double>(), 0.010);
 }
+
+TEST(LowRankPresetTest, MlpHiddenLayersAtAQuarterOfTheirParametersLoseAtMostOnePoint) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  slimlab::testing::TempDir dir;
+  const auto db = dir.file("runs.sqlite");
+  auto dense = run_preset(db, "mlp-fashion.json");
+  auto j = run_preset(db, "lowrank-mlp.json");
+  ASSERT_TRUE(j.contains("lowrank")) << j.dump();
+  const auto& l = j["lowrank"];
+  int64_t before = 0, after = 0;
+  for (const auto& layer : l["layers"]) {
+    before += layer["params_before"].get<int64_t>();
+    after += layer["params_after"].get<int64_t>();
+  }
+  std::printf(
+      "[ preset   ] lowrank-mlp: %.2f%% vs dense %.2f%% (drop %.2f points); hidden layers %lld -> "
+      "%lld parameters (%.1f%%); batch %lld: %.3f -> %.3f ms (%.2fx)\n",
+      100 * j["test_accuracy"].get<double>(), 100 * dense["test_accuracy"].get<double>(),
+      l["accuracy_drop_points"].get<double>(), (long long)before, (long long)after,
+      100.0 * double(after) / double(before), (long long)l["latency"]["batch"].get<int64_t>(),
+      l["latency"]["dense"]["median_ms"].get<double>(),
+      l["latency"]["factorised"]["median_ms"].get<double>(), l["latency"]["speedup"].get<double>());
+  EXPECT_EQ(l["from_run"]["id"], dense["run_id"]);
+  EXPECT_LE(double(after), 0.25 * double(before));
+  EXPECT_LE(l["accuracy_drop_points"].get<double>(), 1.0);
+}

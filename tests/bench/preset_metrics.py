@@ -6,13 +6,13 @@ same machine and compare (--compare). The runtime is pinned (one LibTorch thread
 oneDNN's gemm), because the summation order of a matrix product depends on the kernel and its
 threads: with "auto" two runs could choose differently and differ in the last digits.
 
-Presets that name another preset's run (distillation teachers, "upcycle_from") run after it, in
-one store, as a user would run them.
+Presets that name another preset's run (distillation teachers, "upcycle_from", a section's
+"from_run") run after it, in one store, as a user would run them.
 
   tests/bench/preset_metrics.py --cli build/release/app/cli/slimlab-cli --out /tmp/before.json
   tests/bench/preset_metrics.py --cli ... --out /tmp/after.json --compare /tmp/before.json
 
-Takes about 20-30 minutes on two cores (every preset at full length). --only NAME,... runs a few.
+Takes about 25-35 minutes on two cores (every preset at full length). --only NAME,... runs a few.
 The comparison prints one line per preset and exits 1 when any final figure differs.
 """
 import argparse
@@ -28,8 +28,11 @@ PINNED = ["--set", "runtime.threads=1", "--set", "runtime.blas_threads=1",
 
 
 def references(spec):
-    """Names of the runs a spec trains from (teachers, upcycling)."""
+    """Names of the runs a spec trains from (teachers, upcycling, runs to compress)."""
     names = [t["run"] for t in spec.get("distill", {}).get("teachers", []) if "run" in t]
+    for section in spec.values():
+        if isinstance(section, dict) and section.get("from_run"):
+            names.append(section["from_run"])
     upcycle = spec.get("model", {}).get("upcycle_from")
     if upcycle:
         names.append(upcycle)

@@ -1,0 +1,62 @@
+#include "models/layer_surgery.h"
+
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include <stdexcept>
+
+#include "models/cnn.h"
+
+namespace slimlab {
+namespace {
+
+bool is_dense_layer(const torch::nn::Module& m) {
+  return m.as<torch::nn::LinearImpl>() != nullptr || m.as<torch::nn::Conv2dImpl>() != nullptr;
+}
+
+/// "layers.0" -> {"layers", 0}; {"", -1} when `name` does not end in a list index.
+std::pair<std::string, int64_t> split_index(const std::string& name) {
+  auto dot = name.rfind('.');
+  if (dot == std::string::npos || dot + 1 == name.size()) return {"", -1};
+  const std::string digits = name.substr(dot + 1);
+  if (digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos) {
+    return {"", -1};
+  }
+  return {name.substr(0, dot), std::stoll(digits)};
+}
+
+}  // namespace
+
+std::vector<std::string> replaceable_layers(torch::nn::Module& model) {
+  std::vector<std::string> names;
+  auto* cnn = model.as<CnnImpl>();
+  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
+    const auto& [parent, index] = split_index(item.key());
+    const bool in_sequential =
+        index >= 0 && model.named_modules()[parent]->as<torch::nn::SequentialImpl>() != nullptr;
+    const bool cnn_slot = cnn != nullptr && (item.key() == "fc" || item.key() == "out");
+    if ((in_sequential || cnn_slot) && is_dense_layer(*item.value())) names.push_back(item.key());
+  }
+  return names;
+}
+
+void replace_layer(torch::nn::Module& model, const std::string& name,
+                   torch::nn::AnyModule replacement) {
+  const auto layers = replaceable_layers(model);
+  if (std::find(layers.begin(), layers.end(), name) == layers.end()) {
+    throw std::invalid_argument("layer \"" + name + "\" cannot be replaced");
+  }
+  if (auto* cnn = model.as<CnnImpl>(); cnn != nullptr && (name == "fc" || name == "out")) {
+    cnn->replace_module(name, replacement.ptr());
+    (name == "fc" ? cnn->fc_replacement : cnn->out_replacement) = std::move(replacement);
+    return;
+  }
+  const auto& [parent, index] = split_index(name);
+  auto sequential = model.named_modules()[parent]->as<torch::nn::SequentialImpl>();
+  // The Sequential runs its list of modules; its registered children only name them.
+  *(sequential->begin() + index) = replacement;
+  sequential->replace_module(std::to_string(index), replacement.ptr());
+}
+
+}  // namespace slimlab

@@ -1,0 +1,27 @@
+#pragma once
+
+// Swapping one layer of a built model for another module that computes the same shapes (a
+// factorised layer, later a quantised one), by the layer's module name. The model keeps its
+// type; the replacement is registered under the old name, so its parameters are named
+// "<layer>.<its own names>" in state dicts and checkpoints.
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/any.h>
+
+#include <string>
+#include <vector>
+
+namespace slimlab {
+
+/// The layers replace_layer() can swap, in module order: every Linear and Conv2d held in a
+/// Sequential (mlp's "layers.0", cnn's "features.0") and cnn's "fc" and "out". moe-mlp and vit
+/// have none yet.
+std::vector<std::string> replaceable_layers(torch::nn::Module& model);
+
+/// Replaces the layer `name` (one of replaceable_layers()) by `replacement`, which must take
+/// and return tensors of the old layer's shapes. Throws std::invalid_argument naming the layer
+/// when it is not replaceable.
+void replace_layer(torch::nn::Module& model, const std::string& name,
+                   torch::nn::AnyModule replacement);
+
+}  // namespace slimlab
