@@ -1,4 +1,5 @@
 #include "run_table.h"
+#include "method/method_registry.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -73,6 +74,8 @@ RunTable::RunTable(QWidget* parent)
   filter_->setPlaceholderText(tr("Filter: name, tag or note"));
   filter_->setClearButtonEnabled(true);
   kind_->addItems({tr("all kinds"), "train", "distill", "prune"});
+  for (const auto* method : registered_methods())
+    kind_->addItem(QString::fromStdString(method->key));
   status_->addItems(
       {tr("any status"), "running", "finished", "cancelled", "interrupted", "diverged", "failed"});
   filters->addWidget(filter_, 1);
@@ -217,7 +220,10 @@ void RunTable::applyFilter() {
               r->tags.join(" ").contains(text, Qt::CaseInsensitive) ||
               r->note.contains(text, Qt::CaseInsensitive);
     }
-    if (shown && kind_->currentIndex() > 0) shown = r->kind == kind_->currentText();
+    // A run's kind lists all its methods ("distill+prune"): it shows under each of them.
+    if (shown && kind_->currentIndex() > 0) {
+      shown = ("+" + r->kind + "+").contains("+" + kind_->currentText() + "+");
+    }
     if (shown && status_->currentIndex() > 0) shown = r->status == status_->currentText();
     table_->setRowHidden(row, !shown);
   }

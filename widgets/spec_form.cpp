@@ -12,6 +12,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "method/method_registry.h"
 #include "spec/experiment_spec.h"
 #include "spec/spec_fields.h"
 #include "util/input_error.h"
@@ -81,10 +82,14 @@ void SpecForm::build() {
   auto* column = new QVBoxLayout(content);
   // The optional sections: ticking one adds it with its defaults, unticking removes it.
   auto* sections = new QHBoxLayout;
-  for (const auto& [key, label] :
-       {std::pair{"distill", tr("Knowledge distillation")}, std::pair{"prune", tr("Pruning")}}) {
+  std::vector<std::pair<std::string, QString>> optional = {
+      {"distill", tr("Knowledge distillation")}, {"prune", tr("Pruning")}};
+  for (const auto* method : registered_methods()) {
+    optional.emplace_back(method->key, QString::fromStdString(method->label));
+  }
+  for (const auto& [key, label] : optional) {
     auto* box = new QCheckBox(label, content);
-    box->setObjectName(QString("section:") + key);
+    box->setObjectName(QString::fromStdString("section:" + key));
     box->setChecked(spec_.contains(key));
     const std::string section = key;
     connect(box, &QCheckBox::toggled, this, [this, section](bool on) {

@@ -44,6 +44,7 @@
 #include "run_table.h"
 #include "sparsity_view.h"
 #include "store/run_store.h"
+#include "summary_view.h"
 #include "tab_page.h"
 
 namespace slimlab {
@@ -61,11 +62,13 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
       distillView_(new DistillView(this)),
       planeView_(new PlaneView(this)),
       compareView_(new CompareView(this)),
+      summaryView_(new SummaryView(this)),
       expertPage_(new TabPage(expertView_, this)),
       sparsityPage_(new TabPage(sparsityView_, this)),
       distillPage_(new TabPage(distillView_, this)),
       planePage_(new TabPage(planeView_, this)),
       comparePage_(new TabPage(compareView_, this)),
+      summaryPage_(new TabPage(summaryView_, this)),
       storeWatcher_(new QFileSystemWatcher(this)),
       storeChanged_(new QTimer(this)),
       smoothing_(new QSlider(Qt::Horizontal, this)),
@@ -127,6 +130,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   tabs_->addTab(distillPage_, tr("Distillation"));
   tabs_->addTab(planePage_, tr("Plane"));
   tabs_->addTab(comparePage_, tr("Compare"));
+  tabs_->addTab(summaryPage_, tr("Summary"));
 
   auto* splitter = new QSplitter(this);
   splitter->setObjectName("main-splitter");

@@ -26,6 +26,7 @@ namespace slimlab {
 
 class CompareView;
 class DistillView;
+class SummaryView;
 struct ExperimentSpec;
 class RunTable;
 struct RunSummary;
@@ -140,12 +141,14 @@ class MainWindow : public QMainWindow {
   DistillView* distillView_;
   PlaneView* planeView_;
   CompareView* compareView_;
+  SummaryView* summaryView_;
   TabPage* lossPage_ = nullptr;
   TabPage* expertPage_;
   TabPage* sparsityPage_;
   TabPage* distillPage_;
   TabPage* planePage_;
   TabPage* comparePage_;
+  TabPage* summaryPage_;
   QFileSystemWatcher* storeWatcher_;
   QTimer* storeChanged_;  ///< Gathers a burst of store writes into one reload.
   QSlider* smoothing_;

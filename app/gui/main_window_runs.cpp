@@ -36,6 +36,7 @@
 #include "spec_dialog.h"
 #include "spec_form.h"
 #include "store/run_store.h"
+#include "summary_view.h"
 #include "tab_page.h"
 #include "util/input_error.h"
 
@@ -250,6 +251,7 @@ void MainWindow::drawShown(bool full) {
   if (page == expertPage_ && expertPage_->showingView()) expertView_->showRun(shown_);
   if (page == sparsityPage_ && sparsityPage_->showingView()) sparsityView_->showRun(shown_);
   if (page == distillPage_ && distillPage_->showingView()) distillView_->showRun(shown_);
+  if (page == summaryPage_ && summaryPage_->showingView()) summaryView_->showRun(shown_);
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include "main_window.h"
 #include "run_controller.h"
 #include "run_table.h"
+#include "summary_view.h"
 #include "tab_page.h"
 
 namespace slimlab {
@@ -110,7 +111,7 @@ void MainWindow::updateTabMessages() {
                              ? tr("No runs in this store yet: double-click an experiment on the "
                                   "left to start one.")
                              : tr("Select a run in the table on the left.");
-    for (auto* page : {expertPage_, sparsityPage_, distillPage_, planePage_}) {
+    for (auto* page : {expertPage_, sparsityPage_, distillPage_, planePage_, summaryPage_}) {
       page->showMessage(pick);
     }
   } else {
@@ -151,6 +152,11 @@ void MainWindow::updateTabMessages() {
       plane = tr("Drawing the maps of %1...").arg(run);
     }
     show(planePage_, plane_view, plane);
+    show(summaryPage_, SummaryView::hasSummary(r),
+         tr("<b>Summary</b> shows what a finished run measured: its cost and, for each "
+            "compression method it used (low-rank factorisation, quantisation), the method's "
+            "figures and per-layer table.<br><br>It appears when %1 ends.")
+             .arg(run));
   }
   if (!compareError_.isEmpty()) {
     comparePage_->showMessage(tr("Cannot read the runs to compare: %1").arg(compareError_));

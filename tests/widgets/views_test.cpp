@@ -18,6 +18,7 @@
 #include "series_plot.h"
 #include "sparsity_view.h"
 #include "spec_form.h"
+#include "summary_view.h"
 
 using namespace slimlab;
 
@@ -148,6 +149,39 @@ TEST(RunTableTest, FiltersByTextKindAndStatusAndSortsNumbersAsNumbers) {
   EXPECT_EQ(table.table()->horizontalHeaderItem(10)->text(), "validation/loss");
   EXPECT_EQ(table.table()->item(0, 1)->text(), "pruned");
   EXPECT_EQ(table.table()->item(2, 1)->text(), "kd");
+  // A run of several methods shows under each of them.
+  RunSummary d{4, "kd-pruned", "distill+prune", "finished", 0, 0.88, 1, 1, -1, {}, "", {}};
+  table.setRuns({a, b, c, d});
+  combos[0]->setCurrentText("prune");
+  EXPECT_EQ(table.visibleRows(), 2);
+  combos[0]->setCurrentText("lowrank");  // Registered methods are listed too.
+  EXPECT_EQ(combos[0]->currentText(), "lowrank");
+  EXPECT_EQ(table.visibleRows(), 0);
+}
+
+TEST(SummaryViewTest, ShowsARegisteredMethodsFiguresAndTableWithoutAViewOfItsOwn) {
+  slimlab::testing::qt_app();
+  SummaryView view;
+  RunData run;
+  run.id = 7;
+  run.name = "lowrank-mlp";
+  view.showRun(run);
+  EXPECT_FALSE(SummaryView::hasSummary(run));
+  EXPECT_TRUE(view.html().contains("appears when the run ends"));
+  run.events.push_back({1266, 0, "summary", R"({"status": "finished", "params": 59658,
+      "lowrank": {"latency": {"speedup": 2.077}, "layers": [
+        {"rank": 48, "layer": "layers.0", "shape": [256, 784]},
+        {"rank": 21, "layer": "layers.3", "shape": [128, 256]}]}})"});
+  EXPECT_TRUE(SummaryView::hasSummary(run));
+  view.showRun(run);
+  const QString html = view.html();
+  EXPECT_TRUE(html.contains("Low-rank factorisation")) << html.toStdString();
+  EXPECT_TRUE(html.contains("latency.speedup"));
+  EXPECT_TRUE(html.contains("2.077"));
+  EXPECT_TRUE(html.contains("256x784"));
+  EXPECT_TRUE(html.contains("59658"));
+  // "layer" is the table's first column, before "rank" and "shape".
+  EXPECT_LT(html.indexOf(">layer<"), html.indexOf(">rank<"));
 }
 
 TEST(SpecFormTest, IsGeneratedFromTheSpecAndValidatesEachEdit) {
@@ -208,6 +242,13 @@ TEST(SpecFormTest, PruningAndDistillationSectionsCanBeAddedAndRemoved) {
   EXPECT_EQ(form.editor("prune.sparsity"), nullptr);
   EXPECT_FALSE(form.spec().contains("prune"));
   EXPECT_TRUE(form.spec().contains("distill"));
+  // The registered methods' sections come from the registry, with their fields.
+  auto* lowrank = form.findChild<QCheckBox*>("section:lowrank");
+  ASSERT_NE(lowrank, nullptr);
+  lowrank->setChecked(true);
+  ASSERT_NE(form.editor("lowrank.rank_ratio"), nullptr);
+  EXPECT_DOUBLE_EQ(form.spec()["lowrank"]["rank_ratio"].get<double>(), 0.25);
+  ASSERT_NE(form.findChild<QCheckBox*>("section:quant"), nullptr);
 }
 
 // A plot given new data while its tab is in the back draws nothing then, and draws that data
