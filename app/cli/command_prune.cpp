@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "interrupt_guard.h"
+#include "method/method_registry.h"
 #include "models/model_factory.h"
 #include "progress_bar.h"
 #include "prune/prune_report.h"
@@ -51,6 +52,7 @@ void print_table(const nlohmann::json& table) {
 nlohmann::json computed_table(RunStore& store, const RunRow& run) {
   auto stored = load_finished_run(store.path(), std::to_string(run.id), "run");
   Trainer trainer(stored.spec, load_data(stored.spec.data, stored.spec.seed));
+  restructure_stored_model(trainer.model(), stored.spec.method_sections);
   load_model_weights(trainer.module(), stored.checkpoint);
   return layer_table(trainer.module(), stored.spec.model, trainer.data().sample_shape);
 }

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "data/dataset.h"
 #include "distill/safetensors.h"
+#include "method/method_registry.h"
 #include "models/model_factory.h"
 #include "progress_bar.h"
 #include "spec/experiment_spec.h"
@@ -182,6 +183,7 @@ int export_weights(RunStore& store, const RunRow& run, const std::string& path) 
   // The architecture's input and class count come from the data it was trained on.
   auto data = load_data(spec.data, spec.seed);
   auto model = make_model(spec.model, data.sample_shape, data.classes);
+  restructure_stored_model(model, spec.method_sections);  // Factorised layers, ...
   load_model_weights(*model.ptr(), checkpoint->bytes);
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& p : model.ptr()->named_parameters()) tensors[p.key()] = p.value().detach();

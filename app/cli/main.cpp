@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "interrupt_guard.h"
 #include "measure/system_info.h"
 #include "spec/spec_reader.h"
 #include "store/sqlite.h"
@@ -41,6 +42,7 @@ int dispatch(const CliArgs& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  start_interrupt_thread();  // First: no thread that computes may ever take a signal.
   // Every error ends here as one line on stderr and an exit code; nothing is half-written.
   limit_interop_threads();
   try {

@@ -12,17 +12,11 @@
 #include "measure/latency.h"
 #include "models/layer_surgery.h"
 #include "models/model_factory.h"
+#include "models/model_spec.h"
 #include "util/input_error.h"
-#include "util/nearest_word.h"
 
 namespace slimlab {
 namespace {
-
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out.empty() ? "(none)" : out;
-}
 
 std::string shape_text(const torch::Tensor& t) {
   std::string out = "[";
@@ -33,30 +27,14 @@ std::string shape_text(const torch::Tensor& t) {
 /// The layers to factorise: `options.layers`, or every factorisable one but the output layer.
 std::vector<std::string> chosen_layers(torch::nn::Module& model, const LowRankOptions& options,
                                        const std::string& path) {
-  auto factorisable = replaceable_layers(model);
-  if (options.layers.empty()) {
-    if (!factorisable.empty()) factorisable.pop_back();  // The classifier keeps its rank.
-    if (factorisable.empty()) {
-      throw InputError(path + ".layers: this " + model.name() +
-                       " has no layer low-rank factorisation can replace (mlp and cnn have)");
-    }
-    return factorisable;
+  auto layers = checked_layers(model, options.layers, path + ".layers", "factorised");
+  if (options.layers.empty() && !layers.empty())
+    layers.pop_back();  // The classifier keeps its rank.
+  if (layers.empty()) {
+    throw InputError(path + ".layers: this " + model.name() +
+                     " has no layer low-rank factorisation can replace (mlp and cnn have)");
   }
-  auto modules = model.named_modules("", /*include_self=*/false);
-  for (size_t i = 0; i < options.layers.size(); ++i) {
-    const auto& name = options.layers[i];
-    const std::string field = path + ".layers[" + std::to_string(i) + "]";
-    if (std::find(factorisable.begin(), factorisable.end(), name) != factorisable.end()) continue;
-    if (const auto* found = modules.find(name)) {
-      throw InputError(field + ": layer \"" + name + "\" (" + (*found)->name() +
-                       ") cannot be factorised; factorisable layers: " + join(factorisable));
-    }
-    auto near = nearest_word(name, factorisable);
-    throw InputError(field + ": no layer \"" + name + "\" in this model" +
-                     (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
-                     " Factorisable layers: " + join(factorisable));
-  }
-  return options.layers;
+  return layers;
 }
 
 /// Output positions per sample of the conv `name` (H x W of its output): the Sequential holding
@@ -93,7 +71,7 @@ std::vector<FactorisedLayer> factorise_layers(torch::nn::AnyModule& model,
   for (const auto& [name, rank] : options.layer_rank) {
     if (std::find(layers.begin(), layers.end(), name) == layers.end()) {
       throw InputError(path + ".layer_rank." + name + ": not a layer being factorised (" +
-                       join(layers) + ")");
+                       join_names(layers) + ")");
     }
   }
   std::vector<FactorisedLayer> out;
@@ -190,6 +168,7 @@ void LowRankMethod::prepare(const MethodSetup& setup) {
 std::string LowRankMethod::summarise(const FinishedRun& run) {
   nlohmann::json layers = nlohmann::json::array();
   int64_t params_saved = 0, macs_saved = 0;
+  std::vector<std::string> grown;
   for (const auto& f : layers_) {
     layers.push_back({{"layer", f.layer},
                       {"kind", f.kind},
@@ -203,6 +182,7 @@ std::string LowRankMethod::summarise(const FinishedRun& run) {
                       {"relative_error", f.relative_error}});
     params_saved += f.params_before - f.params_after;
     macs_saved += f.macs_before - f.macs_after;
+    if (f.params_after >= f.params_before) grown.push_back(f.layer);
   }
   nlohmann::json j = {{"layers", layers},
                       {"params_dense", dense_cost_.params},
@@ -211,6 +191,11 @@ std::string LowRankMethod::summarise(const FinishedRun& run) {
                       {"macs_per_sample_dense", dense_cost_.macs},
                       {"macs_per_sample", dense_cost_.macs - macs_saved},
                       {"test_accuracy", run.test_accuracy}};
+  if (!grown.empty()) {
+    // At or above the break-even rank k = mn / (m + n) a factorised layer is no smaller.
+    j["warning"] = "no smaller than dense (rank at or above the break-even mn / (m + n)): " +
+                   join_names(grown);
+  }
   if (from_.id > 0) {
     j["from_run"] = {{"id", from_.id}, {"name", from_.name}, {"uuid", from_.uuid}};
     if (std::isfinite(from_.test_accuracy)) {
@@ -254,6 +239,11 @@ MethodInfo lowrank_info() {
   info.make = [](nlohmann::json& section,
                  MethodBuild& build) -> std::unique_ptr<CompressionMethod> {
     auto options = read_lowrank(section, "lowrank");
+    if (build.model_spec.kind != ModelKind::Mlp && build.model_spec.kind != ModelKind::Cnn) {
+      throw InputError(std::string("lowrank: ") + model_name(build.model_spec.kind) +
+                       " models have no layer low-rank factorisation can replace yet (mlp and cnn "
+                       "have)");
+    }
     for (const auto& other : build.spec_methods) {
       if (other == "prune") {
         throw InputError(

@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "models/cnn.h"
+#include "util/input_error.h"
+#include "util/nearest_word.h"
 
 namespace slimlab {
 namespace {
@@ -37,6 +39,37 @@ std::vector<std::string> replaceable_layers(torch::nn::Module& model) {
         index >= 0 && model.named_modules()[parent]->as<torch::nn::SequentialImpl>() != nullptr;
     const bool cnn_slot = cnn != nullptr && (item.key() == "fc" || item.key() == "out");
     if ((in_sequential || cnn_slot) && is_dense_layer(*item.value())) names.push_back(item.key());
+  }
+  return names;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "(none)" : out;
+}
+
+std::vector<std::string> checked_layers(torch::nn::Module& model,
+                                        const std::vector<std::string>& names,
+                                        const std::string& field, const std::string& verb) {
+  const auto replaceable = replaceable_layers(model);
+  if (names.empty()) return replaceable;
+  auto modules = model.named_modules("", /*include_self=*/false);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto& name = names[i];
+    const std::string where = field + "[" + std::to_string(i) + "]";
+    if (std::find(names.begin(), names.begin() + i, name) != names.begin() + i) {
+      throw InputError(where + ": layer \"" + name + "\" is listed twice");
+    }
+    if (std::find(replaceable.begin(), replaceable.end(), name) != replaceable.end()) continue;
+    if (const auto* found = modules.find(name)) {
+      throw InputError(where + ": layer \"" + name + "\" (" + (*found)->name() + ") cannot be " +
+                       verb + "; layers that can: " + join_names(replaceable));
+    }
+    auto near = nearest_word(name, replaceable);
+    throw InputError(where + ": no layer \"" + name + "\" in this model" +
+                     (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
+                     "; layers that can be " + verb + ": " + join_names(replaceable));
   }
   return names;
 }

@@ -18,6 +18,18 @@ namespace slimlab {
 /// have none yet.
 std::vector<std::string> replaceable_layers(torch::nn::Module& model);
 
+/// The layers a method names in the spec field `field` ("lowrank.layers"), checked against
+/// replaceable_layers(model); `names` empty = all of them. `verb` says what the method does to
+/// a layer ("factorised"). Throws InputError naming `field[i]` for a name listed twice, a name
+/// that is no layer (with the nearest name) or a layer that cannot be replaced (with its type),
+/// listing those that can.
+std::vector<std::string> checked_layers(torch::nn::Module& model,
+                                        const std::vector<std::string>& names,
+                                        const std::string& field, const std::string& verb);
+
+/// "a, b, c", or "(none)".
+std::string join_names(const std::vector<std::string>& names);
+
 /// Replaces the layer `name` (one of replaceable_layers()) by `replacement`, which must take
 /// and return tensors of the old layer's shapes. Throws std::invalid_argument naming the layer
 /// when it is not replaceable.

@@ -9,18 +9,12 @@
 #include "data/dataset.h"
 #include "models/layer_surgery.h"
 #include "models/model_factory.h"
+#include "models/model_spec.h"
 #include "quant/quant_section.h"
 #include "util/input_error.h"
-#include "util/nearest_word.h"
 
 namespace slimlab {
 namespace {
-
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out.empty() ? "(none)" : out;
-}
 
 WeightQuantizer quantizer_for(const QuantOptions& o, const std::string& layer) {
   WeightQuantizer q;
@@ -45,31 +39,16 @@ std::vector<std::pair<std::string, WeightQuantizer>> quantise_layers(torch::nn::
                                                                      const QuantOptions& options,
                                                                      const std::string& path) {
   auto& root = *model.ptr();
-  const auto replaceable = replaceable_layers(root);
-  std::vector<std::string> layers = options.layers.empty() ? replaceable : options.layers;
+  const auto layers = checked_layers(root, options.layers, path + ".layers", "quantised");
   if (layers.empty()) {
     throw InputError(path +
                      ".layers: this model has no layer quantisation can replace yet "
                      "(mlp and cnn have)");
   }
-  auto modules = root.named_modules("", /*include_self=*/false);
-  for (size_t i = 0; i < options.layers.size(); ++i) {
-    const auto& name = options.layers[i];
-    if (std::find(replaceable.begin(), replaceable.end(), name) != replaceable.end()) continue;
-    const std::string field = path + ".layers[" + std::to_string(i) + "]";
-    if (const auto* found = modules.find(name)) {
-      throw InputError(field + ": layer \"" + name + "\" (" + (*found)->name() +
-                       ") cannot be quantised; quantisable layers: " + join(replaceable));
-    }
-    auto near = nearest_word(name, replaceable);
-    throw InputError(field + ": no layer \"" + name + "\" in this model" +
-                     (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
-                     " Quantisable layers: " + join(replaceable));
-  }
   for (const auto& [name, bits] : options.layer_bits) {
     if (std::find(layers.begin(), layers.end(), name) == layers.end()) {
       throw InputError(path + ".layer_bits." + name + ": not a layer being quantised (" +
-                       join(layers) + ")");
+                       join_names(layers) + ")");
     }
   }
   std::vector<std::pair<std::string, WeightQuantizer>> out;
@@ -155,7 +134,8 @@ std::string QuantMethod::summarise(const FinishedRun& run) {
   const int64_t all_float = count_parameters(*model_.ptr()) * 4;
   nlohmann::json j = {
       {"layers", layers},
-      {"bits", options_.bits},
+      {"default_bits", options_.bits},
+      {"observer", range_observer_names()[size_t(options_.observer)]},
       {"scheme", options_.scheme == 0 ? "symmetric" : "affine"},
       {"granularity", options_.granularity == 0 ? "per-channel" : "per-tensor"},
       {"bytes_float", all_float},
@@ -192,11 +172,20 @@ MethodInfo quant_info() {
                  MethodBuild& build) -> std::unique_ptr<CompressionMethod> {
     auto options = read_quant(section, "quant");
     for (const auto& other : build.spec_methods) {
-      if (other == "prune" || other == "lowrank") {
-        throw InputError("quant: " + other +
-                         " and quantisation in one run are not supported yet; quantise the "
-                         "finished run instead (quant.from_run)");
+      if (other == "prune") {
+        throw InputError(
+            "quant: pruning and quantisation in one run are not supported yet; "
+            "quantise the finished pruned run instead (quant.from_run)");
       }
+      if (other == "lowrank") {
+        throw InputError(
+            "quant: low-rank factorisation and quantisation in one run are not "
+            "supported yet (nor quantising a factorised run)");
+      }
+    }
+    if (build.model_spec.kind != ModelKind::Mlp && build.model_spec.kind != ModelKind::Cnn) {
+      throw InputError(std::string("quant: ") + model_name(build.model_spec.kind) +
+                       " models have no layer quantisation can replace yet (mlp and cnn have)");
     }
     StartingRun from;
     if (!options.from_run.empty()) {

@@ -28,11 +28,11 @@ QuantOptions read_quant(const nlohmann::json& section, const std::string& path) 
   r.choice("scheme", o.scheme, quant_scheme_names());
   r.choice("granularity", o.granularity, quant_granularity_names());
   r.choice("observer", o.observer, range_observer_names());
-  r.number("percentile", o.percentile, 0, 100);
+  r.number("percentile", o.percentile, 50, 100);
   r.text_list("layers", o.layers, 256);
   r.run_reference("from_run", o.from_run);
   r.finish();
-  if (o.percentile <= 50) {
+  if (o.percentile == 50) {
     throw InputError(path +
                      ".percentile: must be above 50 and at most 100 (the share of values "
                      "inside the range, in %), got " +

@@ -126,10 +126,14 @@ TEST(LowRankSpecTest, WhatOnlyTheModelTellsIsRefusedBeforeTheRunExists) {
             std::string::npos);
   EXPECT_NE(with({{"layers", {"layers.1"}}})
                 .find("lowrank.layers[0]: layer \"layers.1\" (torch::nn::ReLUImpl) cannot be "
-                      "factorised; factorisable layers: layers.0, layers.2, layers.4"),
+                      "factorised; layers that can: layers.0, layers.2, layers.4"),
             std::string::npos)
       << with({{"layers", {"layers.1"}}});
   EXPECT_NE(with({{"layers", {"layers.9"}}}).find("lowrank.layers[0]: no layer \"layers.9\""),
+            std::string::npos);
+  // Found by trying it: a layer named twice was factorised twice and crashed.
+  EXPECT_NE(with({{"layers", {"layers.0", "layers.0"}}})
+                .find("lowrank.layers[1]: layer \"layers.0\" is listed twice"),
             std::string::npos);
   EXPECT_NE(with({{"layers", {"layers.2"}}, {"layer_rank", {{"layers.0", 1}}}})
                 .find("lowrank.layer_rank.layers.0: not a layer being factorised"),
@@ -140,7 +144,8 @@ TEST(LowRankSpecTest, WhatOnlyTheModelTellsIsRefusedBeforeTheRunExists) {
   vit["data"] = {{"dataset", "spirals"}, {"points", 900}};
   vit["model"] = {{"kind", "moe-mlp"}};
   vit["lowrank"] = nlohmann::json::object();
-  EXPECT_NE(run_refusal(vit, store).find("lowrank.layers: this"), std::string::npos)
+  EXPECT_NE(run_refusal(vit, store).find("lowrank: moe-mlp models have no layer"),
+            std::string::npos)
       << run_refusal(vit, store);
   EXPECT_FALSE(std::filesystem::exists(store));  // Bad input stored nothing.
 }

@@ -74,7 +74,9 @@ TEST(QuantSpecTest, BadInputIsRefusedNamingTheField) {
                       "percentile, mse"),
             std::string::npos);
   EXPECT_NE(refusal({{"granularity", "per-row"}}).find("quant.granularity"), std::string::npos);
-  EXPECT_NE(refusal({{"percentile", 40}}).find("quant.percentile: must be above 50"),
+  EXPECT_NE(refusal({{"percentile", 40}}).find("quant.percentile: must be between 50 and 100"),
+            std::string::npos);
+  EXPECT_NE(refusal({{"percentile", 50}}).find("quant.percentile: must be above 50"),
             std::string::npos);
   TempDir dir;
   const auto store = dir.file("runs.sqlite");
@@ -86,6 +88,8 @@ TEST(QuantSpecTest, BadInputIsRefusedNamingTheField) {
                 .find("quant.layer_bits.layers.2: not a layer being quantised"),
             std::string::npos);
   EXPECT_NE(refusal({{"from_run", "none-such"}}, store).find("quant.from_run"), std::string::npos);
+  EXPECT_NE(refusal({{"layers", {"layers.2", "layers.2"}}}, store).find("listed twice"),
+            std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(store));  // Nothing stored.
 }
 
@@ -138,6 +142,8 @@ TEST(QuantRunTest, FromAFinishedRunReportsFloatPostTrainingAndTrainedAccuracyAnd
   auto summary = last_summary(path, whole.run_id)["quant"];
   ASSERT_EQ(summary["layers"].size(), 3u) << summary.dump();
   EXPECT_EQ(summary["layers"][2]["bits"], 8);
+  EXPECT_EQ(summary["default_bits"], 3);
+  EXPECT_EQ(summary["observer"], "min-max");
   EXPECT_EQ(summary["layers"][0]["bits"], 3);
   EXPECT_DOUBLE_EQ(summary["float_test_accuracy"].get<double>(), dense.result.test_accuracy);
   EXPECT_GE(summary["ptq_test_accuracy"].get<double>(), 0.0);
