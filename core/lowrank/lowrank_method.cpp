@@ -12,7 +12,6 @@
 #include "measure/latency.h"
 #include "models/layer_surgery.h"
 #include "models/model_factory.h"
-#include "models/model_spec.h"
 #include "util/input_error.h"
 
 namespace slimlab {
@@ -239,11 +238,7 @@ MethodInfo lowrank_info() {
   info.make = [](nlohmann::json& section,
                  MethodBuild& build) -> std::unique_ptr<CompressionMethod> {
     auto options = read_lowrank(section, "lowrank");
-    if (build.model_spec.kind != ModelKind::Mlp && build.model_spec.kind != ModelKind::Cnn) {
-      throw InputError(std::string("lowrank: ") + model_name(build.model_spec.kind) +
-                       " models have no layer low-rank factorisation can replace yet (mlp and cnn "
-                       "have)");
-    }
+    require_replaceable_layers(build.model_spec, "lowrank", "low-rank factorisation");
     for (const auto& other : build.spec_methods) {
       if (other == "prune") {
         throw InputError(

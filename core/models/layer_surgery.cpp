@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "models/cnn.h"
+#include "models/model_spec.h"
 #include "util/input_error.h"
 #include "util/nearest_word.h"
 
@@ -41,6 +42,13 @@ std::vector<std::string> replaceable_layers(torch::nn::Module& model) {
     if ((in_sequential || cnn_slot) && is_dense_layer(*item.value())) names.push_back(item.key());
   }
   return names;
+}
+
+void require_replaceable_layers(const ModelSpec& spec, const std::string& key,
+                                const std::string& what) {
+  if (spec.kind == ModelKind::Mlp || spec.kind == ModelKind::Cnn) return;
+  throw InputError(key + ": " + model_name(spec.kind) + " models have no layer " + what +
+                   " can replace yet (mlp and cnn have)");
 }
 
 std::string join_names(const std::vector<std::string>& names) {

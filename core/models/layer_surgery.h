@@ -13,6 +13,8 @@
 
 namespace slimlab {
 
+struct ModelSpec;
+
 /// The layers replace_layer() can swap, in module order: every Linear and Conv2d held in a
 /// Sequential (mlp's "layers.0", cnn's "features.0") and cnn's "fc" and "out". moe-mlp and vit
 /// have none yet.
@@ -26,6 +28,11 @@ std::vector<std::string> replaceable_layers(torch::nn::Module& model);
 std::vector<std::string> checked_layers(torch::nn::Module& model,
                                         const std::vector<std::string>& names,
                                         const std::string& field, const std::string& verb);
+
+/// Throws InputError "<key>: moe-mlp models have no layer <what> can replace yet (mlp and cnn
+/// have)" for a model kind without replaceable layers; `key` is the method's spec section.
+void require_replaceable_layers(const ModelSpec& spec, const std::string& key,
+                                const std::string& what);
 
 /// "a, b, c", or "(none)".
 std::string join_names(const std::vector<std::string>& names);

@@ -9,7 +9,6 @@
 #include "data/dataset.h"
 #include "models/layer_surgery.h"
 #include "models/model_factory.h"
-#include "models/model_spec.h"
 #include "quant/quant_section.h"
 #include "util/input_error.h"
 
@@ -183,10 +182,7 @@ MethodInfo quant_info() {
             "supported yet (nor quantising a factorised run)");
       }
     }
-    if (build.model_spec.kind != ModelKind::Mlp && build.model_spec.kind != ModelKind::Cnn) {
-      throw InputError(std::string("quant: ") + model_name(build.model_spec.kind) +
-                       " models have no layer quantisation can replace yet (mlp and cnn have)");
-    }
+    require_replaceable_layers(build.model_spec, "quant", "quantisation");
     StartingRun from;
     if (!options.from_run.empty()) {
       from = build.load_run_weights("quant.from_run", options.from_run);
