@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libdnnl-dev libopenblas0-pthread
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
-  libsqlite3-dev sqlite3 nlohmann-json3-dev zlib1g-dev
+  libsqlite3-dev sqlite3 nlohmann-json3-dev zlib1g-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
   xvfb xauth x11-apps
