@@ -120,6 +120,8 @@ RunTable::RunTable(QWidget* parent)
     if (ids.size() == 1) {
       menu.addAction(tr("Edit spec and run again..."), this,
                      [this, ids] { Q_EMIT specRequested(ids[0]); });
+      menu.addAction(tr("Tune compression..."), this,
+                     [this, ids] { Q_EMIT tuneRequested(ids[0]); });
       menu.addAction(tr("Tags..."), this, [this, ids] { Q_EMIT tagsRequested(ids[0]); });
       menu.addAction(tr("Note..."), this, [this, ids] { Q_EMIT noteRequested(ids[0]); });
     } else {

@@ -87,6 +87,8 @@ class RunTable : public QWidget {
   /// Open the run's spec in the editor (to run it again, changed or not).
   void specRequested(qint64 id);
   void deleteRequested(const std::vector<qint64>& ids);
+  /// Open the run in a Tune window (explore its compression interactively).
+  void tuneRequested(qint64 id);
 
  private:
   /// Selects exactly `ids` without asking anything of the window.

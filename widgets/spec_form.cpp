@@ -85,7 +85,9 @@ void SpecForm::build() {
   std::vector<std::pair<std::string, QString>> optional = {
       {"distill", tr("Knowledge distillation")}, {"prune", tr("Pruning")}};
   for (const auto* method : registered_methods()) {
-    optional.emplace_back(method->key, QString::fromStdString(method->label));
+    if (method->offered_in_spec_form || spec_.contains(method->key)) {
+      optional.emplace_back(method->key, QString::fromStdString(method->label));
+    }
   }
   for (const auto& [key, label] : optional) {
     auto* box = new QCheckBox(label, content);

@@ -123,6 +123,31 @@ void add_sensitivity(CLI::App& app, CliArgs& args) {
   add_quiet(sensitivity, args);
 }
 
+void add_tune(CLI::App& app, CliArgs& args) {
+  auto& tune = add_command(app, args, "tune",
+                           "explore RUN's compression: per-layer sensitivity curves and a plan\n"
+                           "for --target (AIMET's greedy allocation) beside the uniform setting,\n"
+                           "or --plan FILE evaluated; --apply fine-tunes it as a child run");
+  add_argument(tune, args, "RUN", "a finished dense run");
+  tune.add_option("--target", args.target,
+                  "the budget as a share of the trained network: params=0.25,\n"
+                  "bytes=0.3 or macs=0.5")
+      ->type_name("AXIS=SHARE");
+  add_file(tune, "--plan", args.plan, "a plan (JSON) to evaluate instead of fitting a budget");
+  tune.add_option("--methods", args.methods,
+                  "what a budget fit may use: prune, lowrank, quant, comma-separated\n"
+                  "(default prune)")
+      ->type_name("LIST");
+  tune.add_option("--samples", args.samples,
+                  "validation examples each setting is evaluated on (default 2000)")
+      ->type_name("N");
+  tune.add_flag("--apply", args.apply, "fine-tune the plan as a child run of RUN");
+  tune.add_option("--finetune-steps", args.finetune_steps, "optimiser steps of that fine-tuning")
+      ->type_name("N");
+  add_json(tune, args);
+  add_quiet(tune, args);
+}
+
 void add_export(CLI::App& app, CliArgs& args) {
   auto& exported = add_command(app, args, "export", "write RUN's metrics or final weights");
   add_argument(exported, args, "RUN", kRunArgument);
@@ -149,8 +174,8 @@ using AddCommand = void (*)(CLI::App&, CliArgs&);
 
 // Every command, in the order --help lists them. A new command: its add_ function here and its
 // line in main.cpp's dispatch.
-constexpr AddCommand kCommands[] = {add_run,         add_resume, add_list,  add_show,
-                                    add_sensitivity, add_export, add_doctor};
+constexpr AddCommand kCommands[] = {add_run,         add_resume, add_list,   add_show,
+                                    add_sensitivity, add_tune,   add_export, add_doctor};
 
 // slimlab-cli's whole command line, every option bound to a member of `args`.
 void configure(CLI::App& app, CliArgs& args) {

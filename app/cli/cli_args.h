@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ struct CliArgs {
   bool experts = false;   ///< --experts (show): router load and class x expert tables.
   bool layers = false;    ///< --layers (show): per-layer table and pruning reality summary.
   bool retrain = false;   ///< --retrain (sensitivity): train the dense network again.
+  std::string target;     ///< --target AXIS=SHARE (tune): the budget, e.g. params=0.25.
+  std::string plan;       ///< --plan FILE (tune): a compression plan to evaluate.
+  std::string methods = "prune";  ///< --methods LIST (tune): methods a budget fit may use.
+  int64_t samples = 2000;         ///< --samples N (tune): validation examples per evaluation.
+  bool apply = false;             ///< --apply (tune): fine-tune the plan as a child run.
+  int64_t finetune_steps = 0;     ///< --finetune-steps N (tune, with --apply).
 };
 
 /// Parses argv; throws UsageError with a one-line message for unknown commands, options a

@@ -52,7 +52,9 @@ nlohmann::json finite_or_null(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
-int report(const RunOutcome& outcome, const std::string& store, bool json) {
+}  // namespace
+
+int report_run(const RunOutcome& outcome, const std::string& store, bool json) {
   const std::string& name = outcome.name;
   const auto& r = outcome.result;
   if (r.status == RunStatus::Finished) {
@@ -123,8 +125,6 @@ int report(const RunOutcome& outcome, const std::string& store, bool json) {
   }
 }
 
-}  // namespace
-
 bool has_baseline(const std::string& store, const ExperimentSpec& spec) {
   if (!std::filesystem::exists(store)) return false;
   RunStore s(store, RunStore::Access::ReadWrite);  // The run will write anyway.
@@ -168,11 +168,11 @@ int command_run(const CliArgs& args) {
                 baseline_spec(spec).name.c_str());
     auto alone = run_experiment(baseline_spec(spec), store, progress, control);
     progress.finish();
-    if (int code = report(alone, store, false); code != kExitOk) return code;
+    if (int code = report_run(alone, store, false); code != kExitOk) return code;
   }
   auto outcome = run_experiment(spec, store, progress, control);
   progress.finish();
-  return report(outcome, store, args.json);
+  return report_run(outcome, store, args.json);
 }
 
 int command_resume(const CliArgs& args) {
@@ -183,7 +183,7 @@ int command_resume(const CliArgs& args) {
   ProgressBar progress(!args.quiet);
   auto outcome = resume_experiment(store, args.positional[0], progress, control);
   progress.finish();
-  return report(outcome, store, args.json);
+  return report_run(outcome, store, args.json);
 }
 
 }  // namespace slimlab::cli

@@ -5,6 +5,7 @@
 #include "cli_args.h"
 #include "spec/experiment_spec.h"
 #include "store/run_store.h"
+#include "train/run_session.h"
 
 namespace slimlab::cli {
 
@@ -24,6 +25,10 @@ int command_show(const CliArgs& args);
 int command_export(const CliArgs& args);
 int command_doctor(const CliArgs& args);
 int command_sensitivity(const CliArgs& args);
+int command_tune(const CliArgs& args);
+/// Prints a finished (or stopped) run's figures, its methods' summaries and, with `json`, one
+/// JSON line; returns the exit code its status means.
+int report_run(const RunOutcome& outcome, const std::string& store, bool json);
 
 /// Reads a spec file, applies --set overrides and makes file paths absolute. Throws InputError
 /// naming the file and field.

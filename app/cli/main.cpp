@@ -25,6 +25,7 @@ int dispatch(const CliArgs& args) {
   if (c == "export") return command_export(args);
   if (c == "doctor") return command_doctor(args);
   if (c == "sensitivity") return command_sensitivity(args);
+  if (c == "tune") return command_tune(args);
   if (c == "version") {
     std::printf("slimlab-cli %s (LibTorch %s)\n", slimlab_version(), torch_version().c_str());
     return kExitOk;

@@ -6,10 +6,12 @@
 #include <QTimer>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "main_window.h"
 #include "store/run_store.h"
 #include "train/runtime.h"
+#include "tune_window.h"
 #include "util/paths.h"
 
 namespace {
@@ -76,7 +78,15 @@ int main(int argc, char** argv) {
                            "Start the experiment in FILE (a preset or a saved spec) once the "
                            "window is open; repeat to queue several.",
                            "FILE");
-  parser.addOptions({db, screenshot, screenshots, run, compare, start, size});
+  QCommandLineOption tune("tune",
+                          "Open a Tune window on run ID; with --screenshot, save it as FILE once "
+                          "its sensitivity curves are drawn, and quit.",
+                          "ID");
+  QCommandLineOption fit("fit",
+                         "With --tune: fit this budget once the sensitivity curves are in, e.g. "
+                         "params=0.25 (bytes=, macs=).",
+                         "AXIS=SHARE");
+  parser.addOptions({db, screenshot, screenshots, run, compare, start, size, tune, fit});
   parser.process(app);
   const QStringList wh = parser.value(size).split('x');
   const QSize windowSize(wh.value(0).toInt(), wh.value(1).toInt());
@@ -119,7 +129,38 @@ int main(int argc, char** argv) {
       QApplication::exit(1);
     }
   };
-  if (parser.isSet(compare) && parser.isSet(screenshot)) {
+  if (parser.isSet(tune)) {
+    auto* tuning = window.openTune(parser.value(tune).toLongLong());
+    tuning->resize(windowSize);
+    std::optional<slimlab::Budget> budget;
+    if (parser.isSet(fit)) {
+      try {
+        budget = slimlab::parse_budget(parser.value(fit).toStdString(), "--fit");
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "slimlab: %s\n", e.what());
+        return 2;
+      }
+    }
+    // The picture waits for what it is meant to show: the curves, and the fitted plan's figures.
+    auto grab = [tuning, path = parser.value(screenshot)] {
+      if (path.isEmpty()) return;
+      QTimer::singleShot(800, tuning, [tuning, path] {
+        tuning->grab().save(path);
+        QApplication::quit();
+      });
+    };
+    if (parser.isSet(screenshot)) {
+      QObject::connect(tuning, &slimlab::TuneWindow::problem, &window,
+                       [finished](const QString& text) { finished(text); });
+    }
+    QObject::connect(tuning, &slimlab::TuneWindow::curvesDone, &window, [tuning, budget, grab] {
+      if (!budget) return grab();
+      tuning->fitBudget(budget->axis, budget->fraction);
+      QObject::connect(tuning, &slimlab::TuneWindow::budgetFitted, tuning, [tuning, grab] {
+        QObject::connect(tuning, &slimlab::TuneWindow::metricsShown, tuning, grab);
+      });
+    });
+  } else if (parser.isSet(compare) && parser.isSet(screenshot)) {
     std::vector<qint64> ids;
     for (const auto& id : parser.value(compare).split(',')) ids.push_back(id.toLongLong());
     window.saveCompareScreenshot(parser.value(screenshot), ids, finished, windowSize);

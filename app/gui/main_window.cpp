@@ -153,6 +153,7 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   connect(runTable_, &RunTable::noteRequested, this, &MainWindow::editNote);
   connect(runTable_, &RunTable::specRequested, this, &MainWindow::editRunSpec);
   connect(runTable_, &RunTable::deleteRequested, this, &MainWindow::deleteRuns);
+  connect(runTable_, &RunTable::tuneRequested, this, &MainWindow::openTune);
   connect(compareView_, &CompareView::runActivated, this, [this](qint64 id) {
     tabs_->setCurrentWidget(lossPage_);  // First: the Compare tab must not follow this click.
     runTable_->select(id);
@@ -288,6 +289,13 @@ void MainWindow::buildActions() {
   pauseAction_->setShortcut(QKeySequence(tr("Ctrl+P")));
   stopAction_ = run->addAction(tr("S&top"), this, [this] { controller_->stop(); });
   stopAction_->setShortcut(QKeySequence(tr("Ctrl+.")));
+  run->addSeparator();
+  run->addAction(tr("T&une the selected run..."), this,
+                 [this] {
+                   const auto ids = runTable_->selectedIds();
+                   if (!ids.empty()) openTune(ids[0]);
+                 })
+      ->setShortcut(QKeySequence(tr("Ctrl+T")));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
   auto* quickStart = help->addAction(

@@ -36,6 +36,7 @@ class PlaneView;
 class RunController;
 class SparsityView;
 class TabPage;
+class TuneWindow;
 
 /// SlimLab's workbench window: the experiment library and the runs of one store on the left,
 /// the selected run's loss, expert, sparsity and distillation views on the right, and run
@@ -77,6 +78,9 @@ class MainWindow : public QMainWindow {
   void setInteractive(bool on) { interactive_ = on; }
 
   RunController& controller() { return *controller_; }
+  /// Opens a Tune window on run `runId` (its own top-level window; "Fine-tune" queues the child
+  /// run here). GUI thread.
+  TuneWindow* openTune(qint64 runId);
   const RunData& shownRun() const { return shown_; }
   QTabWidget* tabs() const { return tabs_; }
 

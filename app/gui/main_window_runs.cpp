@@ -38,6 +38,7 @@
 #include "store/run_store.h"
 #include "summary_view.h"
 #include "tab_page.h"
+#include "tune_window.h"
 #include "util/input_error.h"
 
 namespace slimlab {
@@ -117,6 +118,15 @@ void MainWindow::editRunSpec(qint64 id) {
 }
 
 // MainWindow::editSpecText: spec_dialog.cpp.
+
+TuneWindow* MainWindow::openTune(qint64 runId) {
+  auto* tune = new TuneWindow(storePath_, runId, this);
+  tune->setAttribute(Qt::WA_DeleteOnClose);
+  // The child run trains here like any run: live plots, the queue, pause and stop.
+  tune->setFineTune([this](const ExperimentSpec& spec) { controller_->enqueue(spec); });
+  tune->show();
+  return tune;
+}
 
 void MainWindow::showRun(qint64 runId) {
   if (controller_->busy() && runId == controller_->live().run_id()) {

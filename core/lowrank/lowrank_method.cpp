@@ -36,27 +36,6 @@ std::vector<std::string> chosen_layers(torch::nn::Module& model, const LowRankOp
   return layers;
 }
 
-/// Output positions per sample of the conv `name` (H x W of its output): the Sequential holding
-/// it is run on one zero example up to that layer. 1 for a linear layer.
-int64_t output_positions(torch::nn::Module& model, const std::string& name,
-                         const std::vector<int64_t>& sample_shape) {
-  auto layer = model.named_modules()[name];
-  if (layer->as<torch::nn::Conv2dImpl>() == nullptr) return 1;
-  const auto dot = name.rfind('.');
-  auto* sequential = model.named_modules()[name.substr(0, dot)]->as<torch::nn::SequentialImpl>();
-  const auto index = std::stoll(name.substr(dot + 1));
-  std::vector<int64_t> shape = {1};
-  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  torch::NoGradGuard no_grad;
-  auto h = torch::zeros(shape);
-  int64_t i = 0;
-  for (auto& item : *sequential) {
-    h = item.forward(h);
-    if (i++ == index) break;
-  }
-  return h.size(2) * h.size(3);
-}
-
 int64_t params_of(const torch::nn::Module& m) { return count_parameters(m); }
 
 }  // namespace
@@ -101,7 +80,7 @@ std::vector<FactorisedLayer> factorise_layers(torch::nn::AnyModule& model,
     } else {
       f.rank = rank_for_ratio(m, n, options.rank_ratio);
     }
-    const int64_t positions = output_positions(root, name, sample_shape);
+    const int64_t positions = layer_output_positions(root, name, sample_shape);
     f.params_before = params_of(*module);
     f.macs_before = m * n * positions;
     try {

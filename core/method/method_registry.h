@@ -79,6 +79,9 @@ struct MethodInfo {
   /// tell (a layer that does not exist, a rank above the layer's).
   std::function<std::unique_ptr<CompressionMethod>(nlohmann::json& section, MethodBuild& build)>
       make;
+  /// False for a section a program writes rather than a person (the plan Tune records with a
+  /// run): the window's spec form does not offer it.
+  bool offered_in_spec_form = true;
   /// Optional: gives a freshly built model the shape a finished run of this method trained
   /// (e.g. factorised layers), so the run's checkpoint loads into it. `section` is the stored
   /// (pinned) one. Throws std::runtime_error when the section does not fit the model.

@@ -50,8 +50,10 @@ torch::Tensor CnnImpl::out_forward(const torch::Tensor& x) {
   return out_replacement.is_empty() ? linear(out, x) : out_replacement.forward(x);
 }
 
-torch::Tensor CnnImpl::forward(torch::Tensor x) {
-  auto h = activate(fc_forward(features->forward(x).flatten(1)), options.activation());
+torch::Tensor CnnImpl::forward(torch::Tensor x) { return head(features->forward(x).flatten(1)); }
+
+torch::Tensor CnnImpl::head(const torch::Tensor& flat_features) {
+  auto h = activate(fc_forward(flat_features), options.activation());
   for (auto& block : head_moe) h = h + block->forward(h);  // Residual carries dropped tokens.
   if (options.dropout() > 0) h = dropout->forward(h);
   return out_forward(h);

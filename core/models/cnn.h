@@ -20,7 +20,11 @@ class CnnImpl : public torch::nn::Cloneable<CnnImpl> {
  public:
   explicit CnnImpl(CnnOptions options);
   void reset() override;
+  /// x [B, C, H, W] -> logits [B, classes]: head(features(x) flattened).
   torch::Tensor forward(torch::Tensor x);
+  /// The layers after `features`: flattened feature maps [B, in] -> logits [B, classes]. Tune
+  /// calls it alone when only `fc` / `out` changed, on feature maps it computed once.
+  torch::Tensor head(const torch::Tensor& flat_features);
 
   CnnOptions options;
   torch::nn::Sequential features{nullptr};

@@ -1,8 +1,8 @@
 #include "models/layer_surgery.h"
 
-#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/torch.h>
 
 #include <stdexcept>
 
@@ -80,6 +80,25 @@ std::vector<std::string> checked_layers(torch::nn::Module& model,
                      "; layers that can be " + verb + ": " + join_names(replaceable));
   }
   return names;
+}
+
+int64_t layer_output_positions(torch::nn::Module& model, const std::string& name,
+                               const std::vector<int64_t>& sample_shape) {
+  auto layer = model.named_modules()[name];
+  if (layer->as<torch::nn::Conv2dImpl>() == nullptr) return 1;
+  const auto dot = name.rfind('.');
+  auto* sequential = model.named_modules()[name.substr(0, dot)]->as<torch::nn::SequentialImpl>();
+  const auto index = std::stoll(name.substr(dot + 1));
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  torch::NoGradGuard no_grad;
+  auto h = torch::zeros(shape);
+  int64_t i = 0;
+  for (auto& item : *sequential) {
+    h = item.forward(h);
+    if (i++ == index) break;
+  }
+  return h.size(2) * h.size(3);
 }
 
 void replace_layer(torch::nn::Module& model, const std::string& name,

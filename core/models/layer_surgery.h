@@ -37,6 +37,12 @@ void require_replaceable_layers(const ModelSpec& spec, const std::string& key,
 /// "a, b, c", or "(none)".
 std::string join_names(const std::vector<std::string>& names);
 
+/// Output positions per sample of the replaceable layer `name` (H x W of a conv's output, found
+/// by running the Sequential holding it on one zero example [1, sample_shape...] up to that
+/// layer); 1 for a Linear layer. A layer's MACs per sample are its weight's size times this.
+int64_t layer_output_positions(torch::nn::Module& model, const std::string& name,
+                               const std::vector<int64_t>& sample_shape);
+
 /// Replaces the layer `name` (one of replaceable_layers()) by `replacement`, which must take
 /// and return tensors of the old layer's shapes. Throws std::invalid_argument naming the layer
 /// when it is not replaceable.

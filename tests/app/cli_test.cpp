@@ -126,8 +126,8 @@ TEST_F(CliTest, HelpOfSlimlabCliAndOfEveryCommandIsOnStdout) {
   auto help = cli("--help");
   EXPECT_EQ(help.exit_code, 0) << help.err;
   EXPECT_EQ(help.err, "");
-  const std::vector<std::string> commands = {"run",         "resume", "list",  "show",
-                                             "sensitivity", "export", "doctor"};
+  const std::vector<std::string> commands = {"run",         "resume", "list",   "show",
+                                             "sensitivity", "tune",   "export", "doctor"};
   for (const auto& command : commands) {
     EXPECT_NE(help.out.find("\n  " + command + " "), std::string::npos) << command << help.out;
   }
@@ -148,6 +148,10 @@ TEST_F(CliTest, HelpOfSlimlabCliAndOfEveryCommandIsOnStdout) {
            {"sensitivity",
             {"SPEC", "--set", "--csv FILE", "--retrain", "--json", "--quiet"},
             {"--layers"}},
+           {"tune",
+            {"RUN", "--target AXIS=SHARE", "--plan FILE", "--methods LIST", "--samples N",
+             "--apply", "--finetune-steps N", "--json", "--quiet"},
+            {"--set", "--layers"}},
            {"export", {"RUN", "--csv FILE", "--safetensors FILE"}, {"--json", "--set"}},
            {"doctor", {"--json"}, {"--quiet", "--set"}}}) {
     SCOPED_TRACE(c.command);
@@ -185,8 +189,9 @@ TEST_F(CliTest, UsageErrorsAreOneLineNamingTheOptionOrArgument) {
   expectRefused(cli("run " + spec + " --experts"), "run does not take --experts; show does");
   expectRefused(cli("show 1 --set model.hidden=[3]"),
                 "show does not take --set; run and sensitivity do");
-  expectRefused(cli("export 1 --json"),
-                "export does not take --json; run, resume, list, show, sensitivity and doctor do");
+  expectRefused(
+      cli("export 1 --json"),
+      "export does not take --json; run, resume, list, show, sensitivity, tune and doctor do");
   expectRefused(cli("--json list"), "--json goes after the command name: slimlab-cli list");
   // Unknown options and commands, with a suggestion.
   expectRefused(cli("run " + spec + " --baselin"),
@@ -608,4 +613,50 @@ TEST_F(CliTest, AMethodWithoutItsOwnPrinterShowsItsSummaryInGenericForm) {
   EXPECT_NE(bad.err.find("lowrank.rank: 100 is above the rank of layer layers.0 (min(m, n) = 2"),
             std::string::npos)
       << bad.err;
+}
+
+TEST_F(CliTest, TuneFitsABudgetComparesTheUniformSettingAndFineTunesThePlan) {
+  ASSERT_EQ(cli("run " + preset("mlp-spirals.json") + " " + kQuickSpirals).exit_code, 0);
+  auto r = cli("tune 1 --target params=0.3 --methods prune,lowrank --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = r.last_json();
+  EXPECT_EQ(j["split"], "validation");
+  EXPECT_LE(j["plan_metrics"]["params"].get<int64_t>(), j["budget"]["limit"].get<int64_t>());
+  EXPECT_EQ(j["uniform"].size(), 2u);
+  EXPECT_FALSE(j["curves"]["points"].empty());
+  // The printed table says the same.
+  auto text = cli("tune 1 --target params=0.3");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("uniform prune sparsity"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Budget params=0.3"), std::string::npos) << text.out;
+
+  // Bad input: one line naming what is wrong, nothing stored.
+  auto impossible = cli("tune 1 --target params=0.001");
+  EXPECT_EQ(impossible.exit_code, 2);
+  EXPECT_NE(impossible.err.find("--target: params=0.001 cannot be met"), std::string::npos)
+      << impossible.err;
+  EXPECT_EQ(cli("tune 1").exit_code, 2);
+  EXPECT_NE(cli("tune 1 --target parms=0.3").err.find("did you mean params?"), std::string::npos);
+  EXPECT_NE(
+      cli("tune 1 --target params=0.3 --methods prune,lowrnk").err.find("did you mean lowrank?"),
+      std::string::npos);
+  EXPECT_NE(cli("tune 1 --target params=0.3 --apply").err.find("--apply needs --finetune-steps"),
+            std::string::npos);
+  std::ofstream(dir_.file("bad-plan.json")) << R"({"layers": {"layers.9": {"bits": 4}}})";
+  auto bad_plan = cli("tune 1 --plan " + dir_.file("bad-plan.json"));
+  EXPECT_EQ(bad_plan.exit_code, 2);
+  EXPECT_NE(bad_plan.err.find(dir_.file("bad-plan.json") + ".layers.layers.9"), std::string::npos)
+      << bad_plan.err;
+  EXPECT_EQ(cli("list --json").last_json().size(), 1u);
+
+  // --apply: a child run of run 1 that keeps the plan.
+  std::ofstream(dir_.file("plan.json")) << R"({"layers": {"layers.2": {"sparsity": 0.5}}})";
+  auto applied = cli("tune 1 --plan " + dir_.file("plan.json") +
+                     " --apply --finetune-steps 30 --json --quiet");
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  auto a = applied.last_json();
+  EXPECT_EQ(a["applied"]["status"], "finished");
+  auto show = cli("show " + std::to_string(a["applied"]["run_id"].get<int64_t>()));
+  EXPECT_NE(show.out.find("Tune plan (plan)"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("sparsity 0.50"), std::string::npos) << show.out;
 }

@@ -90,9 +90,11 @@ SLIMLAB_REGISTER_METHOD(probe, probe_info())
 
 TEST(MethodRegistryTest, ListsBuiltInAndTestMethodsInOrderAndRefusesATakenKey) {
   auto methods = registered_methods();
-  ASSERT_EQ(methods.size(), 3u);
+  ASSERT_EQ(methods.size(), 4u);  // lowrank, quant, plan (Tune's record), probe.
   EXPECT_EQ(methods.front()->key, "lowrank");
   EXPECT_EQ(methods.back()->key, "probe");
+  EXPECT_EQ(find_registered_method("plan")->label, "Tune plan");
+  EXPECT_FALSE(find_registered_method("plan")->offered_in_spec_form);
   EXPECT_EQ(find_registered_method("probe")->label, "Step probe (test only)");
   EXPECT_EQ(find_registered_method("quant")->label, "Quantisation");
   EXPECT_EQ(find_registered_method("sparsify"), nullptr);
