@@ -22,17 +22,17 @@ nlohmann::json metrics_json(const PlanMetrics& m) {
 }
 
 void print_metrics_header() {
-  std::printf("  %-32s %9s %8s %11s %11s %11s\n", "", "accuracy", "loss", "params", "bytes",
+  std::printf("  %-36s %9s %8s %11s %11s %11s\n", "", "accuracy", "loss", "params", "bytes",
               "MACs");
 }
 
 void print_metrics(const std::string& label, const PlanMetrics& m, const PlanCost& dense) {
   auto share = [](int64_t part, int64_t whole) { return 100.0 * double(part) / double(whole); };
-  std::printf("  %-32s %8.2f%% %8.4f %11s %11s %11s\n", label.c_str(), 100 * m.accuracy, m.loss,
+  std::printf("  %-36s %8.2f%% %8.4f %11s %11s %11s\n", label.c_str(), 100 * m.accuracy, m.loss,
               thousands(m.cost.params).c_str(), thousands(m.cost.bytes).c_str(),
               thousands(m.cost.macs).c_str());
   if (m.cost.params != dense.params || m.cost.bytes != dense.bytes || m.cost.macs != dense.macs) {
-    std::printf("  %-32s %9s %8s %10.1f%% %10.1f%% %10.1f%%\n", "", "", "",
+    std::printf("  %-36s %9s %8s %10.1f%% %10.1f%% %10.1f%%\n", "", "", "",
                 share(m.cost.params, dense.params), share(m.cost.bytes, dense.bytes),
                 share(m.cost.macs, dense.macs));
   }
@@ -63,22 +63,39 @@ int command_tune(const CliArgs& args) {
         "tune needs one finished run, e.g. slimlab-cli tune 3 --target params=0.25 (see "
         "slimlab-cli list)");
   }
-  if (args.target.empty() == args.plan.empty()) {
-    throw UsageError("tune needs either --target axis=share (e.g. params=0.25) or --plan FILE");
+  if (args.target.empty() && args.plan.empty()) {
+    throw UsageError("tune needs --target axis=share (e.g. params=0.25) or --plan FILE");
   }
-  if (args.apply && args.finetune_steps < 1) {
+  if (!args.target.empty() && !args.plan.empty()) {
+    throw UsageError("tune takes --target or --plan FILE, not both");
+  }
+  if (args.apply && args.finetune_steps == 0) {
     throw UsageError("--apply needs --finetune-steps N (optimiser steps of fine-tuning, e.g. 500)");
+  }
+  if (args.finetune_steps < 0 || (args.apply && args.finetune_steps < 1)) {
+    throw UsageError("--finetune-steps: must be at least 1, got " +
+                     std::to_string(args.finetune_steps));
+  }
+  if (!args.apply && args.finetune_steps != 0) {
+    throw UsageError("--finetune-steps goes with --apply (fine-tune the plan as a child run)");
   }
   const auto methods = parse_tune_methods(args.methods, "--methods");
   const auto store = store_path(args);
   // Everything a user typed is checked before the first evaluation.
   std::optional<Budget> budget;
   CompressionPlan given;
-  if (!args.target.empty()) budget = parse_budget(args.target, "--target");
+  if (!args.target.empty()) {
+    budget = parse_budget(args.target, "--target");
+    check_budget_methods(*budget, methods, "--target");
+  }
   if (!args.plan.empty()) given = read_plan_file(args.plan);
 
   PlanEvaluator evaluator(store, args.positional[0], args.samples);
   evaluator.check(given, args.plan.empty() ? "plan" : args.plan);
+  // A plan that cannot become a run is refused before anything is evaluated.
+  if (args.apply && !args.plan.empty()) {
+    plan_spec(store, std::to_string(evaluator.run_id()), given, args.finetune_steps, "--apply");
+  }
   const auto dense = evaluated(evaluator, {});
   const auto dense_cost = dense.cost;
   nlohmann::json out = {{"run_id", evaluator.run_id()},
@@ -87,9 +104,10 @@ int command_tune(const CliArgs& args) {
                         {"samples", evaluator.samples()},
                         {"as_trained", metrics_json(dense)}};
   if (!args.json) {
-    std::printf("Tune run %lld (%s) on %s %s examples\n", (long long)evaluator.run_id(),
+    std::printf("Tune run %lld (%s) on %s %s example%s%s\n", (long long)evaluator.run_id(),
                 evaluator.run_name().c_str(), thousands(evaluator.samples()).c_str(),
-                evaluator.split().c_str());
+                evaluator.split().c_str(), evaluator.samples() == 1 ? "" : "s",
+                evaluator.samples() < args.samples ? " (all the split holds)" : "");
   }
   CompressionPlan chosen = given;
   if (budget) {
@@ -135,9 +153,9 @@ int command_tune(const CliArgs& args) {
     if (!args.json) {
       std::printf("Sensitivity curves: %zu evaluations (%s) in %.1f s\n", curves->points.size(),
                   args.methods.c_str(), curves->seconds);
+      const char* unit[] = {"parameters", "bytes", "MACs"};
       std::printf("Budget %s: at most %s %s\n", describe_budget(*budget).c_str(),
-                  thousands(budget_limit(evaluator, *budget)).c_str(),
-                  cost_axis_name(budget->axis));
+                  thousands(budget_limit(evaluator, *budget)).c_str(), unit[int(budget->axis)]);
       std::printf("Plan (AIMET greedy: each layer's setting kept >= %.2f%% accuracy alone):\n",
                   100 * allocation.threshold);
       print_plan(evaluator, chosen);
@@ -172,6 +190,8 @@ int command_tune(const CliArgs& args) {
     }
     return kExitOk;
   }
+  const auto spec =
+      plan_spec(store, std::to_string(evaluator.run_id()), chosen, args.finetune_steps, "--apply");
   RunControl control;
   InterruptGuard guard(control);
   ProgressBar progress(!args.quiet && !args.json);
@@ -179,8 +199,7 @@ int command_tune(const CliArgs& args) {
     std::printf("\nFine-tuning the plan for %lld steps from run %lld\n",
                 (long long)args.finetune_steps, (long long)evaluator.run_id());
   }
-  auto outcome = run_plan(store, std::to_string(evaluator.run_id()), chosen, args.finetune_steps,
-                          progress, control, "--apply");
+  auto outcome = run_experiment(spec, store, progress, control);
   progress.finish();
   if (!args.json) return report_run(outcome, store, false);
   out["applied"] = {{"run_id", outcome.run_id}, {"status", status_name(outcome.result.status)}};

@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     }
   };
   if (parser.isSet(tune)) {
-    auto* tuning = window.openTune(parser.value(tune).toLongLong());
+    auto* tuning = window.openTune(parser.value(tune));
     tuning->resize(windowSize);
     std::optional<slimlab::Budget> budget;
     if (parser.isSet(fit)) {

@@ -153,7 +153,8 @@ MainWindow::MainWindow(QString storePath, QWidget* parent)
   connect(runTable_, &RunTable::noteRequested, this, &MainWindow::editNote);
   connect(runTable_, &RunTable::specRequested, this, &MainWindow::editRunSpec);
   connect(runTable_, &RunTable::deleteRequested, this, &MainWindow::deleteRuns);
-  connect(runTable_, &RunTable::tuneRequested, this, &MainWindow::openTune);
+  connect(runTable_, &RunTable::tuneRequested, this,
+          [this](qint64 id) { openTune(QString::number(id)); });
   connect(compareView_, &CompareView::runActivated, this, [this](qint64 id) {
     tabs_->setCurrentWidget(lossPage_);  // First: the Compare tab must not follow this click.
     runTable_->select(id);
@@ -293,7 +294,7 @@ void MainWindow::buildActions() {
   run->addAction(tr("T&une the selected run..."), this,
                  [this] {
                    const auto ids = runTable_->selectedIds();
-                   if (!ids.empty()) openTune(ids[0]);
+                   if (!ids.empty()) openTune(QString::number(ids[0]));
                  })
       ->setShortcut(QKeySequence(tr("Ctrl+T")));
 

@@ -78,9 +78,9 @@ class MainWindow : public QMainWindow {
   void setInteractive(bool on) { interactive_ = on; }
 
   RunController& controller() { return *controller_; }
-  /// Opens a Tune window on run `runId` (its own top-level window; "Fine-tune" queues the child
-  /// run here). GUI thread.
-  TuneWindow* openTune(qint64 runId);
+  /// Opens a Tune window on `run` (id, name or uuid prefix; its own top-level window;
+  /// "Fine-tune" queues the child run here). GUI thread.
+  TuneWindow* openTune(const QString& run);
   const RunData& shownRun() const { return shown_; }
   QTabWidget* tabs() const { return tabs_; }
 

@@ -119,8 +119,8 @@ void MainWindow::editRunSpec(qint64 id) {
 
 // MainWindow::editSpecText: spec_dialog.cpp.
 
-TuneWindow* MainWindow::openTune(qint64 runId) {
-  auto* tune = new TuneWindow(storePath_, runId, this);
+TuneWindow* MainWindow::openTune(const QString& run) {
+  auto* tune = new TuneWindow(storePath_, run, this);
   tune->setAttribute(Qt::WA_DeleteOnClose);
   // The child run trains here like any run: live plots, the queue, pause and stop.
   tune->setFineTune([this](const ExperimentSpec& spec) { controller_->enqueue(spec); });

@@ -15,6 +15,7 @@
 #include <QSpinBox>
 #include <QThread>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "lowrank/factorize.h"
@@ -27,25 +28,25 @@
 namespace slimlab {
 using namespace tune_ui;
 
-TuneWindow::TuneWindow(const QString& storePath, qint64 runId, QWidget* parent)
+TuneWindow::TuneWindow(const QString& storePath, const QString& run, QWidget* parent)
     : QWidget(parent, Qt::Window),
       storePath_(storePath),
-      runId_(runId),
+      run_(run),
       evalThread_(new QThread(this)),
       evalContext_(new QObject),
       curveThread_(new QThread(this)),
       curveContext_(new QObject),
       evalCancel_(std::make_shared<std::atomic<bool>>(false)),
       closing_(std::make_shared<std::atomic<bool>>(false)) {
-  setWindowTitle(tr("Tune run %1").arg(runId));
+  setWindowTitle(tr("Tune run %1").arg(run));
   evalContext_->moveToThread(evalThread_);
   curveContext_->moveToThread(curveThread_);
   evalThread_->start();
   curveThread_->start();
 
   auto* column = new QVBoxLayout(this);
-  title_ = new QLabel(tr("Loading run %1: its weights and 2,000 validation examples...").arg(runId),
-                      this);
+  title_ =
+      new QLabel(tr("Loading run %1: its weights and 2,000 validation examples...").arg(run), this);
   title_->setWordWrap(true);
   column->addWidget(title_);
   auto* body = new QHBoxLayout;
@@ -56,13 +57,14 @@ TuneWindow::TuneWindow(const QString& storePath, qint64 runId, QWidget* parent)
   controls_ = new QWidget(scroll);
   grid_ = new QGridLayout(controls_);
   scroll->setWidget(controls_);
-  scroll->setMinimumWidth(660);  // Every column, Bits included, without scrolling.
-  body->addWidget(scroll, 2);
+  scroll->setMinimumWidth(400);  // Narrower windows scroll the grid sideways.
+  body->addWidget(scroll, 1);
 
   auto* right = new QVBoxLayout;
-  body->addLayout(right, 3);
+  body->addLayout(right, 1);
   figures_ = new QLabel(this);
   figures_->setTextFormat(Qt::RichText);
+  figures_->setWordWrap(true);  // Its small print must not widen the window.
   figures_->setMinimumHeight(70);
   right->addWidget(figures_);
 
@@ -152,9 +154,9 @@ TuneWindow::TuneWindow(const QString& storePath, qint64 runId, QWidget* parent)
           [this](QMouseEvent* e) { onPlotClick(e->position().x(), e->position().y()); });
 
   // Load on the worker: the store and the dataset are disk.
-  const std::string store = storePath.toStdString(), run = std::to_string(runId);
-  onWorker(evalContext_, [this, store, run] {
-    auto evaluator = std::make_shared<PlanEvaluator>(store, run, kSamples);
+  const std::string store = storePath.toStdString(), reference = run.toStdString();
+  onWorker(evalContext_, [this, store, reference] {
+    auto evaluator = std::make_shared<PlanEvaluator>(store, reference, kSamples);
     auto dense = evaluator->evaluate({});
     const QString title = tr("Tune run %1 (%2): %3 %4 examples, each change evaluated at once")
                               .arg(evaluator->run_id())
@@ -162,7 +164,9 @@ TuneWindow::TuneWindow(const QString& storePath, qint64 runId, QWidget* parent)
                               .arg(number(evaluator->samples()))
                               .arg(QString::fromStdString(evaluator->split()));
     evaluator_ = evaluator;
-    toGui([this, layers = evaluator->layers(), d = *dense, title] { onLoaded(layers, d, title); });
+    toGui([this, id = evaluator->run_id(), layers = evaluator->layers(), d = *dense, title] {
+      onLoaded(id, layers, d, title);
+    });
   });
 }
 
@@ -177,7 +181,11 @@ TuneWindow::~TuneWindow() {
   delete curveContext_;
 }
 
-void TuneWindow::onLoaded(std::vector<TunableLayer> layers, PlanMetrics dense, QString title) {
+void TuneWindow::onLoaded(qint64 runId, std::vector<TunableLayer> layers, PlanMetrics dense,
+                          QString title) {
+  runId_ = runId;
+  run_ = QString::number(runId);  // Curves, fits and fine-tunes: the run found, by id.
+  setWindowTitle(tr("Tune run %1").arg(runId));
   layers_ = std::move(layers);
   dense_ = dense;
   title_->setText(title);
@@ -305,6 +313,18 @@ void TuneWindow::updateLabels() {
   };
   label(global_, true);
   for (auto& rc : rows_) label(rc, false);
+  // The global sliders only set every layer: once the layers differ they say so.
+  auto mark_mixed = [this](QSlider* LayerControls::*control, QLabel* text) {
+    const int first = (rows_.front().*control)->value();
+    if (std::any_of(rows_.begin(), rows_.end(),
+                    [&](const LayerControls& rc) { return (rc.*control)->value() != first; })) {
+      text->setText(tr("mixed"));
+    }
+  };
+  if (!rows_.empty()) {
+    mark_mixed(&LayerControls::sparsity, global_.sparsityText);
+    mark_mixed(&LayerControls::bits, global_.bitsText);
+  }
 }
 
 void TuneWindow::planFromControls() {

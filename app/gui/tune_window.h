@@ -38,7 +38,8 @@ class TuneWindow : public QWidget {
   /// Opens run `runId` of the store at `storePath`; loading (the run's weights, its data split,
   /// the first 2,000 validation examples) happens on the worker thread: `loaded` or `problem`
   /// follows. GUI thread.
-  TuneWindow(const QString& storePath, qint64 runId, QWidget* parent = nullptr);
+  /// `run`: an id, a name (the newest of that name) or a uuid prefix, as slimlab-cli takes.
+  TuneWindow(const QString& storePath, const QString& run, QWidget* parent = nullptr);
   /// Cancels what the workers do and waits for them (at most one evaluation's cancel point).
   ~TuneWindow() override;
 
@@ -96,7 +97,7 @@ class TuneWindow : public QWidget {
     QLabel* bitsText = nullptr;
   };
 
-  void onLoaded(std::vector<TunableLayer> layers, PlanMetrics dense, QString title);
+  void onLoaded(qint64 runId, std::vector<TunableLayer> layers, PlanMetrics dense, QString title);
   void buildControls();
   void onSlider(int row, int control);  // row -1: the global controls; control 0/1/2.
   void updateLabels();
@@ -119,7 +120,8 @@ class TuneWindow : public QWidget {
   double costShare(const PlanMetrics& m) const;  // On the plot's cost axis, % of trained.
 
   QString storePath_;
-  qint64 runId_;
+  QString run_;       // What the user named; the id once loaded.
+  qint64 runId_ = 0;  // 0 until loaded.
   std::function<void(const ExperimentSpec&)> fineTune_;
 
   // Workers: evaluations (latest request wins) and the sensitivity curves (one long job).

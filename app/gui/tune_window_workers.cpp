@@ -47,7 +47,7 @@ void TuneWindow::onEvaluated(qint64 serial, CompressionPlan plan, PlanMetrics me
 }
 
 void TuneWindow::startCurves() {
-  const std::string store = storePath_.toStdString(), run = std::to_string(runId_);
+  const std::string store = storePath_.toStdString(), run = run_.toStdString();
   onWorker(curveContext_, [this, store, run, closing = closing_] {
     curveEvaluator_ = std::make_shared<PlanEvaluator>(store, run, kSamples);
     auto progress = [this](size_t done, size_t total) {
@@ -102,7 +102,7 @@ void TuneWindow::fitBudget(CostAxis axis, double share) {
 }
 
 void TuneWindow::fineTune(int steps) {
-  const std::string store = storePath_.toStdString(), run = std::to_string(runId_);
+  const std::string store = storePath_.toStdString(), run = run_.toStdString();
   setStatus(tr("Preparing the child run..."));
   onWorker(evalContext_, [this, store, run, plan = shownPlan_, steps] {
     auto spec = plan_spec(store, run, plan, steps, "Fine-tune");
@@ -126,7 +126,7 @@ void TuneWindow::onWorker(QObject* context, std::function<void()> job) {
         } catch (const std::exception& e) {
           const QString text = QString::fromStdString(e.what());
           toGui([this, text] {
-            if (layers_.empty()) title_->setText(tr("Cannot tune run %1").arg(runId_));
+            if (layers_.empty()) title_->setText(tr("Cannot tune run %1").arg(run_));
             setStatus(text);
             Q_EMIT problem(text);
           });

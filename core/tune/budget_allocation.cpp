@@ -73,6 +73,21 @@ std::string describe_budget(const Budget& budget) {
   return buf;
 }
 
+void check_budget_methods(const Budget& budget, const std::vector<TuneMethod>& methods,
+                          const std::string& field) {
+  for (auto m : methods) {
+    if (m == TuneMethod::LowRank) return;
+    if (m == TuneMethod::Prune && budget.axis != CostAxis::Bytes) return;
+    if (m == TuneMethod::Quant && budget.axis == CostAxis::Bytes) return;
+  }
+  const bool bytes = budget.axis == CostAxis::Bytes;
+  throw InputError(field + ": " + describe_budget(budget) + " needs a method that reduces " +
+                   (bytes ? "bytes: pruning stores its zeros; add quant or lowrank to --methods"
+                          : std::string(cost_axis_name(budget.axis)) +
+                                ": quantisation keeps every weight and MAC; add prune or lowrank "
+                                "to --methods"));
+}
+
 int64_t budget_limit(const PlanEvaluator& evaluator, const Budget& budget) {
   return int64_t(
       std::floor(budget.fraction * double(cost_on(evaluator.dense_cost(), budget.axis))));
@@ -81,6 +96,7 @@ int64_t budget_limit(const PlanEvaluator& evaluator, const Budget& budget) {
 Allocation allocate_budget(const PlanEvaluator& evaluator, const SensitivityCurves& curves,
                            const std::vector<TuneMethod>& methods, const Budget& budget,
                            const std::string& field) {
+  check_budget_methods(budget, methods, field);
   const auto axis = budget.axis;
   const auto& layers = evaluator.layers();
   // Candidates per layer: as trained, each curve point, and prune x quant combinations.

@@ -21,6 +21,11 @@ struct Budget {
 Budget parse_budget(const std::string& text, const std::string& field);
 /// "params=0.25".
 std::string describe_budget(const Budget& budget);
+/// Throws InputError naming `field` when none of `methods` reduces the budget's axis (pruning's
+/// zeros are stored, so it saves no bytes; quantisation saves neither parameters nor MACs), before
+/// any curve is computed. allocate_budget() calls it too.
+void check_budget_methods(const Budget& budget, const std::vector<TuneMethod>& methods,
+                          const std::string& field);
 /// floor(fraction x the evaluator's dense cost on the axis): the most a plan may cost.
 int64_t budget_limit(const PlanEvaluator& evaluator, const Budget& budget);
 

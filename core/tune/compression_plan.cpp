@@ -23,6 +23,7 @@ LayerSetting read_setting(const nlohmann::json& object, const std::string& path)
                      describe_json(object));
   }
   SpecReader r(object, path);
+  for (const char* key : {"sparsity", "rank", "bits"}) r.known(key);  // Listed when one is wrong.
   LayerSetting s;
   if (r.has("sparsity")) {
     double v = 0;

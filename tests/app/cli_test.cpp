@@ -636,6 +636,13 @@ TEST_F(CliTest, TuneFitsABudgetComparesTheUniformSettingAndFineTunesThePlan) {
   EXPECT_NE(impossible.err.find("--target: params=0.001 cannot be met"), std::string::npos)
       << impossible.err;
   EXPECT_EQ(cli("tune 1").exit_code, 2);
+  auto bytes = cli("tune 1 --target bytes=0.5");  // Pruning alone saves no bytes: said at once.
+  EXPECT_EQ(bytes.exit_code, 2);
+  EXPECT_NE(bytes.err.find("needs a method that reduces bytes"), std::string::npos) << bytes.err;
+  EXPECT_NE(cli("tune 1 --target params=0.3 --plan x.json").err.find("not both"),
+            std::string::npos);
+  EXPECT_NE(cli("tune 1 --target params=0.3 --finetune-steps 5").err.find("goes with --apply"),
+            std::string::npos);
   EXPECT_NE(cli("tune 1 --target parms=0.3").err.find("did you mean params?"), std::string::npos);
   EXPECT_NE(
       cli("tune 1 --target params=0.3 --methods prune,lowrnk").err.find("did you mean lowrank?"),

@@ -46,7 +46,7 @@ TEST(TuneWindowTest, AControlChangesTheFiguresAsTheCliComputesThem) {
                             SLIMLAB_SOURCE_DIR + "/experiments/mlp-spirals.json --quiet >/dev/null";
   ASSERT_EQ(std::system(train.c_str()), 0) << train;
 
-  TuneWindow tune(QString::fromStdString(db), 1);
+  TuneWindow tune(QString::fromStdString(db), "mlp-spirals");  // By name, as the CLI takes it.
   tune.show();
   bool loaded = false, shown = false, curves = false;
   QObject::connect(&tune, &TuneWindow::loaded, [&] { loaded = true; });
@@ -119,7 +119,7 @@ TEST(TuneWindowTest, AControlChangesTheFiguresAsTheCliComputesThem) {
 TEST(TuneWindowTest, ARunThatCannotBeTunedSaysWhy) {
   slimlab::testing::qt_app();
   slimlab::testing::TempDir dir;
-  TuneWindow tune(QString::fromStdString(dir.file("missing.sqlite")), 3);
+  TuneWindow tune(QString::fromStdString(dir.file("missing.sqlite")), "3");
   QString said;
   QObject::connect(&tune, &TuneWindow::problem, [&](const QString& text) { said = text; });
   ASSERT_TRUE(pump_until([&] { return !said.isEmpty(); }, 30));

@@ -116,6 +116,8 @@ TEST(CompressionPlanTest, ReadsWhatItWritesAndRefusesBadInputByField) {
   EXPECT_NE(plan_refusal(layer({{"rank", 0}})).find("plan.layers.fc.rank"), std::string::npos);
   EXPECT_NE(plan_refusal(layer({{"rank", "4"}})).find("plan.layers.fc.rank"), std::string::npos);
   EXPECT_NE(plan_refusal(layer({{"sparse", 0.5}})).find("plan.layers.fc"), std::string::npos);
+  EXPECT_NE(plan_refusal(layer({{"bitz", 4}})).find("sparsity, rank, bits"), std::string::npos)
+      << plan_refusal(layer({{"bitz", 4}}));
   EXPECT_NE(plan_refusal(layer({{"sparsity", 0.5}, {"rank", 3}})).find("not both"),
             std::string::npos);
   EXPECT_NE(plan_refusal(layer({{"rank", 3}, {"bits", 8}})).find("plan.layers.fc:"),
@@ -298,9 +300,13 @@ TEST_F(TuneTest, AllocationMeetsItsBudgetOrSaysWhyNot) {
     allocate_budget(evaluator, *curves, {TuneMethod::Prune}, bytes, "--target");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("--target: bytes=0.5 cannot be met"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("--target: bytes=0.5 needs a method that reduces bytes"),
+              std::string::npos)
         << e.what();
   }
+  EXPECT_THROW(check_budget_methods(parse_budget("macs=0.5", "t"), {TuneMethod::Quant}, "t"),
+               InputError);
+  EXPECT_NO_THROW(check_budget_methods(bytes, {TuneMethod::Prune, TuneMethod::Quant}, "t"));
   EXPECT_THROW(allocate_budget(evaluator, *curves, all, parse_budget("params=0.001", "t"), "t"),
                InputError);
 }
