@@ -39,6 +39,9 @@ inline std::string preset(const std::string& name) {
   return std::string(SLIMLAB_SOURCE_DIR) + "/experiments/" + name;
 }
 
+/// A spirals run of a few seconds: enough to have a finished run to work on.
+inline constexpr const char* kQuickSpirals = "--set schedule.epochs=15 --set data.points=800";
+
 class CliTest : public ::testing::Test {
  protected:
   CliResult cli(const std::string& args) {
