@@ -1,6 +1,7 @@
 #include "train/prune_session.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "prune/prune_method.h"
 #include "prune/prune_report.h"
@@ -51,7 +52,18 @@ PruneOutcome summarize_pruning(Trainer& trainer, const ExperimentSpec& spec,
     if (r.contains(key)) s[key] = r[key];
   }
   RunStore store(store_path, RunStore::Access::ReadOnly);
-  if (auto baseline = find_baseline(store, spec)) {
+  // The dense run to compare with: the one it was pruned from (a tuned child's name is not its
+  // parent's), else the newest finished run of the same spec without pruning.
+  std::optional<RunRow> baseline;
+  if (!spec.prune.from_run.empty()) {
+    try {
+      baseline = store.find_run(spec.prune.from_run);
+    } catch (const std::exception&) {
+      // Deleted since: fall back to the spec's dense run.
+    }
+  }
+  if (!baseline) baseline = find_baseline(store, spec);
+  if (baseline) {
     if (auto dense = store.last_value(baseline->id, "test/accuracy")) {
       s["baseline_run"] = baseline->id;
       s["dense_accuracy"] = *dense;

@@ -57,4 +57,5 @@ TEST_F(CliTest, TuneFitsABudgetComparesTheUniformSettingAndFineTunesThePlan) {
   auto show = cli("show " + std::to_string(a["applied"]["run_id"].get<int64_t>()));
   EXPECT_NE(show.out.find("Tune plan (plan)"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("sparsity 0.50"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find(", dense run 1 "), std::string::npos) << show.out;  // Its parent.
 }
